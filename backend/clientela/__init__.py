@@ -1,0 +1,1 @@
+"""Clientela: the backend for working with clients."""

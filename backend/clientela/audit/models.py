@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from tortoise import fields
+
+from clientela.core.models import Entity
+
+
+class AuditEntry(Entity):
+    workspace = fields.ForeignKeyField("models.Workspace", related_name="audit_entries")
+    organization = fields.ForeignKeyField("models.Organization", related_name="audit_entries", null=True)
+    actor = fields.ForeignKeyField("models.User", related_name="audit_entries", null=True)
+    action = fields.CharField(max_length=60)
+    summary = fields.TextField()
+
+    class Meta:
+        table = "audit_entry"
+        indexes = (("workspace_id", "id"), ("organization_id", "id"))

@@ -1,0 +1,121 @@
+"""Checks on user input. Each raises BAD_USER_INPUT naming the field and the rule."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+from clientela.core.errors import BadUserInput
+
+MAX_NAME = 200
+MAX_TEXT = 20_000
+SUPPORTED_LANGUAGES = ("en", "es", "pt", "ru")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def name(value: str, field: str = "name") -> str:
+    value = (value or "").strip()
+    if not value:
+        raise BadUserInput(f"{field} must not be empty.", field=field)
+    if len(value) > MAX_NAME:
+        raise BadUserInput(f"{field} must be at most {MAX_NAME} characters.", field=field)
+    return value
+
+
+def text(value: str | None, field: str = "description") -> str:
+    value = value or ""
+    if len(value) > MAX_TEXT:
+        raise BadUserInput(f"{field} must be at most {MAX_TEXT} characters.", field=field)
+    return value
+
+
+def body(value: str, field: str = "body") -> str:
+    if not (value or "").strip():
+        raise BadUserInput(f"{field} must not be empty.", field=field)
+    return text(value, field)
+
+
+def email(value: str, field: str = "email") -> str:
+    value = (value or "").strip().lower()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise BadUserInput(f"{field} is not a valid email address.", field=field)
+    return value
+
+
+def phone(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if len(value) > 64 or not re.fullmatch(r"[0-9+()\-. /x]+", value):
+        raise BadUserInput("phone is not a valid phone number.", field="phone")
+    return value
+
+
+def language(value: str | None, field: str = "language") -> str | None:
+    """A BCP 47 tag we have translations for; region subtags fold to the language (pt-BR → pt)."""
+    if value is None:
+        return None
+    primary = value.strip().replace("_", "-").split("-")[0].lower()
+    if primary not in SUPPORTED_LANGUAGES:
+        raise BadUserInput(
+            f"{field} must be one of {', '.join(SUPPORTED_LANGUAGES)} (BCP 47).", field=field
+        )
+    return primary
+
+
+def money(value: Decimal | None, field: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        value = Decimal(value)
+    except (InvalidOperation, TypeError):
+        raise BadUserInput(f"{field} must be a decimal amount.", field=field) from None
+    if not value.is_finite() or value < 0:
+        raise BadUserInput(f"{field} must not be negative.", field=field)
+    if value != value.quantize(Decimal("0.01")):
+        raise BadUserInput(f"{field} has more than 2 decimal places.", field=field)
+    if value >= Decimal("1e12"):
+        raise BadUserInput(f"{field} is too large.", field=field)
+    return value
+
+
+def minutes(value: int | None, field: str) -> int | None:
+    if value is None:
+        return None
+    if value < 0:
+        raise BadUserInput(f"{field} must not be negative.", field=field)
+    if value > 1_000_000:
+        raise BadUserInput(f"{field} is too large.", field=field)
+    return value
+
+
+def password(value: str) -> str:
+    if len(value) < 10:
+        raise BadUserInput("The password must have at least 10 characters.", field="password")
+    if value.isdigit():
+        raise BadUserInput("The password must not be only digits.", field="password")
+    if len(value) > 1000:
+        raise BadUserInput("The password is too long.", field="password")
+    return value
+
+
+def labels(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    cleaned: list[str] = []
+    for raw in values:
+        label = raw.strip()
+        if not label or len(label) > 100:
+            raise BadUserInput("Each label must have 1 to 100 characters.", field="labels")
+        if label not in cleaned:
+            cleaned.append(label)
+    if len(cleaned) > 50:
+        raise BadUserInput("A task has at most 50 labels.", field="labels")
+    return cleaned
+
+
+def fold(value: str) -> str:
+    """Lower-case without accents, for case- and accent-insensitive search."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -1,0 +1,66 @@
+"""The database: Tortoise configuration, start-up and versioned migrations."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate as run_migrations
+
+MODEL_MODULES = [
+    "clientela.workspaces.models",
+    "clientela.people.models",
+    "clientela.accounts.models",
+    "clientela.organizations.models",
+    "clientela.projects.models",
+    "clientela.tasks.models",
+    "clientela.sharing.models",
+    "clientela.conversations.models",
+    "clientela.mail.models",
+    "clientela.audit.models",
+]
+
+
+def tortoise_config(database_url: str) -> dict:
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "clientela.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def migrate(database_url: str) -> None:
+    """Apply every migration not yet applied (what `clientela migrate` does)."""
+    await run_migrations(config=tortoise_config(database_url))
+    await Tortoise.close_connections()
+
+
+async def connect(database_url: str) -> None:
+    await Tortoise.init(config=tortoise_config(database_url))
+
+
+async def disconnect() -> None:
+    await Tortoise.close_connections()
+
+
+@asynccontextmanager
+async def connected(database_url: str) -> AsyncIterator[None]:
+    await connect(database_url)
+    try:
+        yield
+    finally:
+        await disconnect()
+
+
+def is_postgres() -> bool:
+    from tortoise import connections
+
+    return connections.get("default").capabilities.dialect == "postgres"

@@ -1,0 +1,36 @@
+"""The per-request context: who is asking, and the request's DataLoaders."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from strawberry.types import Info as StrawberryInfo
+
+from clientela.policy import Viewer
+from clientela.settings import Settings
+
+if TYPE_CHECKING:
+    from clientela.graphql.loaders import Loaders
+
+
+@dataclass
+class Context:
+    viewer: Viewer
+    settings: Settings
+    client_ip: str = "unknown"
+    session_token: str | None = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    _loaders: Loaders | None = None
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            from clientela.graphql.loaders import Loaders
+
+            self._loaders = Loaders(self.viewer)
+        return self._loaders
+
+
+Info: TypeAlias = StrawberryInfo[Context, Any]

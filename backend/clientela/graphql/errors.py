@@ -1,0 +1,38 @@
+"""What an error looks like to a client: every error has `extensions.code`; errors we did not
+raise on purpose are logged with the request id and reach the client as a bare message."""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from clientela.core.errors import ClientelaError
+
+log = logging.getLogger("clientela.errors")
+
+
+class ClassifyErrors(MaskErrors):
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        context = getattr(self.execution_context, "context", None)
+        request_id = getattr(context, "request_id", "-")
+        return [self._classify(error, request_id) for error in errors]
+
+    def _classify(self, error: GraphQLError, request_id: str) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, ClientelaError):
+            return GraphQLError(
+                original.message, nodes=error.nodes, path=error.path, extensions=original.extensions
+            )
+        if original is None:
+            # Parse errors, validation errors and bad variables: the document was at fault.
+            error.extensions = {**(error.extensions or {}), "code": (error.extensions or {}).get("code", "BAD_USER_INPUT")}
+            return error
+        log.error("request %s: unexpected error at %s", request_id, error.path, exc_info=original)
+        return GraphQLError(
+            f"Internal error (request {request_id}).",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )

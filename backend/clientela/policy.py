@@ -1,0 +1,317 @@
+"""The access policy: who sees and does what. The whole policy is in this file.
+
+Every read goes through one of the `*_visible` filters below, whether it fetches one object by
+id or a list, so a single object and a list can never disagree. Every write asks `require`
+(or one of the `require_*` helpers) before it changes anything. Field-level hiding (time,
+money, contacts, portal task fields) is answered by `sees_task_field`, `sees_money` and
+`sees_contact`. The tables mirror ../shared/design/access-policy.md.
+
+Viewer kinds: admin; staff (member of an INTERNAL organization); client (member of a CLIENT
+organization); guest (signed in, no organization: typically a consultant invited by a share);
+anonymous. Orthogonal to the kind, a viewer may own client organizations (OWNER) and hold live
+shares of others (CSR or CONSULTANT).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum, StrEnum
+
+from tortoise.expressions import Q, Subquery
+
+from clientela.core.errors import Forbidden, NotFound, Unauthenticated
+from clientela.organizations.models import Organization, OrganizationKind
+from clientela.people.models import ContactPrivacy, User
+from clientela.portal.settings import PortalScope, PortalSettings, TaskField, settings_of
+from clientela.projects.models import Project, ProjectFollower, ProjectMember
+from clientela.sharing.models import Share, ShareRole, ShareStatus
+from clientela.tasks.models import Task, TaskFollower, TaskRequester
+
+
+class ViewerKind(StrEnum):
+    ADMIN = "ADMIN"
+    STAFF = "STAFF"
+    CLIENT = "CLIENT"
+    GUEST = "GUEST"
+    ANONYMOUS = "ANONYMOUS"
+
+
+class ClientAccess(StrEnum):
+    """How a viewer holds a client organization ("my clients")."""
+
+    OWNER = "OWNER"
+    CSR = "CSR"
+    CONSULTANT = "CONSULTANT"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Everything the policy needs to know about the caller, computed once per request."""
+
+    kind: ViewerKind
+    user: User | None = None
+    workspace_id: uuid.UUID | None = None
+    organization_id: uuid.UUID | None = None
+    portal: PortalSettings | None = None
+    # Client organizations this viewer owns or holds a live share of.
+    client_access: dict[uuid.UUID, ClientAccess] = field(default_factory=dict)
+
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        return self.user.id if self.user else None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind is ViewerKind.ADMIN
+
+    @property
+    def is_client(self) -> bool:
+        return self.kind is ViewerKind.CLIENT
+
+    def managed_client_ids(self) -> set[uuid.UUID]:
+        """Client organizations whose projects this viewer may manage (OWNER or CSR)."""
+        return {org for org, access in self.client_access.items() if access is not ClientAccess.CONSULTANT}
+
+
+ANONYMOUS = Viewer(kind=ViewerKind.ANONYMOUS)
+
+
+async def viewer_for(user: User | None) -> Viewer:
+    """Work out the viewer for a signed-in person. Shares and organization kinds are read
+    fresh on every request, so a revoked share or a changed kind takes effect at once."""
+    if user is None:
+        return ANONYMOUS
+    workspace = user.workspace
+    organization = user.organization
+    if user.is_admin:
+        kind = ViewerKind.ADMIN
+    elif organization is None:
+        kind = ViewerKind.GUEST
+    elif organization.kind is OrganizationKind.INTERNAL:
+        kind = ViewerKind.STAFF
+    else:
+        kind = ViewerKind.CLIENT
+    access: dict[uuid.UUID, ClientAccess] = {}
+    if kind is not ViewerKind.CLIENT:
+        now = datetime.now(timezone.utc)
+        shares = await Share.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            user_id=user.id,
+            status__in=[ShareStatus.PENDING, ShareStatus.ACCEPTED],
+            organization__kind=OrganizationKind.CLIENT,
+        ).values_list("organization_id", "role")
+        for org_id, role in shares:
+            role_access = ClientAccess(ShareRole(role).value)
+            # A CSR share outranks a consultant one if both exist.
+            if access.get(org_id) is not ClientAccess.CSR:
+                access[org_id] = role_access
+        owned = await Organization.filter(owner_id=user.id, kind=OrganizationKind.CLIENT).values_list("id", flat=True)
+        for org_id in owned:
+            access[org_id] = ClientAccess.OWNER
+    return Viewer(
+        kind=kind,
+        user=user,
+        workspace_id=workspace.id,
+        organization_id=organization.id if organization else None,
+        portal=settings_of(workspace.portal_settings),
+        client_access=access,
+    )
+
+
+def require_signed_in(viewer: Viewer) -> Viewer:
+    if viewer.kind is ViewerKind.ANONYMOUS:
+        raise Unauthenticated()
+    return viewer
+
+
+# --- Reading: one filter per kind of object -------------------------------------------------
+
+
+def organizations_visible(viewer: Viewer) -> Q:
+    """admin, staff: every organization; client: their own; guest: own and shared clients."""
+    require_signed_in(viewer)
+    in_workspace = Q(workspace_id=viewer.workspace_id)
+    if viewer.kind in (ViewerKind.ADMIN, ViewerKind.STAFF):
+        return in_workspace
+    own = [viewer.organization_id] if viewer.organization_id else []
+    if viewer.is_client:
+        return in_workspace & Q(id__in=own)
+    return in_workspace & Q(id__in=own + list(viewer.client_access))
+
+
+def people_visible(viewer: Viewer) -> Q:
+    """Oneself, and the members of the organizations one may see; staff and admins see all."""
+    require_signed_in(viewer)
+    in_workspace = Q(workspace_id=viewer.workspace_id)
+    if viewer.kind in (ViewerKind.ADMIN, ViewerKind.STAFF):
+        return in_workspace
+    orgs = Subquery(Organization.filter(organizations_visible(viewer)).values("id"))
+    return in_workspace & (Q(id=viewer.user_id) | Q(organization_id__in=orgs))
+
+
+def _followed_project_ids(viewer: Viewer) -> Subquery:
+    by = Q(user_id=viewer.user_id)
+    if viewer.organization_id:
+        by |= Q(organization_id=viewer.organization_id)
+    return Subquery(ProjectFollower.filter(by).values("project_id"))
+
+
+def tasks_visible(viewer: Viewer) -> Q:
+    """Clients: the union of the portal scopes. Everyone else: the tasks of visible projects."""
+    require_signed_in(viewer)
+    in_workspace = Q(workspace_id=viewer.workspace_id)
+    if viewer.is_admin:
+        return in_workspace
+    if not viewer.is_client:
+        return in_workspace & Q(project_id__in=Subquery(Project.filter(projects_visible(viewer)).values("id")))
+    scopes = viewer.portal.scopes if viewer.portal else frozenset()
+    reach = Q(pk__in=[])
+    if PortalScope.OWN_REQUESTS in scopes:
+        reach |= Q(id__in=Subquery(TaskRequester.filter(user_id=viewer.user_id).values("task_id")))
+        reach |= Q(id__in=Subquery(TaskFollower.filter(user_id=viewer.user_id).values("task_id")))
+    if PortalScope.ORGANIZATION_REQUESTS in scopes and viewer.organization_id:
+        reach |= Q(
+            id__in=Subquery(TaskRequester.filter(user__organization_id=viewer.organization_id).values("task_id"))
+        )
+    if PortalScope.FOLLOWED_PROJECTS in scopes:
+        reach |= Q(project_id__in=_followed_project_ids(viewer))
+    return in_workspace & reach
+
+
+def projects_visible(viewer: Viewer) -> Q:
+    """admin: all; staff and guests: projects they are members or followers of, and every
+    project of the clients they own or hold a share of; clients: projects they or their
+    organization follow, and the projects of the tasks the portal shows them."""
+    require_signed_in(viewer)
+    in_workspace = Q(workspace_id=viewer.workspace_id)
+    if viewer.is_admin:
+        return in_workspace
+    if viewer.is_client:
+        task_projects = Subquery(Task.filter(tasks_visible(viewer)).values("project_id"))
+        return in_workspace & (Q(id__in=_followed_project_ids(viewer)) | Q(id__in=task_projects))
+    reach = Q(id__in=Subquery(ProjectMember.filter(user_id=viewer.user_id).values("project_id")))
+    reach |= Q(id__in=Subquery(ProjectFollower.filter(user_id=viewer.user_id).values("project_id")))
+    if viewer.client_access:
+        reach |= Q(client_id__in=list(viewer.client_access))
+    return in_workspace & reach
+
+
+def shares_visible(viewer: Viewer) -> Q:
+    """Shares are seen by admins, by the client's owner and by the person shared with."""
+    require_signed_in(viewer)
+    in_workspace = Q(organization__workspace_id=viewer.workspace_id)
+    if viewer.is_admin:
+        return in_workspace
+    owned = [org for org, a in viewer.client_access.items() if a is ClientAccess.OWNER]
+    return in_workspace & (Q(organization_id__in=owned) | Q(user_id=viewer.user_id))
+
+
+# --- Fields ---------------------------------------------------------------------------------
+
+MONEY_FIELDS = frozenset({TaskField.ESTIMATED_TIME, TaskField.TIME_SPENT, TaskField.COST})
+
+
+def sees_task_field(viewer: Viewer, task_field: TaskField) -> bool:
+    """Clients see the task properties the portal settings enable; everyone else sees all."""
+    if not viewer.is_client:
+        return viewer.kind is not ViewerKind.ANONYMOUS
+    return viewer.portal is not None and task_field in viewer.portal.visible_task_fields
+
+
+def sees_money(viewer: Viewer) -> bool:
+    """Budgets, rates, billed amounts and financial summaries: never for clients."""
+    return viewer.kind not in (ViewerKind.CLIENT, ViewerKind.ANONYMOUS)
+
+
+def sees_internal_records(viewer: Viewer) -> bool:
+    """Internal messages and time entries: never for clients."""
+    return sees_money(viewer)
+
+
+def sees_contact(viewer: Viewer, person: User, person_org_kind: OrganizationKind | None) -> bool:
+    """Email and phone, by the person's privacy level."""
+    if viewer.is_admin or viewer.user_id == person.id:
+        return True
+    privacy = person.privacy
+    if privacy is ContactPrivacy.HIDDEN_FROM_ALL:
+        return False
+    if privacy is ContactPrivacy.HIDDEN_FROM_CLIENTS:
+        return not viewer.is_client
+    return viewer.kind is not ViewerKind.ANONYMOUS
+
+
+# --- Doing ----------------------------------------------------------------------------------
+
+
+class Action(Enum):
+    MANAGE_DIRECTORY = "create and change organizations, departments and contacts"
+    CREATE_CLIENT = "create a client organization (and own it)"
+    SET_OTHERS_PRIVACY = "change other people's contact privacy"
+    MANAGE_PORTAL_SETTINGS = "change the portal settings"
+    SHARE_CLIENT = "share a client, change a share's role, revoke a share"
+    CREATE_PROJECT = "create projects"
+    MANAGE_PROJECT = "edit a project and its tasks, log time, post messages, add people"
+    READ_REPORTS = "read reports and financial figures"
+    READ_AUDIT_LOG = "read the audit log"
+
+
+# Who may do what, before looking at a particular object. Object-level conditions are in
+# `can` below: OWNER and CSR count only for their own clients, staff only in their projects.
+PERMISSIONS: dict[Action, frozenset[ViewerKind | ClientAccess]] = {
+    Action.MANAGE_DIRECTORY: frozenset({ViewerKind.ADMIN, ClientAccess.OWNER}),
+    Action.CREATE_CLIENT: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF}),
+    Action.SET_OTHERS_PRIVACY: frozenset({ViewerKind.ADMIN}),
+    Action.MANAGE_PORTAL_SETTINGS: frozenset({ViewerKind.ADMIN}),
+    Action.SHARE_CLIENT: frozenset({ViewerKind.ADMIN, ClientAccess.OWNER}),
+    Action.CREATE_PROJECT: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ClientAccess.OWNER, ClientAccess.CSR}),
+    Action.MANAGE_PROJECT: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ClientAccess.OWNER, ClientAccess.CSR}),
+    Action.READ_REPORTS: frozenset(
+        {ViewerKind.ADMIN, ViewerKind.STAFF, ViewerKind.GUEST, ClientAccess.OWNER, ClientAccess.CSR, ClientAccess.CONSULTANT}
+    ),
+    Action.READ_AUDIT_LOG: frozenset({ViewerKind.ADMIN, ClientAccess.OWNER}),
+}
+
+
+async def can(
+    viewer: Viewer,
+    action: Action,
+    *,
+    organization_id: uuid.UUID | None = None,
+    project: Project | None = None,
+) -> bool:
+    """Whether the viewer may do `action`, on the given client organization or project."""
+    allowed = PERMISSIONS[action]
+    if viewer.kind in allowed and (viewer.kind is not ViewerKind.STAFF or project is None):
+        return True
+    if project is not None:
+        if viewer.kind is ViewerKind.STAFF and ViewerKind.STAFF in allowed:
+            if await ProjectMember.exists(project_id=project.id, user_id=viewer.user_id):
+                return True
+        organization_id = project.client_id
+    if organization_id is None:
+        # Without a particular client, any client held with an allowed access will do.
+        return any(access in allowed for access in viewer.client_access.values())
+    return viewer.client_access.get(organization_id) in allowed
+
+
+async def require(viewer: Viewer, action: Action, **on: object) -> None:
+    """Refuse with FORBIDDEN (the caller has already made sure the object is visible)."""
+    require_signed_in(viewer)
+    if not await can(viewer, action, **on):
+        raise Forbidden(f"You may not {action.value}.")
+
+
+def require_visible(obj: object | None, what: str) -> object:
+    if obj is None:
+        raise NotFound(what)
+    return obj
+
+
+def client_may_submit(viewer: Viewer) -> bool:
+    return viewer.is_client and viewer.portal is not None and viewer.portal.can_submit_items
+
+
+def client_may_reply(viewer: Viewer) -> bool:
+    return viewer.is_client and viewer.portal is not None and viewer.portal.can_post_messages

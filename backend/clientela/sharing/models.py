@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+
+from clientela.core.models import Entity
+
+
+class ShareRole(StrEnum):
+    CONSULTANT = "CONSULTANT"
+    CSR = "CSR"
+
+
+class ShareStatus(StrEnum):
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    REVOKED = "REVOKED"
+
+
+# A client organization, and with it all its projects, shared with another consultant.
+class Share(Entity):
+
+    organization = fields.ForeignKeyField("models.Organization", related_name="shares")
+    user = fields.ForeignKeyField("models.User", related_name="shares")
+    role = fields.CharEnumField(ShareRole, max_length=16, default=ShareRole.CONSULTANT)
+    status = fields.CharEnumField(ShareStatus, max_length=16, default=ShareStatus.PENDING)
+    created_by = fields.ForeignKeyField("models.User", related_name="created_shares", null=True)
+    expires_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "share"
+        indexes = (("user_id", "status"), ("organization_id", "status"))

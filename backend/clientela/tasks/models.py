@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+
+from clientela.core.models import Entity
+
+
+class TaskStatus(StrEnum):
+    OPEN = "OPEN"
+    IN_PROGRESS = "IN_PROGRESS"
+    ON_HOLD = "ON_HOLD"
+    DONE = "DONE"
+
+
+class TaskPriority(StrEnum):
+    LOW = "LOW"
+    NORMAL = "NORMAL"
+    HIGH = "HIGH"
+    URGENT = "URGENT"
+
+
+class Task(Entity):
+    workspace = fields.ForeignKeyField("models.Workspace", related_name="tasks")
+    project = fields.ForeignKeyField("models.Project", related_name="tasks")
+    title = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    status = fields.CharEnumField(TaskStatus, max_length=16, default=TaskStatus.OPEN)
+    priority = fields.CharEnumField(TaskPriority, max_length=16, default=TaskPriority.NORMAL)
+    due_date = fields.DateField(null=True)
+    assignee = fields.ForeignKeyField("models.User", related_name="assigned_tasks", null=True)
+    estimated_minutes = fields.IntField(null=True)
+    # Kept on the row for reading; TaskLabel rows serve the label filter.
+    labels: list = fields.JSONField(default=list)
+    created_by = fields.ForeignKeyField("models.User", related_name="created_tasks", null=True)
+
+    class Meta:
+        table = "task"
+        indexes = (("project_id", "id"), ("project_id", "status"))
+
+
+class TaskLabel(Entity):
+    task = fields.ForeignKeyField("models.Task", related_name="label_rows")
+    label = fields.CharField(max_length=100)
+
+    class Meta:
+        table = "task_label"
+        unique_together = (("task", "label"),)
+        indexes = (("label", "task_id"),)
+
+
+class TaskRequester(Entity):
+    task = fields.ForeignKeyField("models.Task", related_name="requester_rows")
+    user = fields.ForeignKeyField("models.User", related_name="requested_tasks")
+
+    class Meta:
+        table = "task_requester"
+        unique_together = (("task", "user"),)
+        indexes = (("user_id", "task_id"),)
+
+
+class TaskFollower(Entity):
+    task = fields.ForeignKeyField("models.Task", related_name="follower_rows")
+    user = fields.ForeignKeyField("models.User", related_name="followed_tasks")
+
+    class Meta:
+        table = "task_follower"
+        unique_together = (("task", "user"),)
+        indexes = (("user_id", "task_id"),)
+
+
+class TimeEntry(Entity):
+    task = fields.ForeignKeyField("models.Task", related_name="time_entries")
+    user = fields.ForeignKeyField("models.User", related_name="time_entries")
+    minutes = fields.IntField()
+    date = fields.DateField()
+    note = fields.TextField(default="")
+    billable = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "time_entry"
+        indexes = (("task_id", "date"), ("date",))

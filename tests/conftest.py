@@ -1,0 +1,44 @@
+"""Test fixtures: a real database (SQLite by default, PostgreSQL when
+CLIENTELA_TEST_DATABASE_URL points at one), migrated once per run and emptied before each test."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from tortoise import Tortoise, connections
+
+from clientela import db
+
+pytest_plugins = ["smtp_server"]
+
+DATABASE_URL = os.environ.get("CLIENTELA_TEST_DATABASE_URL") or (
+    f"sqlite://{Path(tempfile.mkdtemp(prefix='clientela-test-')) / 'test.db'}"
+)
+
+
+@pytest.fixture(scope="session")
+async def database():
+    await db.migrate(DATABASE_URL)
+    await db.connect(DATABASE_URL)
+    yield DATABASE_URL
+    await db.disconnect()
+
+
+def _tables() -> list[str]:
+    return [model._meta.db_table for model in Tortoise.apps["models"].values()]
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(database):
+    conn = connections.get("default")
+    tables = _tables()
+    if db.is_postgres():
+        await conn.execute_script("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+    else:
+        await conn.execute_script(
+            "PRAGMA foreign_keys = OFF;" + "".join(f'DELETE FROM "{t}";' for t in tables) + "PRAGMA foreign_keys = ON;"
+        )
+    yield
