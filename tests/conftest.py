@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 from tortoise import Tortoise, connections
 
-from clientela import db
+# Generous limits for the suite; the throttling tests set their own.
+os.environ.setdefault("CLIENTELA_SIGNUPS_PER_IP_PER_HOUR", "100000")
+os.environ.setdefault("CLIENTELA_PUBLIC_URL", "http://clientela.test")
+os.environ.setdefault("CLIENTELA_SECRET_KEY", "test-secret-key")
+
+from clientela import db  # noqa: E402
 
 pytest_plugins = ["smtp_server"]
 
@@ -42,3 +47,23 @@ async def clean_database(database):
             "PRAGMA foreign_keys = OFF;" + "".join(f'DELETE FROM "{t}";' for t in tables) + "PRAGMA foreign_keys = ON;"
         )
     yield
+
+
+@pytest.fixture
+async def api(database):
+    import httpx
+
+    from clientela.app import create_app
+    from support import Api
+
+    app = create_app(run_email_worker=False, manage_database=False)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://clientela.test") as client:
+        yield Api(client)
+
+
+@pytest.fixture
+def factory():
+    from support import Factory
+
+    return Factory()

@@ -64,3 +64,12 @@ def is_postgres() -> bool:
     from tortoise import connections
 
     return connections.get("default").capabilities.dialect == "postgres"
+
+
+def __getattr__(name: str) -> dict:
+    # `tortoise -c clientela.db.TORTOISE_ORM makemigrations` reads the configuration from here.
+    if name == "TORTOISE_ORM":
+        from clientela.settings import get_settings
+
+        return tortoise_config(get_settings().database_url)
+    raise AttributeError(name)

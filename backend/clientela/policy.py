@@ -18,16 +18,22 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum, StrEnum
+from typing import TypeVar
 
 from tortoise.expressions import Q, Subquery
+from tortoise.models import Model
 
 from clientela.core.errors import Forbidden, NotFound, Unauthenticated
+from clientela.core.ids import parse_id
 from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import ContactPrivacy, User
 from clientela.portal.settings import PortalScope, PortalSettings, TaskField, settings_of
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
 from clientela.sharing.models import Share, ShareRole, ShareStatus
 from clientela.tasks.models import Task, TaskFollower, TaskRequester
+
+
+ModelT = TypeVar("ModelT", bound=Model)
 
 
 class ViewerKind(StrEnum):
@@ -246,30 +252,33 @@ def sees_contact(viewer: Viewer, person: User, person_org_kind: OrganizationKind
 
 
 class Action(Enum):
-    MANAGE_DIRECTORY = "create and change organizations, departments and contacts"
-    CREATE_CLIENT = "create a client organization (and own it)"
+    CREATE_INTERNAL_ORGANIZATION = "create internal organizations"
+    CREATE_CLIENT = "create client organizations"
+    MANAGE_ORGANIZATION = "change an organization, its departments and contacts"
     SET_OTHERS_PRIVACY = "change other people's contact privacy"
     MANAGE_PORTAL_SETTINGS = "change the portal settings"
-    SHARE_CLIENT = "share a client, change a share's role, revoke a share"
-    CREATE_PROJECT = "create projects"
-    MANAGE_PROJECT = "edit a project and its tasks, log time, post messages, add people"
-    READ_REPORTS = "read reports and financial figures"
-    READ_AUDIT_LOG = "read the audit log"
+    SHARE_CLIENT = "share a client, change a share's role or revoke a share"
+    CREATE_PROJECT = "create projects for this client"
+    MANAGE_PROJECT = "manage this project (edit it and its tasks, log time, post messages, add people)"
+    SEE_SHARE_CANDIDATES = "look people up to share clients with"
+    READ_REPORTS = "read reports"
+    READ_AUDIT_LOG = "read this audit log"
 
 
-# Who may do what, before looking at a particular object. Object-level conditions are in
-# `can` below: OWNER and CSR count only for their own clients, staff only in their projects.
+# Who may do what. A ViewerKind entry grants the action on anything in the workspace (staff:
+# only inside the projects they are members of, when the action is about a project); a
+# ClientAccess entry grants it only on the client organizations held with that access.
 PERMISSIONS: dict[Action, frozenset[ViewerKind | ClientAccess]] = {
-    Action.MANAGE_DIRECTORY: frozenset({ViewerKind.ADMIN, ClientAccess.OWNER}),
+    Action.CREATE_INTERNAL_ORGANIZATION: frozenset({ViewerKind.ADMIN}),
     Action.CREATE_CLIENT: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF}),
+    Action.MANAGE_ORGANIZATION: frozenset({ViewerKind.ADMIN, ClientAccess.OWNER}),
     Action.SET_OTHERS_PRIVACY: frozenset({ViewerKind.ADMIN}),
     Action.MANAGE_PORTAL_SETTINGS: frozenset({ViewerKind.ADMIN}),
     Action.SHARE_CLIENT: frozenset({ViewerKind.ADMIN, ClientAccess.OWNER}),
     Action.CREATE_PROJECT: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ClientAccess.OWNER, ClientAccess.CSR}),
     Action.MANAGE_PROJECT: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ClientAccess.OWNER, ClientAccess.CSR}),
-    Action.READ_REPORTS: frozenset(
-        {ViewerKind.ADMIN, ViewerKind.STAFF, ViewerKind.GUEST, ClientAccess.OWNER, ClientAccess.CSR, ClientAccess.CONSULTANT}
-    ),
+    Action.SEE_SHARE_CANDIDATES: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ClientAccess.OWNER}),
+    Action.READ_REPORTS: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ViewerKind.GUEST}),
     Action.READ_AUDIT_LOG: frozenset({ViewerKind.ADMIN, ClientAccess.OWNER}),
 }
 
@@ -281,32 +290,48 @@ async def can(
     organization_id: uuid.UUID | None = None,
     project: Project | None = None,
 ) -> bool:
-    """Whether the viewer may do `action`, on the given client organization or project."""
+    """Whether the viewer may do `action` (on the given client organization or project)."""
     allowed = PERMISSIONS[action]
-    if viewer.kind in allowed and (viewer.kind is not ViewerKind.STAFF or project is None):
-        return True
+    if viewer.kind is ViewerKind.ANONYMOUS:
+        return False
+    if viewer.kind in allowed:
+        if viewer.kind is not ViewerKind.STAFF or project is None:
+            return True
+        if await ProjectMember.exists(project_id=project.id, user_id=viewer.user_id):
+            return True
     if project is not None:
-        if viewer.kind is ViewerKind.STAFF and ViewerKind.STAFF in allowed:
-            if await ProjectMember.exists(project_id=project.id, user_id=viewer.user_id):
-                return True
         organization_id = project.client_id
     if organization_id is None:
-        # Without a particular client, any client held with an allowed access will do.
-        return any(access in allowed for access in viewer.client_access.values())
+        return action is Action.SEE_SHARE_CANDIDATES and ClientAccess.OWNER in viewer.client_access.values()
     return viewer.client_access.get(organization_id) in allowed
 
 
 async def require(viewer: Viewer, action: Action, **on: object) -> None:
-    """Refuse with FORBIDDEN (the caller has already made sure the object is visible)."""
+    """Refuse with FORBIDDEN. Callers fetch the object through a visibility filter first, so
+    that what the viewer may not see answers NOT_FOUND instead."""
     require_signed_in(viewer)
     if not await can(viewer, action, **on):
         raise Forbidden(f"You may not {action.value}.")
 
 
-def require_visible(obj: object | None, what: str) -> object:
-    if obj is None:
+async def fetch_visible(model: type[ModelT], visible: Q, raw_id: object, what: str) -> ModelT:
+    """One object by id through the same filter its lists use; NOT_FOUND otherwise."""
+    object_id = parse_id(raw_id)
+    found = await model.filter(visible, id=object_id).first() if object_id else None
+    if found is None:
         raise NotFound(what)
-    return obj
+    return found
+
+
+async def fetch_all_visible(model: type[ModelT], visible: Q, raw_ids: list, what: str) -> list[ModelT]:
+    """Several objects by id, all or nothing: one unknown or invisible id is NOT_FOUND."""
+    ids = [parse_id(raw) for raw in raw_ids]
+    wanted = set(ids)
+    found = await model.filter(visible, id__in=[i for i in wanted if i]) if None not in wanted else []
+    if len(found) != len(wanted):
+        raise NotFound(what)
+    by_id = {row.id: row for row in found}
+    return [by_id[i] for i in dict.fromkeys(ids)]
 
 
 def client_may_submit(viewer: Viewer) -> bool:

@@ -27,7 +27,12 @@ class Settings(BaseSettings):
     allow_signup: bool = True
     development: bool = Field(default=True, description="GraphiQL and field suggestions on")
     introspection: bool = True
-    portal_config: Path | None = None
+    # Rate limits (per hour for sign-ups and reset requests, per 15 minutes for failed sign-ins).
+    signups_per_ip_per_hour: int = 20
+    failed_logins_per_account: int = 10
+    failed_logins_per_ip: int = 50
+    password_resets_per_account: int = 5
+    password_resets_per_ip: int = 30
 
     @property
     def link_base(self) -> str:

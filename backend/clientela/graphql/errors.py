@@ -25,7 +25,7 @@ class ClassifyErrors(MaskErrors):
             return GraphQLError(
                 original.message, nodes=error.nodes, path=error.path, extensions=original.extensions
             )
-        if original is None:
+        if original is None or error.path is None:
             # Parse errors, validation errors and bad variables: the document was at fault.
             error.extensions = {**(error.extensions or {}), "code": (error.extensions or {}).get("code", "BAD_USER_INPUT")}
             return error

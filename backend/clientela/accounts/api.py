@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import strawberry
+
+from clientela.accounts import services
+from clientela.core.ids import parse_id
+from clientela.graphql.context import Info
+from clientela.people.types import UserType
+
+
+@strawberry.input
+class SignUpInput:
+    workspace_name: str = strawberry.field(name="workspaceName")
+    name: str
+    email: str
+    password: str
+    language: str | None = None
+
+
+@strawberry.type
+class AuthPayload:
+    token: str = strawberry.field(description='Send it back as "Authorization: Bearer <token>".')
+    viewer: UserType
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in person; null when the request carries no valid token.")
+    def viewer(self, info: Info) -> UserType | None:
+        return info.context.viewer.user
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(name="signUp", description="Creates a workspace with the caller as its admin.")
+    async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
+        signed_in = await services.sign_up(
+            workspace_name=input.workspace_name,
+            name=input.name,
+            email=input.email,
+            password=input.password,
+            language=input.language,
+            client_ip=info.context.client_ip,
+        )
+        return AuthPayload(token=signed_in.token, viewer=signed_in.user)
+
+    @strawberry.mutation(name="logIn")
+    async def log_in(
+        self, info: Info, email: str, password: str, workspace_id: strawberry.ID | None = None
+    ) -> AuthPayload:
+        signed_in = await services.log_in(
+            email=email, password=password, workspace_id=parse_id(workspace_id), client_ip=info.context.client_ip
+        )
+        return AuthPayload(token=signed_in.token, viewer=signed_in.user)
+
+    @strawberry.mutation(name="logOut", description="Ends the session of the token sent with the request.")
+    async def log_out(self, info: Info) -> bool:
+        return await services.log_out(info.context.session_token)
+
+    @strawberry.mutation(
+        name="requestPasswordReset",
+        description="Always true. Emails a create/reset-password link if the address is known.",
+    )
+    async def request_password_reset(self, info: Info, email: str) -> bool:
+        return await services.request_password_reset(email, client_ip=info.context.client_ip)
+
+    @strawberry.mutation(name="resetPassword", description="Sets the password and ends every session of the person.")
+    async def reset_password(self, token: str, password: str) -> bool:
+        return await services.reset_password(token, password)

@@ -1,0 +1,167 @@
+"""Sign-up, sign-in, sessions and the create/forgot-password flow."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from tortoise.transactions import in_transaction
+
+from clientela.accounts import passwords, throttle
+from clientela.accounts.models import PasswordToken, Session
+from clientela.accounts.tokens import new_token, token_hash
+from clientela.core import validation
+from clientela.core.errors import BadUserInput, Forbidden, Unauthenticated
+from clientela.mail.outbox import EmailKind, queue_email
+from clientela.organizations.models import Organization, OrganizationKind
+from clientela.people.models import ContactPrivacy, User
+from clientela.settings import get_settings
+from clientela.sharing.models import Share, ShareStatus
+from clientela.workspaces.models import Workspace
+
+PASSWORD_TOKEN_LIFETIME = timedelta(minutes=60)
+# requestPasswordReset answers no sooner than this, whether or not the address is known.
+RESET_ANSWER_FLOOR_SECONDS = 0.25
+
+
+@dataclass
+class SignedIn:
+    token: str
+    user: User
+
+
+async def _start_session(user: User) -> SignedIn:
+    token = new_token()
+    await Session.create(user=user, token_hash=token_hash(token))
+    now = datetime.now(timezone.utc)
+    await User.filter(id=user.id).update(last_sign_in_at=now)
+    # A share stays PENDING until its invitee first signs in.
+    await Share.filter(user_id=user.id, status=ShareStatus.PENDING).update(status=ShareStatus.ACCEPTED)
+    return SignedIn(token=token, user=user)
+
+
+async def sign_up(
+    *, workspace_name: str, name: str, email: str, password: str, language: str | None, client_ip: str
+) -> SignedIn:
+    settings = get_settings()
+    if not settings.allow_signup:
+        raise Forbidden("Sign-up is closed on this server.")
+    await throttle.require(f"signup:ip:{client_ip}", limit=settings.signups_per_ip_per_hour, window=timedelta(hours=1))
+    user = await create_workspace(workspace_name=workspace_name, name=name, email=email, password=password, language=language)
+    return await _start_session(user)
+
+
+async def create_workspace(*, workspace_name: str, name: str, email: str, password: str, language: str | None) -> User:
+    """A new workspace with its own team and its admin."""
+    workspace_name = validation.name(workspace_name, "workspaceName")
+    name = validation.name(name)
+    email = validation.email(email)
+    validation.password(password)
+    language = validation.language(language) or "en"
+    async with in_transaction():
+        workspace = await Workspace.create(name=workspace_name, language=language)
+        team = await Organization.create(workspace=workspace, name=workspace_name, kind=OrganizationKind.INTERNAL)
+        user = await User.create(
+            workspace=workspace,
+            organization=team,
+            name=name,
+            email=email,
+            search_text=validation.fold(f"{name} {email}"),
+            password_hash=passwords.hash_password(password),
+            is_admin=True,
+            invited=True,
+            privacy=ContactPrivacy.HIDDEN_FROM_CLIENTS,
+        )
+    return user
+
+
+async def log_in(*, email: str, password: str, workspace_id: uuid.UUID | None, client_ip: str) -> SignedIn:
+    """Sign in by email and password. The same address may be a person in several workspaces;
+    the password picks the person, and workspaceId settles a tie."""
+    settings = get_settings()
+    address = (email or "").strip().lower()
+    window = timedelta(minutes=15)
+    account_key, ip_key = f"login:account:{address}", f"login:ip:{client_ip}"
+    for key, limit in ((account_key, settings.failed_logins_per_account), (ip_key, settings.failed_logins_per_ip)):
+        if await throttle.count(key, window=window) >= limit:
+            raise throttle.limited(window)
+    candidates = await User.filter(email=address, password_hash__isnull=False).order_by("-last_sign_in_at", "id")
+    if workspace_id is not None:
+        candidates = [c for c in candidates if c.workspace_id == workspace_id]
+    matches = [c for c in candidates if passwords.verify(c.password_hash, password)]
+    if not candidates:
+        passwords.spend_equal_time(password)
+    if not matches:
+        await throttle.record(account_key)
+        await throttle.record(ip_key)
+        raise Unauthenticated("Wrong email or password.")
+    user = matches[0]
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+        await user.save(update_fields=["password_hash"])
+    return await _start_session(user)
+
+
+async def log_out(token: str | None) -> bool:
+    if not token:
+        return False
+    return await Session.filter(token_hash=token_hash(token)).delete() > 0
+
+
+async def user_for_token(token: str | None) -> User | None:
+    if not token:
+        return None
+    session = await Session.get_or_none(token_hash=token_hash(token)).select_related(
+        "user", "user__organization", "user__workspace"
+    )
+    return session.user if session else None
+
+
+async def request_password_reset(email: str, *, client_ip: str) -> bool:
+    """Email a create/reset-password link to every person known by this address. The answer
+    and its timing are the same whether or not the address is known."""
+    started = time.monotonic()
+    settings = get_settings()
+    address = (email or "").strip().lower()
+    window = timedelta(hours=1)
+    await throttle.require(f"reset:ip:{client_ip}", limit=settings.password_resets_per_ip, window=window)
+    await throttle.require(f"reset:account:{address}", limit=settings.password_resets_per_account, window=window)
+    async with in_transaction():
+        for person in await User.filter(email=address):
+            token = new_token()
+            await PasswordToken.create(
+                user=person,
+                token_hash=token_hash(token),
+                expires_at=datetime.now(timezone.utc) + PASSWORD_TOKEN_LIFETIME,
+            )
+            await queue_email(
+                EmailKind.PASSWORD,
+                person,
+                {
+                    "set_password_url": f"{settings.link_base}/set-password?token={token}",
+                    "creating": person.password_hash is None,
+                    "valid_minutes": int(PASSWORD_TOKEN_LIFETIME.total_seconds() // 60),
+                },
+            )
+    await asyncio.sleep(max(0.0, RESET_ANSWER_FLOOR_SECONDS - (time.monotonic() - started)))
+    return True
+
+
+async def reset_password(token: str, password: str) -> bool:
+    """Set the password from an emailed token. The token is single use; every other token of
+    the person dies, and so does every session: the person signs in afresh."""
+    validation.password(password)
+    now = datetime.now(timezone.utc)
+    async with in_transaction():
+        record = await PasswordToken.get_or_none(
+            token_hash=token_hash(token or ""), used_at__isnull=True, expires_at__gt=now
+        ).select_for_update()
+        if record is None:
+            raise BadUserInput("This link is not valid any more. Ask for a new one.", field="token")
+        await User.filter(id=record.user_id).update(password_hash=passwords.hash_password(password))
+        await PasswordToken.filter(user_id=record.user_id, used_at__isnull=True).update(used_at=now)
+        await Session.filter(user_id=record.user_id).delete()
+    return True

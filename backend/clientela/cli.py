@@ -1,0 +1,113 @@
+"""The `clientela` command."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+from pathlib import Path
+
+import typer
+
+from clientela import db
+from clientela.settings import get_settings
+
+app = typer.Typer(help="Clientela: the backend for working with clients.", no_args_is_help=True)
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations that have not been applied yet."""
+    asyncio.run(db.migrate(get_settings().database_url))
+    typer.echo("Database is up to date.")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    worker: bool = typer.Option(True, help="Deliver emails from this process too."),
+) -> None:
+    """Serve the API (migrating the database first)."""
+    import uvicorn
+
+    from clientela.app import create_app
+
+    _logging()
+    settings = get_settings()
+    asyncio.run(db.migrate(settings.database_url))
+    uvicorn.run(create_app(settings, run_email_worker=worker), host=host, port=port, log_level="info")
+
+
+@app.command("worker")
+def run_email_worker() -> None:
+    """Deliver queued emails (several workers may run side by side)."""
+    from clientela.mail.worker import run_worker
+
+    _logging()
+    settings = get_settings()
+
+    async def main() -> None:
+        async with db.connected(settings.database_url):
+            await run_worker(settings, asyncio.Event())
+
+    asyncio.run(main())
+
+
+@app.command()
+def demo() -> None:
+    """Load a small, realistic demo workspace (once) and print its sign-ins."""
+    from clientela.demo import load_demo
+
+    settings = get_settings()
+
+    async def main() -> list[tuple[str, str, str]]:
+        await db.migrate(settings.database_url)
+        async with db.connected(settings.database_url):
+            return await load_demo()
+
+    for role, email, password in asyncio.run(main()):
+        typer.echo(f"{role:<28} {email:<32} {password}")
+
+
+@app.command("export-schema")
+def export_schema(path: Path = typer.Argument(Path("schema.graphql"), help="Where to write the SDL.")) -> None:
+    """Write the GraphQL schema (SDL) that the contract is checked against."""
+    from clientela.graphql.schema import schema
+
+    path.write_text(schema.as_str() + "\n")
+    typer.echo(f"Wrote {path}")
+
+
+@app.command("create-admin")
+def create_admin(
+    workspace: str = typer.Option(..., help="Name of the new workspace."),
+    name: str = typer.Option(...),
+    email: str = typer.Option(...),
+) -> None:
+    """Create a workspace with its admin (asks for the password)."""
+    from clientela.accounts import services as accounts
+
+    password = getpass.getpass("Password: ")
+    settings = get_settings()
+
+    async def main() -> None:
+        await db.migrate(settings.database_url)
+        async with db.connected(settings.database_url):
+            await accounts.create_workspace(workspace_name=workspace, name=name, email=email, password=password, language=None)
+
+    asyncio.run(main())
+    typer.echo(f"Created workspace {workspace!r} with admin {email}.")
+
+
+@app.command()
+def makemigrations(name: str = typer.Option(None, help="Name of the migration.")) -> None:
+    """Write a migration for model changes (developers)."""
+    from tortoise.cli.cli import main as tortoise_main
+
+    args = ["-c", "clientela.db.TORTOISE_ORM", "makemigrations"] + (["--name", name] if name else [])
+    tortoise_main(args)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+
+from clientela import policy
+from clientela.conversations.models import Message, MessageVisibility
+from clientela.conversations.services import Recipient, RecipientReason
+from clientela.graphql.context import Info
+
+MessageVisibilityEnum = strawberry.enum(MessageVisibility, name="MessageVisibility")
+RecipientReasonEnum = strawberry.enum(RecipientReason, name="RecipientReason")
+
+LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
+
+
+@strawberry.input
+class PostMessageInput:
+    task_id: strawberry.ID | None = strawberry.field(name="taskId", default=None)
+    project_id: strawberry.ID | None = strawberry.field(name="projectId", default=None)
+    body: str
+    visibility: MessageVisibilityEnum
+    include_history: bool = strawberry.field(name="includeHistory", default=True)
+
+
+@strawberry.type(name="Message")
+class MessageType:
+    id: strawberry.ID
+    body: str
+    visibility: MessageVisibilityEnum
+    created_at: dt.datetime = strawberry.field(name="createdAt")
+
+    @strawberry.field
+    async def author(self: Message, info: Info) -> LazyUser:
+        return await info.context.loaders.user_by_id.load(self.author_id)
+
+    @strawberry.field(description="Who the message was emailed to; null for clients.")
+    async def recipients(self: Message, info: Info) -> list[LazyUser] | None:
+        if not policy.sees_internal_records(info.context.viewer):
+            return None
+        return await info.context.loaders.recipients_by_message.load(self.id)
+
+
+@strawberry.type(name="MessageRecipient", description="Who a PUBLIC message would be emailed to, and why.")
+class MessageRecipientType:
+    user: LazyUser
+    reason: RecipientReasonEnum
+    unseen_public_messages: int = strawberry.field(
+        name="unseenPublicMessages",
+        description="Earlier public messages of the conversation this person has not been sent yet.",
+    )
+
+    @staticmethod
+    def of(recipient: Recipient) -> MessageRecipientType:
+        return MessageRecipientType(
+            user=recipient.user, reason=recipient.reason, unseen_public_messages=recipient.unseen_public_messages
+        )

@@ -1,0 +1,51 @@
+"""Cursor connections. Every list that can grow goes through `paginate`: keyset pagination on
+the time-ordered primary key, so the order is stable and a page costs one indexed query."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+
+from tortoise.queryset import QuerySet
+
+from clientela.core.errors import BadUserInput
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 50
+
+
+@dataclass
+class Page:
+    rows: list
+    has_next_page: bool
+    total_count_query: QuerySet | None
+
+
+def encode_cursor(row_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(row_id.bytes).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:
+        raise BadUserInput("The cursor is not valid.") from None
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE
+    if not 1 <= first <= MAX_PAGE:
+        raise BadUserInput(f"first must be between 1 and {MAX_PAGE}.")
+    return first
+
+
+async def paginate(query: QuerySet, first: int | None, after: str | None, *, newest_first: bool = False) -> Page:
+    size = page_size(first)
+    total_query = query
+    if after:
+        last_id = decode_cursor(after)
+        query = query.filter(id__lt=last_id) if newest_first else query.filter(id__gt=last_id)
+    rows = await query.order_by("-id" if newest_first else "id").limit(size + 1)
+    return Page(rows=rows[:size], has_next_page=len(rows) > size, total_count_query=total_query)

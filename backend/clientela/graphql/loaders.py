@@ -1,0 +1,235 @@
+"""Request-scoped DataLoaders, one per `<Thing>By<Key>`: every list field of a page loads with
+one query per field, however many parents the page has. They are made per request because
+some (messages, projects of a client) apply the viewer's visibility."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from functools import cached_property
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+from tortoise.expressions import Q
+from tortoise.functions import Sum
+
+from clientela import policy
+from clientela.conversations.models import Message, MessageRecipient, MessageVisibility
+from clientela.organizations.models import Department, Organization
+from clientela.people.models import User
+from clientela.policy import Viewer
+from clientela.projects.models import Project, ProjectFollower, ProjectMember
+from clientela.sharing.models import Share, ShareStatus
+from clientela.tasks.models import Task, TaskFollower, TaskRequester, TimeEntry
+from clientela.workspaces.models import Workspace
+
+Keys = list[uuid.UUID]
+
+
+def _by_id(model) -> DataLoader:
+    async def load(keys: Keys) -> list[Any]:
+        found = {row.id: row for row in await model.filter(id__in=set(keys))}
+        return [found.get(k) for k in keys]
+
+    return DataLoader(load)
+
+
+def _grouped(fetch: Callable[[Keys], Awaitable[Iterable[tuple[uuid.UUID, Any]]]]) -> DataLoader:
+    """A loader of lists: `fetch` returns (parent key, item) pairs in the order to show."""
+
+    async def load(keys: Keys) -> list[list[Any]]:
+        groups: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        for key, item in await fetch(list(set(keys))):
+            groups[key].append(item)
+        return [groups.get(k, []) for k in keys]
+
+    return DataLoader(load)
+
+
+def _summed(model, key_field: str, value_field: str, **filters) -> DataLoader:
+    async def load(keys: Keys) -> list[int]:
+        rows = (
+            await model.filter(**{f"{key_field}__in": set(keys)}, **filters)
+            .annotate(total=Sum(value_field))
+            .group_by(key_field)
+            .values_list(key_field, "total")
+        )
+        totals = {_as_uuid(k): int(t or 0) for k, t in rows}
+        return [totals.get(k, 0) for k in keys]
+
+    return DataLoader(load)
+
+
+def _as_uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+async def _people_through(row_model, key_field: str, keys: Keys) -> list[tuple[uuid.UUID, User]]:
+    rows = await row_model.filter(**{f"{key_field}__in": keys}).order_by("id").values_list(key_field, "user_id")
+    people = {u.id: u for u in await User.filter(id__in={u for _, u in rows})}
+    return [(k, people[u]) for k, u in rows if u in people]
+
+
+class Loaders:
+    def __init__(self, viewer: Viewer) -> None:
+        self.viewer = viewer
+
+    # --- single objects by id (reached through a visible parent) ---
+    @cached_property
+    def user_by_id(self) -> DataLoader:
+        return _by_id(User)
+
+    @cached_property
+    def organization_by_id(self) -> DataLoader:
+        return _by_id(Organization)
+
+    @cached_property
+    def department_by_id(self) -> DataLoader:
+        return _by_id(Department)
+
+    @cached_property
+    def project_by_id(self) -> DataLoader:
+        return _by_id(Project)
+
+    @cached_property
+    def workspace_by_id(self) -> DataLoader:
+        return _by_id(Workspace)
+
+    # --- people of tasks and projects ---
+    @cached_property
+    def requesters_by_task(self) -> DataLoader:
+        return _grouped(lambda keys: _people_through(TaskRequester, "task_id", keys))
+
+    @cached_property
+    def followers_by_task(self) -> DataLoader:
+        return _grouped(lambda keys: _people_through(TaskFollower, "task_id", keys))
+
+    @cached_property
+    def members_by_project(self) -> DataLoader:
+        return _grouped(lambda keys: _people_through(ProjectMember, "project_id", keys))
+
+    @cached_property
+    def follower_people_by_project(self) -> DataLoader:
+        async def fetch(keys: Keys):
+            return await _people_through(ProjectFollower.filter(user_id__isnull=False), "project_id", keys)
+
+        return _grouped(fetch)
+
+    @cached_property
+    def follower_organizations_by_project(self) -> DataLoader:
+        async def fetch(keys: Keys):
+            rows = await ProjectFollower.filter(project_id__in=keys, organization_id__isnull=False).order_by("id").values_list(
+                "project_id", "organization_id"
+            )
+            orgs = {o.id: o for o in await Organization.filter(id__in={o for _, o in rows})}
+            return [(p, orgs[o]) for p, o in rows if o in orgs]
+
+        return _grouped(fetch)
+
+    # --- time ---
+    @cached_property
+    def time_entries_by_task(self) -> DataLoader:
+        async def fetch(keys: Keys):
+            return [(e.task_id, e) for e in await TimeEntry.filter(task_id__in=keys).order_by("date", "id")]
+
+        return _grouped(fetch)
+
+    @cached_property
+    def minutes_by_task(self) -> DataLoader:
+        return _summed(TimeEntry, "task_id", "minutes")
+
+    @cached_property
+    def billable_minutes_by_task(self) -> DataLoader:
+        return _summed(TimeEntry, "task_id", "minutes", billable=True)
+
+    @cached_property
+    def minutes_by_project(self) -> DataLoader:
+        return _summed(TimeEntry, "task__project_id", "minutes")
+
+    @cached_property
+    def billable_minutes_by_project(self) -> DataLoader:
+        return _summed(TimeEntry, "task__project_id", "minutes", billable=True)
+
+    # --- conversations ---
+    @cached_property
+    def messages_by_task(self) -> DataLoader:
+        """The messages of tasks; clients only ever get PUBLIC ones."""
+
+        async def fetch(keys: Keys):
+            query = Message.filter(task_id__in=keys)
+            if not policy.sees_internal_records(self.viewer):
+                query = query.filter(visibility=MessageVisibility.PUBLIC)
+            return [(m.task_id, m) for m in await query.order_by("id")]
+
+        return _grouped(fetch)
+
+    @cached_property
+    def recipients_by_message(self) -> DataLoader:
+        return _grouped(lambda keys: _people_through(MessageRecipient, "message_id", keys))
+
+    # --- organizations ---
+    @cached_property
+    def departments_by_organization(self) -> DataLoader:
+        async def fetch(keys: Keys):
+            return [(d.organization_id, d) for d in await Department.filter(organization_id__in=keys).order_by("name", "id")]
+
+        return _grouped(fetch)
+
+    @cached_property
+    def members_by_organization(self) -> DataLoader:
+        async def fetch(keys: Keys):
+            people = User.filter(policy.people_visible(self.viewer), organization_id__in=keys)
+            return [(u.organization_id, u) for u in await people.order_by("name", "id")]
+
+        return _grouped(fetch)
+
+    @cached_property
+    def visible_projects_by_client(self) -> DataLoader:
+        async def fetch(keys: Keys):
+            projects = Project.filter(policy.projects_visible(self.viewer), client_id__in=keys)
+            return [(p.client_id, p) for p in await projects.order_by("name", "id")]
+
+        return _grouped(fetch)
+
+    @cached_property
+    def visible_projects_followed_by_organization(self) -> DataLoader:
+        async def fetch(keys: Keys):
+            rows = await ProjectFollower.filter(organization_id__in=keys).values_list("organization_id", "project_id")
+            projects = {
+                p.id: p
+                for p in await Project.filter(policy.projects_visible(self.viewer), id__in={p for _, p in rows}).order_by(
+                    "name", "id"
+                )
+            }
+            return [(o, projects[p]) for o, p in rows if p in projects]
+
+        return _grouped(fetch)
+
+    @cached_property
+    def live_shares_by_organization(self) -> DataLoader:
+        async def fetch(keys: Keys):
+            shares = Share.filter(
+                policy.shares_visible(self.viewer),
+                organization_id__in=keys,
+                status__in=[ShareStatus.PENDING, ShareStatus.ACCEPTED],
+            )
+            return [(s.organization_id, s) for s in await shares.order_by("id")]
+
+        return _grouped(fetch)
+
+    @cached_property
+    def live_shares_by_user(self) -> DataLoader:
+        async def fetch(keys: Keys):
+            shares = Share.filter(
+                policy.shares_visible(self.viewer),
+                user_id__in=keys,
+                status__in=[ShareStatus.PENDING, ShareStatus.ACCEPTED],
+            )
+            return [(s.user_id, s) for s in await shares.order_by("id")]
+
+        return _grouped(fetch)
+
+    @cached_property
+    def tasks_visible_filter(self) -> Q:
+        return policy.tasks_visible(self.viewer)

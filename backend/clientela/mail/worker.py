@@ -1,0 +1,177 @@
+"""Delivering the outbox: claim due emails, send them over one SMTP connection per batch, retry
+failures with exponential back-off. Several workers may run at once: a claim is a lease on the
+row, so each email is in the hands of one worker at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from uuid import UUID
+
+import aiosmtplib
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from clientela.db import is_postgres
+from clientela.mail.models import OutboxEmail, OutboxStatus
+from clientela.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+SMTP_TIMEOUT = 20.0
+# A row is sent only while this much of its lease is left: more than the slowest send (a few
+# SMTP commands of SMTP_TIMEOUT each), so no lease runs out, and no other worker claims the
+# row, while it is being sent.
+SEND_MARGIN = timedelta(minutes=2)
+FIRST_RETRY = timedelta(seconds=15)
+LONGEST_RETRY = timedelta(hours=1)
+MAX_ATTEMPTS = 15
+
+# Pending emails already logged while no SMTP server is configured, so each is logged once.
+_logged_ids: set[UUID] = set()
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+
+
+async def deliver_due(settings: Settings, *, now: datetime | None = None, batch: int = 20) -> int:
+    """Send one batch of due emails; the number delivered."""
+    now = now or datetime.now(UTC)
+    if not settings.smtp_host:
+        await _log_undeliverable()
+        return 0
+    rows = await _claim(now, batch)
+    if not rows:
+        return 0
+    return await _send(settings, rows, now)
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
+    """Deliver the outbox until `stop` is set."""
+    if not settings.smtp_host:
+        log.warning("CLIENTELA_SMTP_HOST is not set: emails stay in the outbox and are only logged")
+    while not stop.is_set():
+        try:
+            delivered = await deliver_due(settings)
+        except Exception:
+            log.exception("Delivering the outbox failed; trying again shortly")
+            delivered = 0
+        if delivered:
+            continue  # a full batch may mean more are due already
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), poll_seconds)
+
+
+def _due(now: datetime):
+    return OutboxEmail.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+
+
+async def _claim(now: datetime, batch: int) -> list[OutboxEmail]:
+    until = now + LEASE
+    if is_postgres():
+        async with in_transaction():
+            rows = await _due(now).order_by("next_attempt_at", "id").limit(batch).select_for_update(skip_locked=True)
+            if rows:
+                await OutboxEmail.filter(id__in=[row.id for row in rows]).update(claimed_until=until)
+    else:
+        # SQLite has no SKIP LOCKED: a conditional UPDATE takes each row, and only one worker
+        # can see it change.
+        rows = []
+        for row in await _due(now).order_by("next_attempt_at", "id").limit(batch):
+            if await _due(now).filter(id=row.id).update(claimed_until=until):
+                rows.append(row)
+    for row in rows:
+        row.claimed_until = until
+    return rows
+
+
+async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> int:
+    started = time.monotonic()
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "localhost"
+    smtp = aiosmtplib.SMTP(
+        hostname=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username or None,
+        password=settings.smtp_password or None,
+        start_tls=settings.smtp_starttls,
+        timeout=SMTP_TIMEOUT,
+    )
+    try:
+        await smtp.connect()
+    except Exception as error:
+        log.warning("SMTP server %s:%s unavailable: %s", settings.smtp_host, settings.smtp_port, error)
+        for row in rows:
+            await _failed(row, error, now)
+        return 0
+    delivered = 0
+    try:
+        for index, row in enumerate(rows):
+            if time.monotonic() - started > (LEASE - SEND_MARGIN).total_seconds() or not smtp.is_connected:
+                # Not this batch's fault: the rest go back unclaimed, without using an attempt.
+                await OutboxEmail.filter(id__in=[r.id for r in rows[index:]]).update(claimed_until=None)
+                break
+            try:
+                await smtp.send_message(_message(row, settings.mail_from, domain))
+            except Exception as error:
+                await _failed(row, error, now)
+            else:
+                await OutboxEmail.filter(id=row.id).update(status=OutboxStatus.SENT, sent_at=now, claimed_until=None)
+                delivered += 1
+    finally:
+        try:
+            await smtp.quit()
+        except aiosmtplib.SMTPException:
+            smtp.close()
+    return delivered
+
+
+def _message(row: OutboxEmail, mail_from: str, domain: str) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = row.subject
+    message["From"] = mail_from
+    message["To"] = Address(display_name=row.to_name, addr_spec=row.to_address)
+    message["Date"] = format_datetime(row.created_at)
+    # The row's id: should a crash between sending and marking it sent make us send it again,
+    # the copy is recognisably the same message.
+    message["Message-ID"] = f"<{row.id}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(row.text_body)
+    message.add_alternative(row.html_body, subtype="html")
+    return message
+
+
+async def _failed(row: OutboxEmail, error: Exception, now: datetime) -> None:
+    attempts = row.attempts + 1
+    given_up = attempts >= MAX_ATTEMPTS
+    await OutboxEmail.filter(id=row.id).update(
+        status=OutboxStatus.FAILED if given_up else OutboxStatus.PENDING,
+        attempts=attempts,
+        last_error=f"{type(error).__name__}: {error}",
+        next_attempt_at=now + retry_delay(attempts),
+        claimed_until=None,
+    )
+    if given_up:
+        log.error("Gave up on email %s to %s after %d attempts: %s", row.id, row.to_address, attempts, error)
+
+
+async def _log_undeliverable() -> None:
+    pending = set(await OutboxEmail.filter(status=OutboxStatus.PENDING).values_list("id", flat=True))
+    _logged_ids.intersection_update(pending)
+    new = pending - _logged_ids
+    if not new:
+        return
+    for email in await OutboxEmail.filter(id__in=list(new)).order_by("id"):
+        log.info("Email not sent (no SMTP server): %r to %s <%s>", email.subject, email.to_name, email.to_address)
+        # The body holds the links (a password link among them) a developer needs without SMTP.
+        log.debug("Text of email %s:\n%s", email.id, email.text_body)
+    _logged_ids.update(new)

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from clientela.graphql.context import Info
+from clientela.organizations.models import Department, Organization, OrganizationKind
+from clientela.policy import ClientAccess
+from clientela.reports import services as reports
+
+OrganizationKindEnum = strawberry.enum(OrganizationKind, name="OrganizationKind")
+ClientAccessEnum = strawberry.enum(ClientAccess, name="ClientAccess")
+
+LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
+LazyProject = Annotated["ProjectType", strawberry.lazy("clientela.projects.types")]
+LazyShare = Annotated["ShareType", strawberry.lazy("clientela.sharing.types")]
+LazyFinancialSummary = Annotated["FinancialSummaryType", strawberry.lazy("clientela.reports.types")]
+
+
+@strawberry.type(name="Department")
+class DepartmentType:
+    id: strawberry.ID
+    name: str
+
+
+@strawberry.type(name="Organization", description="An own team (INTERNAL) or a client (CLIENT).")
+class OrganizationType:
+    id: strawberry.ID
+    name: str
+    kind: OrganizationKindEnum
+    language: str | None
+
+    @strawberry.field(description="How the viewer holds this client: OWNER, CSR or CONSULTANT; null otherwise.")
+    def access(self: Organization, info: Info) -> ClientAccessEnum | None:
+        return info.context.viewer.client_access.get(self.id)
+
+    @strawberry.field
+    async def departments(self: Organization, info: Info) -> list[DepartmentType]:
+        return await info.context.loaders.departments_by_organization.load(self.id)
+
+    @strawberry.field
+    async def members(self: Organization, info: Info) -> list[LazyUser]:
+        return await info.context.loaders.members_by_organization.load(self.id)
+
+    @strawberry.field(description="The projects of this client that the viewer sees.")
+    async def projects(self: Organization, info: Info) -> list[LazyProject]:
+        return await info.context.loaders.visible_projects_by_client.load(self.id)
+
+    @strawberry.field(name="followedProjects", description="Projects shared with this whole organization.")
+    async def followed_projects(self: Organization, info: Info) -> list[LazyProject]:
+        return await info.context.loaders.visible_projects_followed_by_organization.load(self.id)
+
+    @strawberry.field(description="Live shares of this client (seen by admins and the owner).")
+    async def shares(self: Organization, info: Info) -> list[LazyShare]:
+        return await info.context.loaders.live_shares_by_organization.load(self.id)
+
+    @strawberry.field(name="financialSummary", description="Null for viewers who may not see money.")
+    async def financial_summary(self: Organization, info: Info) -> LazyFinancialSummary | None:
+        return await reports.financial_summary(info.context.viewer, self)
+
+
+__all__ = ["DepartmentType", "OrganizationType", "Department"]

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from clientela import policy
+from clientela.graphql.context import Info
+from clientela.people.language import effective_language
+from clientela.people.models import ContactPrivacy, User
+
+ContactPrivacyEnum = strawberry.enum(ContactPrivacy, name="ContactPrivacy")
+
+LazyOrganization = Annotated["OrganizationType", strawberry.lazy("clientela.organizations.types")]
+LazyDepartment = Annotated["DepartmentType", strawberry.lazy("clientela.organizations.types")]
+LazyWorkspace = Annotated["WorkspaceType", strawberry.lazy("clientela.workspaces.types")]
+LazyShare = Annotated["ShareType", strawberry.lazy("clientela.sharing.types")]
+
+
+async def _contact_visible(person: User, info: Info) -> bool:
+    viewer = info.context.viewer
+    if viewer.is_admin or viewer.user_id == person.id:
+        return True
+    organization = await info.context.loaders.organization_by_id.load(person.organization_id) if person.organization_id else None
+    return policy.sees_contact(viewer, person, organization.kind if organization else None)
+
+
+@strawberry.type(name="User", description="A person of the workspace: staff, client contact or consultant.")
+class UserType:
+    id: strawberry.ID
+    name: str
+    invited: bool
+
+    @strawberry.field(description="Null where the person's contact privacy hides it from the viewer.")
+    async def email(self: User, info: Info) -> str | None:
+        return self.email if await _contact_visible(self, info) else None
+
+    @strawberry.field(description="Null where the person's contact privacy hides it from the viewer.")
+    async def phone(self: User, info: Info) -> str | None:
+        return self.phone if await _contact_visible(self, info) else None
+
+    @strawberry.field
+    def privacy(self: User, info: Info) -> ContactPrivacyEnum | None:
+        viewer = info.context.viewer
+        return self.privacy if not viewer.is_client or viewer.user_id == self.id else None
+
+    @strawberry.field(name="isAdmin")
+    def is_admin(self: User) -> bool:
+        return self.is_admin
+
+    @strawberry.field(description="The effective interface language: own, else organization's, else workspace's.")
+    async def language(self: User, info: Info) -> str:
+        if self.language:
+            return self.language
+        loaders = info.context.loaders
+        if self.organization_id:
+            organization = await loaders.organization_by_id.load(self.organization_id)
+            if organization.language:
+                return organization.language
+        return (await loaders.workspace_by_id.load(self.workspace_id)).language
+
+    @strawberry.field
+    async def organization(self: User, info: Info) -> LazyOrganization | None:
+        return await info.context.loaders.organization_by_id.load(self.organization_id) if self.organization_id else None
+
+    @strawberry.field
+    async def department(self: User, info: Info) -> LazyDepartment | None:
+        return await info.context.loaders.department_by_id.load(self.department_id) if self.department_id else None
+
+    @strawberry.field
+    async def workspace(self: User, info: Info) -> LazyWorkspace | None:
+        if self.id != info.context.viewer.user_id and not info.context.viewer.is_admin:
+            return None
+        return await info.context.loaders.workspace_by_id.load(self.workspace_id)
+
+    @strawberry.field(name="sharedOrganizations", description="Live shares of client organizations held by this person.")
+    async def shared_organizations(self: User, info: Info) -> list[LazyShare]:
+        return await info.context.loaders.live_shares_by_user.load(self.id)
+
+
+__all__ = ["UserType", "ContactPrivacyEnum", "effective_language"]

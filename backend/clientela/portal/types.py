@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import strawberry
+
+from clientela.portal.settings import PortalScope, PortalSettings, TaskField
+
+PortalScopeEnum = strawberry.enum(PortalScope, name="PortalScope")
+TaskFieldEnum = strawberry.enum(TaskField, name="TaskField")
+
+
+@strawberry.type(name="PortalSettings", description="What clients see and may do in the portal.")
+class PortalSettingsType:
+    @strawberry.field
+    def scopes(self: PortalSettings) -> list[PortalScopeEnum]:
+        return [s for s in PortalScope if s in self.scopes]
+
+    @strawberry.field(name="visibleTaskFields")
+    def visible_task_fields(self: PortalSettings) -> list[TaskFieldEnum]:
+        return [f for f in TaskField if f in self.visible_task_fields]
+
+    @strawberry.field(name="canSubmitItems")
+    def can_submit_items(self: PortalSettings) -> bool:
+        return self.can_submit_items
+
+    @strawberry.field(name="canPostMessages")
+    def can_post_messages(self: PortalSettings) -> bool:
+        return self.can_post_messages
+
+
+@strawberry.input
+class PortalSettingsInput:
+    scopes: list[PortalScopeEnum] | None = None
+    visible_task_fields: list[TaskFieldEnum] | None = strawberry.field(name="visibleTaskFields", default=None)
+    can_submit_items: bool | None = strawberry.field(name="canSubmitItems", default=None)
+    can_post_messages: bool | None = strawberry.field(name="canPostMessages", default=None)

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from clientela import policy
+from clientela.graphql.context import Info
+from clientela.graphql.money import Money
+from clientela.portal.settings import TaskField
+from clientela.projects.models import Project
+from clientela.reports.services import billed_amount
+from clientela.tasks import services as tasks
+
+LazyOrganization = Annotated["OrganizationType", strawberry.lazy("clientela.organizations.types")]
+LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
+LazyTaskConnection = Annotated["TaskConnection", strawberry.lazy("clientela.tasks.types")]
+LazyTaskStatusEnum = Annotated["TaskStatusEnum", strawberry.lazy("clientela.tasks.types")]
+
+
+async def money(info: Info, amount) -> Money | None:
+    if amount is None or not policy.sees_money(info.context.viewer):
+        return None
+    workspace = await info.context.loaders.workspace_by_id.load(info.context.viewer.workspace_id)
+    return Money(amount=amount, currency=workspace.currency)
+
+
+@strawberry.type(name="ProjectFollowers", description="Client people and organizations the project is shared with.")
+class ProjectFollowers:
+    project_id: strawberry.Private[object]
+
+    @strawberry.field
+    async def users(self, info: Info) -> list[LazyUser]:
+        return await info.context.loaders.follower_people_by_project.load(self.project_id)
+
+    @strawberry.field
+    async def organizations(self, info: Info) -> list[LazyOrganization]:
+        return await info.context.loaders.follower_organizations_by_project.load(self.project_id)
+
+
+@strawberry.type(name="Project")
+class ProjectType:
+    id: strawberry.ID
+    name: str
+    description: str
+
+    @strawberry.field
+    async def client(self: Project, info: Info) -> LazyOrganization | None:
+        return await info.context.loaders.organization_by_id.load(self.client_id) if self.client_id else None
+
+    @strawberry.field(description="Null for viewers who may not see money.")
+    async def budget(self: Project, info: Info) -> Money | None:
+        return await money(info, self.budget)
+
+    @strawberry.field(name="hourlyRate", description="Null for viewers who may not see money.")
+    async def hourly_rate(self: Project, info: Info) -> Money | None:
+        return await money(info, self.hourly_rate)
+
+    @strawberry.field(name="timeSpentMinutes")
+    async def time_spent_minutes(self: Project, info: Info) -> int | None:
+        if not policy.sees_task_field(info.context.viewer, TaskField.TIME_SPENT):
+            return None
+        return await info.context.loaders.minutes_by_project.load(self.id)
+
+    @strawberry.field(description="Billable minutes × the hourly rate, half-up to the cent.")
+    async def billed(self: Project, info: Info) -> Money | None:
+        if not policy.sees_money(info.context.viewer) or self.hourly_rate is None:
+            return None
+        minutes = await info.context.loaders.billable_minutes_by_project.load(self.id)
+        return await money(info, billed_amount(minutes, self.hourly_rate))
+
+    @strawberry.field
+    async def members(self: Project, info: Info) -> list[LazyUser]:
+        return await info.context.loaders.members_by_project.load(self.id)
+
+    @strawberry.field
+    def followers(self: Project) -> ProjectFollowers:
+        return ProjectFollowers(project_id=self.id)
+
+    @strawberry.field(description="The project's tasks that the viewer may see, oldest first.")
+    async def tasks(
+        self: Project,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: LazyTaskStatusEnum | None = None,
+        labels: list[str] | None = None,
+    ) -> LazyTaskConnection:
+        from clientela.tasks.types import TaskConnection
+
+        page = await tasks.list_tasks(info.context.viewer, project=self, first=first, after=after, status=status, labels=labels)
+        return TaskConnection.of(page)

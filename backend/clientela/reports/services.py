@@ -1,0 +1,135 @@
+"""Money and time figures, computed by SQL aggregates over the viewer's visible projects.
+
+Amounts are exact decimals; billed = billable minutes / 60 × the project's hourly rate,
+rounded half-up to the currency's minor unit (cents) once per project and person."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from tortoise.expressions import Subquery
+from tortoise.functions import Count, Sum
+
+from clientela import policy
+from clientela.core.errors import BadUserInput
+from clientela.organizations.models import Organization
+from clientela.policy import Action, Viewer
+from clientela.projects.models import Project
+from clientela.tasks.models import TimeEntry
+
+CENT = Decimal("0.01")
+MAX_REPORT_DAYS = 366 * 5
+
+
+def billed_amount(minutes: int, hourly_rate: Decimal | None) -> Decimal | None:
+    if hourly_rate is None:
+        return None
+    return (Decimal(minutes) * hourly_rate / Decimal(60)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class FinancialSummary:
+    project_count: int
+    budget: Decimal
+    billed: Decimal
+
+
+async def financial_summary(viewer: Viewer, organization: Organization) -> FinancialSummary | None:
+    """A client's projects that the viewer sees: their count, total budget and billed amount.
+    None for viewers who may not see money."""
+    if not policy.sees_money(viewer):
+        return None
+    projects = Project.filter(policy.projects_visible(viewer), client_id=organization.id)
+    totals = await projects.annotate(count=Count("id"), budget_total=Sum("budget")).first().values("count", "budget_total")
+    billed = Decimal("0.00")
+    per_project = (
+        await TimeEntry.filter(billable=True, task__project_id__in=Subquery(projects.values("id")))
+        .annotate(minutes_total=Sum("minutes"))
+        .group_by("task__project_id", "task__project__hourly_rate")
+        .values_list("task__project__hourly_rate", "minutes_total")
+    )
+    for rate, minutes in per_project:
+        billed += billed_amount(int(minutes or 0), _decimal(rate)) or Decimal("0.00")
+    return FinancialSummary(
+        project_count=totals["count"] if totals else 0,
+        budget=(_decimal(totals["budget_total"]) if totals else None) or Decimal("0.00"),
+        billed=billed.quantize(CENT),
+    )
+
+
+def _decimal(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(CENT)
+
+
+@dataclass
+class TimeReportRow:
+    project_id: uuid.UUID
+    user_id: uuid.UUID
+    minutes: int
+    billed: Decimal | None
+
+
+def _report_query(viewer: Viewer, start: dt.date, end: dt.date):
+    if end < start:
+        raise BadUserInput("to must not be before from.", field="to")
+    if (end - start).days > MAX_REPORT_DAYS:
+        raise BadUserInput(f"A report covers at most {MAX_REPORT_DAYS} days.", field="to")
+    visible = Subquery(Project.filter(policy.projects_visible(viewer)).values("id"))
+    return TimeEntry.filter(task__project_id__in=visible, date__gte=start, date__lte=end)
+
+
+async def time_report(viewer: Viewer, start: dt.date, end: dt.date) -> list[TimeReportRow]:
+    """Minutes and billed amounts per project and person, both dates included."""
+    await policy.require(viewer, Action.READ_REPORTS)
+    query = _report_query(viewer, start, end)
+    totals = (
+        await query.annotate(minutes_total=Sum("minutes"))
+        .group_by("task__project_id", "user_id", "task__project__hourly_rate")
+        .values_list("task__project_id", "user_id", "task__project__hourly_rate", "minutes_total")
+    )
+    billable = {
+        (project_id, user_id): int(minutes or 0)
+        for project_id, user_id, minutes in await query.filter(billable=True)
+        .annotate(minutes_total=Sum("minutes"))
+        .group_by("task__project_id", "user_id")
+        .values_list("task__project_id", "user_id", "minutes_total")
+    }
+    rows = [
+        TimeReportRow(
+            project_id=_uuid(project_id),
+            user_id=_uuid(user_id),
+            minutes=int(minutes or 0),
+            billed=billed_amount(billable.get((project_id, user_id), 0), _decimal(rate)),
+        )
+        for project_id, user_id, rate, minutes in totals
+    ]
+    return sorted(rows, key=lambda r: (r.project_id, r.user_id))
+
+
+def _uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+async def time_entries_csv(viewer: Viewer, start: dt.date, end: dt.date) -> AsyncIterator[list]:
+    """The time entries behind the report, streamed in chunks so a year of entries never sits
+    in memory: date, project, person, minutes, billable, billed, note."""
+    await policy.require(viewer, Action.READ_REPORTS)
+    query = _report_query(viewer, start, end).order_by("id")
+    yield ["date", "project", "person", "minutes", "billable", "billed", "note"]
+    after: uuid.UUID | None = None
+    while True:
+        chunk = query.filter(id__gt=after) if after else query
+        rows = await chunk.limit(1000).values_list(
+            "id", "date", "task__project__name", "user__name", "minutes", "billable", "task__project__hourly_rate", "note"
+        )
+        if not rows:
+            return
+        for entry_id, date, project, person, minutes, is_billable, rate, note in rows:
+            billed = billed_amount(minutes, _decimal(rate)) if is_billable else None
+            yield [date.isoformat() if hasattr(date, "isoformat") else date, project, person, minutes,
+                   "yes" if is_billable else "no", "" if billed is None else str(billed), note]
+        after = rows[-1][0]

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import strawberry
+
+from clientela.graphql.context import Info
+from clientela.organizations.types import OrganizationType
+from clientela.people.types import UserType
+from clientela.sharing import services
+from clientela.sharing.types import ShareInviteeInput, ShareRoleEnum, ShareType
+
+
+@strawberry.input
+class InviteToProjectInput:
+    project_id: strawberry.ID = strawberry.field(name="projectId")
+    organization_id: strawberry.ID = strawberry.field(name="organizationId")
+    name: str
+    email: str
+    department_id: strawberry.ID | None = strawberry.field(name="departmentId", default=None)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(name="myClients", description="Client organizations the viewer owns or holds a live share of.")
+    async def my_clients(self, info: Info) -> list[OrganizationType]:
+        return await services.my_clients(info.context.viewer)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        name="shareOrganization",
+        description="Shares a client, and all its projects, with known people or new addresses (default role CONSULTANT).",
+    )
+    async def share_organization(
+        self,
+        info: Info,
+        organization_id: strawberry.ID,
+        invitees: list[ShareInviteeInput],
+        role: ShareRoleEnum | None = None,
+    ) -> list[ShareType]:
+        return await services.share_organization(
+            info.context.viewer,
+            organization_id,
+            [services.Invitee(user_id=i.user_id, email=i.email, name=i.name) for i in invitees],
+            role,
+        )
+
+    @strawberry.mutation(name="setShareRole")
+    async def set_share_role(self, info: Info, share_id: strawberry.ID, role: ShareRoleEnum) -> ShareType:
+        return await services.set_share_role(info.context.viewer, share_id, role)
+
+    @strawberry.mutation(name="revokeShare", description="Takes effect on the invitee's next request.")
+    async def revoke_share(self, info: Info, share_id: strawberry.ID) -> bool:
+        return await services.revoke_share(info.context.viewer, share_id)
+
+    @strawberry.mutation(
+        name="inviteToProject",
+        description="Adds the person (new or known) to the organization and the project, and emails an invitation.",
+    )
+    async def invite_to_project(self, info: Info, input: InviteToProjectInput) -> UserType:
+        return await services.invite_to_project(
+            info.context.viewer,
+            project_id=input.project_id,
+            organization_id=input.organization_id,
+            department_id=input.department_id,
+            name=input.name,
+            email=input.email,
+        )

@@ -1,0 +1,198 @@
+"""Sharing a client organization (and with it every project of that client) with other
+consultants, and inviting people into projects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from clientela import policy
+from clientela.audit import services as audit
+from clientela.core import validation
+from clientela.core.errors import BadUserInput
+from clientela.mail.outbox import EmailKind, queue_email
+from clientela.organizations import services as organizations
+from clientela.organizations.models import Organization, OrganizationKind
+from clientela.people import services as people
+from clientela.people.models import User
+from clientela.policy import Action, ClientAccess, Viewer
+from clientela.projects import services as projects
+from clientela.projects.models import Project
+from clientela.settings import get_settings
+from clientela.sharing.models import Share, ShareRole, ShareStatus
+
+LIVE = (ShareStatus.PENDING, ShareStatus.ACCEPTED)
+
+
+@dataclass
+class Invitee:
+    user_id: object | None = None
+    email: str | None = None
+    name: str | None = None
+
+
+async def my_clients(viewer: Viewer) -> list[Organization]:
+    policy.require_signed_in(viewer)
+    return await Organization.filter(id__in=list(viewer.client_access)).order_by("name", "id")
+
+
+async def _invitee_person(viewer: Viewer, invitee: Invitee) -> tuple[User, bool]:
+    """The person an invitee stands for, and whether they were created just now."""
+    if invitee.user_id is not None:
+        return await people.get_person(viewer, invitee.user_id), False
+    if not invitee.email:
+        raise BadUserInput("Each invitee needs a userId or an email.", field="invitees")
+    email = validation.email(invitee.email)
+    known = await User.get_or_none(workspace_id=viewer.workspace_id, email=email)
+    if known is not None:
+        return known, False
+    name = validation.name(invitee.name) if invitee.name else email.split("@")[0]
+    return await people.create_person(viewer, name=name, email=email, organization=None, invited=True), True
+
+
+async def share_organization(
+    viewer: Viewer, organization_id: object, invitees: list[Invitee], role: ShareRole | None
+) -> list[Share]:
+    """One share per invitee (sharing again with the same person keeps the live share), and a
+    "shared organization" email to each new one, written in the same transaction."""
+    organization = await organizations.get_organization(viewer, organization_id)
+    if organization.kind is not OrganizationKind.CLIENT:
+        raise BadUserInput("Only client organizations can be shared.", field="organizationId")
+    await policy.require(viewer, Action.SHARE_CLIENT, organization_id=organization.id)
+    if not invitees:
+        raise BadUserInput("Name at least one invitee.", field="invitees")
+    role = role or ShareRole.CONSULTANT
+    settings = get_settings()
+    shares: list[Share] = []
+    async with in_transaction():
+        for invitee in invitees:
+            person, _ = await _invitee_person(viewer, invitee)
+            if person.id == viewer.user_id:
+                raise BadUserInput("You cannot share a client with yourself.", field="invitees")
+            if person.organization_id == organization.id:
+                raise BadUserInput(f"{person.name} belongs to {organization.name} already.", field="invitees")
+            live = await Share.get_or_none(organization_id=organization.id, user_id=person.id, status__in=LIVE)
+            if live is not None:
+                shares.append(live)
+                continue
+            share = await Share.create(organization=organization, user=person, role=role, created_by_id=viewer.user_id)
+            if not person.invited:
+                await User.filter(id=person.id).update(invited=True)
+            await audit.record(
+                viewer,
+                "share.create",
+                f"{organization.name} shared with {person.name} as {role.value}",
+                organization_id=organization.id,
+            )
+            await queue_email(
+                EmailKind.SHARED_ORGANIZATION,
+                person,
+                {
+                    "inviter_name": viewer.user.name,
+                    "organization_name": organization.name,
+                    "organization_url": f"{settings.link_base}/organizations/{organization.id}",
+                    "has_password": person.password_hash is not None,
+                    "password_url": f"{settings.link_base}/set-password",
+                },
+            )
+            shares.append(share)
+    return shares
+
+
+async def _managed_share(viewer: Viewer, share_id: object) -> Share:
+    share = await policy.fetch_visible(Share, policy.shares_visible(viewer), share_id, "Share")
+    await policy.require(viewer, Action.SHARE_CLIENT, organization_id=share.organization_id)
+    return share
+
+
+async def set_share_role(viewer: Viewer, share_id: object, role: ShareRole) -> Share:
+    share = await _managed_share(viewer, share_id)
+    if share.status is ShareStatus.REVOKED:
+        raise BadUserInput("This share has been revoked; share the client again instead.", field="shareId")
+    if share.role is not role:
+        async with in_transaction():
+            await Share.filter(id=share.id).update(role=role)
+            await share.fetch_related("user", "organization")
+            await audit.record(
+                viewer,
+                "share.role",
+                f"{share.user.name} is now {role.value} on {share.organization.name}",
+                organization_id=share.organization_id,
+            )
+        share.role = role
+    return share
+
+
+async def revoke_share(viewer: Viewer, share_id: object) -> bool:
+    share = await _managed_share(viewer, share_id)
+    if share.status is not ShareStatus.REVOKED:
+        async with in_transaction():
+            await Share.filter(id=share.id).update(status=ShareStatus.REVOKED)
+            await share.fetch_related("user", "organization")
+            await audit.record(
+                viewer,
+                "share.revoke",
+                f"{share.organization.name} no longer shared with {share.user.name}",
+                organization_id=share.organization_id,
+            )
+    return True
+
+
+async def invite_to_project(
+    viewer: Viewer,
+    *,
+    project_id: object,
+    organization_id: object,
+    department_id: object | None,
+    name: str,
+    email: str,
+) -> User:
+    """Add a new or known person to an organization and to a project (a member if the
+    organization is internal, a follower if it is a client) and email them an invitation."""
+    project = await projects.get_managed_project(viewer, project_id)
+    organization = await organizations.get_organization(viewer, organization_id)
+    department = await organizations.department_of(organization, department_id)
+    name = validation.name(name)
+    email = validation.email(email)
+    settings = get_settings()
+    async with in_transaction():
+        person = await User.get_or_none(workspace_id=viewer.workspace_id, email=email)
+        if person is None:
+            person = await people.create_person(
+                viewer, name=name, email=email, organization=organization, department=department, invited=True
+            )
+        elif person.organization_id not in (None, organization.id):
+            raise BadUserInput("This person belongs to another organization.", field="email")
+        else:
+            person.organization_id = organization.id
+            person.department_id = department.id if department else person.department_id
+            person.invited = True
+            await person.save(update_fields=["organization_id", "department_id", "invited"])
+        if organization.kind is OrganizationKind.INTERNAL:
+            await projects.add_member_rows(project, [person])
+        else:
+            await projects.add_follower_rows(project, [person], [])
+        await audit.record(
+            viewer,
+            "project.invite",
+            f"{person.name} invited to {project.name}",
+            organization_id=project.client_id or organization.id,
+        )
+        await queue_email(
+            EmailKind.PROJECT_INVITATION,
+            person,
+            {
+                "inviter_name": viewer.user.name,
+                "project_name": project.name,
+                "project_url": f"{settings.link_base}/projects/{project.id}",
+                "has_password": person.password_hash is not None,
+                "password_url": f"{settings.link_base}/set-password",
+            },
+        )
+    person.organization = organization
+    return person
+
+
+def access_of(viewer: Viewer, organization: Organization) -> ClientAccess | None:
+    return viewer.client_access.get(organization.id)

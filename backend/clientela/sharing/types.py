@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+
+from clientela.graphql.context import Info
+from clientela.sharing.models import Share, ShareRole, ShareStatus
+
+ShareRoleEnum = strawberry.enum(ShareRole, name="ShareRole")
+ShareStatusEnum = strawberry.enum(ShareStatus, name="ShareStatus")
+
+LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
+LazyOrganization = Annotated["OrganizationType", strawberry.lazy("clientela.organizations.types")]
+
+
+@strawberry.input
+class ShareInviteeInput:
+    user_id: strawberry.ID | None = strawberry.field(name="userId", default=None)
+    email: str | None = None
+    name: str | None = None
+
+
+@strawberry.type(name="Share", description="A client organization shared with a consultant.")
+class ShareType:
+    id: strawberry.ID
+    role: ShareRoleEnum
+    status: ShareStatusEnum
+    created_at: dt.datetime = strawberry.field(name="createdAt")
+    expires_at: dt.datetime | None = strawberry.field(name="expiresAt")
+
+    @strawberry.field
+    async def user(self: Share, info: Info) -> LazyUser:
+        return await info.context.loaders.user_by_id.load(self.user_id)
+
+    @strawberry.field
+    async def organization(self: Share, info: Info) -> LazyOrganization:
+        return await info.context.loaders.organization_by_id.load(self.organization_id)

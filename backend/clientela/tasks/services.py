@@ -1,0 +1,166 @@
+"""Tasks ("items"): creation, edits, requesters and followers, labels, time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from strawberry import UNSET
+from tortoise.expressions import Subquery
+from tortoise.transactions import in_transaction
+
+from clientela import policy
+from clientela.core import validation
+from clientela.core.errors import BadUserInput, Forbidden
+from clientela.core.pagination import Page, paginate
+from clientela.people.models import User
+from clientela.policy import Action, Viewer
+from clientela.projects import services as projects
+from clientela.projects.models import Project
+from clientela.tasks.models import Task, TaskFollower, TaskLabel, TaskPriority, TaskRequester, TaskStatus, TimeEntry
+
+TASK_FIELDS = ("title", "description", "status", "priority", "due_date", "assignee_id", "estimated_minutes", "labels")
+
+
+async def get_task(viewer: Viewer, task_id: object) -> Task:
+    return await policy.fetch_visible(Task, policy.tasks_visible(viewer), task_id, "Task")
+
+
+async def get_managed_task(viewer: Viewer, task_id: object) -> tuple[Task, Project]:
+    task = await get_task(viewer, task_id)
+    project = await Project.get(id=task.project_id)
+    await policy.require(viewer, Action.MANAGE_PROJECT, project=project)
+    return task, project
+
+
+async def list_tasks(
+    viewer: Viewer,
+    *,
+    project: Project | None = None,
+    first: int | None,
+    after: str | None,
+    status: TaskStatus | None = None,
+    labels: list[str] | None = None,
+) -> Page:
+    """Visible tasks, filtered in SQL; `labels` keeps the tasks that carry every label given."""
+    query = Task.filter(policy.tasks_visible(viewer))
+    if project is not None:
+        query = query.filter(project_id=project.id)
+    if status is not None:
+        query = query.filter(status=status)
+    for label in validation.labels(labels) or []:
+        query = query.filter(id__in=Subquery(TaskLabel.filter(label=label).values("task_id")))
+    return await paginate(query, first, after)
+
+
+async def _assignee(viewer: Viewer, assignee_id: object | None) -> User | None:
+    if assignee_id is None:
+        return None
+    return await policy.fetch_visible(User, policy.people_visible(viewer), assignee_id, "Person")
+
+
+def _clean(values: dict) -> dict:
+    cleaned: dict = {}
+    for key, value in values.items():
+        if value is UNSET:
+            continue
+        if key == "title":
+            value = validation.name(value, "title")
+        elif key == "description":
+            value = validation.text(value)
+        elif key == "estimated_minutes":
+            value = validation.minutes(value, "estimatedMinutes")
+        elif key == "labels":
+            value = validation.labels(value) or []
+        elif value is None and key in ("status", "priority"):
+            raise BadUserInput(f"{key} must not be null.", field=key)
+        cleaned[key] = value
+    return cleaned
+
+
+async def _set_labels(task: Task, labels: list[str]) -> None:
+    await TaskLabel.filter(task_id=task.id).delete()
+    await TaskLabel.bulk_create([TaskLabel(task_id=task.id, label=label) for label in labels])
+
+
+async def create_task(viewer: Viewer, project_id: object, values: dict, requester_ids: list | None) -> Task:
+    project = await projects.get_managed_project(viewer, project_id)
+    return await _create(viewer, project, values, requester_ids or [])
+
+
+async def _create(viewer: Viewer, project: Project, values: dict, requester_ids: list) -> Task:
+    cleaned = _clean({key: value for key, value in values.items() if value is not None})
+    cleaned.setdefault("status", TaskStatus.OPEN)
+    cleaned.setdefault("priority", TaskPriority.NORMAL)
+    assignee = await _assignee(viewer, cleaned.pop("assignee_id", None))
+    requesters = await policy.fetch_all_visible(User, policy.people_visible(viewer), requester_ids, "Person")
+    async with in_transaction():
+        task = await Task.create(
+            workspace_id=viewer.workspace_id,
+            project_id=project.id,
+            assignee=assignee,
+            created_by_id=viewer.user_id,
+            **{k: v for k, v in cleaned.items() if k != "labels"},
+            labels=cleaned.get("labels", []),
+        )
+        await _set_labels(task, task.labels)
+        await TaskRequester.bulk_create([TaskRequester(task_id=task.id, user_id=r.id) for r in requesters])
+    return task
+
+
+async def update_task(viewer: Viewer, task_id: object, values: dict) -> Task:
+    task, _ = await get_managed_task(viewer, task_id)
+    cleaned = _clean(values)
+    if "assignee_id" in cleaned:
+        assignee = await _assignee(viewer, cleaned["assignee_id"])
+        cleaned["assignee_id"] = assignee.id if assignee else None
+    async with in_transaction():
+        if cleaned:
+            await Task.filter(id=task.id).update(**cleaned)
+            task.update_from_dict(cleaned)
+        if "labels" in cleaned:
+            await _set_labels(task, cleaned["labels"])
+    return task
+
+
+async def submit_item(viewer: Viewer, project_id: object, title: str, description: str | None) -> Task:
+    """A client files a new item in a project they can see; they become its requester."""
+    if not policy.client_may_submit(viewer):
+        raise Forbidden("Submitting items is not enabled for you.")
+    project = await projects.get_project(viewer, project_id)
+    return await _create(viewer, project, {"title": title, "description": description}, [viewer.user_id])
+
+
+async def _add_people(viewer: Viewer, task_id: object, user_ids: list, row_model) -> Task:
+    task, _ = await get_managed_task(viewer, task_id)
+    if not user_ids:
+        raise BadUserInput("Name at least one person.", field="userIds")
+    people = await policy.fetch_all_visible(User, policy.people_visible(viewer), user_ids, "Person")
+    existing = set(await row_model.filter(task_id=task.id).values_list("user_id", flat=True))
+    await row_model.bulk_create([row_model(task_id=task.id, user_id=p.id) for p in people if p.id not in existing])
+    return task
+
+
+async def add_requesters(viewer: Viewer, task_id: object, user_ids: list) -> Task:
+    return await _add_people(viewer, task_id, user_ids, TaskRequester)
+
+
+async def add_followers(viewer: Viewer, task_id: object, user_ids: list) -> Task:
+    return await _add_people(viewer, task_id, user_ids, TaskFollower)
+
+
+async def log_time(
+    viewer: Viewer, task_id: object, *, minutes: int, date: dt.date | None, note: str | None, billable: bool | None
+) -> TimeEntry:
+    if minutes is None or minutes < 1:
+        raise BadUserInput("minutes must be at least 1.", field="minutes")
+    validation.minutes(minutes, "minutes")
+    note = validation.text(note, "note")
+    task, _ = await get_managed_task(viewer, task_id)
+    return await TimeEntry.create(
+        task_id=task.id,
+        user_id=viewer.user_id,
+        minutes=minutes,
+        date=date or dt.date.today(),
+        note=note,
+        billable=True if billable is None else billable,
+    )

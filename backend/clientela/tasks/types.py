@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+
+from clientela import policy
+from clientela.core.pagination import Page
+from clientela.graphql.context import Info
+from clientela.graphql.money import Money
+from clientela.graphql.pagination import Edge, PageInfo, edges, page_info
+from clientela.portal.settings import TaskField
+from clientela.reports.services import billed_amount
+from clientela.tasks.models import Task, TaskPriority, TaskStatus, TimeEntry
+
+TaskStatusEnum = strawberry.enum(TaskStatus, name="TaskStatus")
+TaskPriorityEnum = strawberry.enum(TaskPriority, name="TaskPriority")
+
+LazyProject = Annotated["ProjectType", strawberry.lazy("clientela.projects.types")]
+LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
+LazyMessage = Annotated["MessageType", strawberry.lazy("clientela.conversations.types")]
+
+
+def _sees(info: Info, field: TaskField) -> bool:
+    return policy.sees_task_field(info.context.viewer, field)
+
+
+@strawberry.type(name="TimeEntry")
+class TimeEntryType:
+    id: strawberry.ID
+    minutes: int
+    note: str
+    billable: bool
+    date: dt.date
+
+    @strawberry.field
+    async def user(self: TimeEntry, info: Info) -> LazyUser:
+        return await info.context.loaders.user_by_id.load(self.user_id)
+
+
+@strawberry.type(name="Task", description="A task, or an item as clients call it. Fields the viewer may not see are null.")
+class TaskType:
+    id: strawberry.ID
+    title: str
+
+    @strawberry.field
+    def description(self: Task, info: Info) -> str | None:
+        return self.description if _sees(info, TaskField.DESCRIPTION) else None
+
+    @strawberry.field
+    def status(self: Task, info: Info) -> TaskStatusEnum | None:
+        return self.status if _sees(info, TaskField.STATUS) else None
+
+    @strawberry.field
+    def priority(self: Task, info: Info) -> TaskPriorityEnum | None:
+        return self.priority if _sees(info, TaskField.PRIORITY) else None
+
+    @strawberry.field(name="dueDate")
+    def due_date(self: Task, info: Info) -> dt.date | None:
+        return self.due_date if _sees(info, TaskField.DUE_DATE) else None
+
+    @strawberry.field
+    def labels(self: Task, info: Info) -> list[str] | None:
+        return self.labels if _sees(info, TaskField.LABELS) else None
+
+    @strawberry.field
+    async def project(self: Task, info: Info) -> LazyProject:
+        return await info.context.loaders.project_by_id.load(self.project_id)
+
+    @strawberry.field
+    async def assignee(self: Task, info: Info) -> LazyUser | None:
+        if self.assignee_id is None or not _sees(info, TaskField.ASSIGNEE):
+            return None
+        return await info.context.loaders.user_by_id.load(self.assignee_id)
+
+    @strawberry.field
+    async def requesters(self: Task, info: Info) -> list[LazyUser] | None:
+        if not _sees(info, TaskField.REQUESTERS):
+            return None
+        return await info.context.loaders.requesters_by_task.load(self.id)
+
+    @strawberry.field
+    async def followers(self: Task, info: Info) -> list[LazyUser] | None:
+        if not _sees(info, TaskField.FOLLOWERS):
+            return None
+        return await info.context.loaders.followers_by_task.load(self.id)
+
+    @strawberry.field(name="estimatedMinutes")
+    def estimated_minutes(self: Task, info: Info) -> int | None:
+        return self.estimated_minutes if _sees(info, TaskField.ESTIMATED_TIME) else None
+
+    @strawberry.field(name="timeSpentMinutes")
+    async def time_spent_minutes(self: Task, info: Info) -> int | None:
+        if not _sees(info, TaskField.TIME_SPENT):
+            return None
+        return await info.context.loaders.minutes_by_task.load(self.id)
+
+    @strawberry.field(description="Billable minutes × the project's hourly rate, half-up to the cent.")
+    async def cost(self: Task, info: Info) -> Money | None:
+        if not _sees(info, TaskField.COST):
+            return None
+        project = await info.context.loaders.project_by_id.load(self.project_id)
+        if project.hourly_rate is None:
+            return None
+        minutes = await info.context.loaders.billable_minutes_by_task.load(self.id)
+        amount = billed_amount(minutes, project.hourly_rate)
+        workspace = await info.context.loaders.workspace_by_id.load(info.context.viewer.workspace_id)
+        return Money(amount=amount, currency=workspace.currency)
+
+    @strawberry.field(name="timeEntries", description="Never shown to clients.")
+    async def time_entries(self: Task, info: Info) -> list[TimeEntryType] | None:
+        if not policy.sees_internal_records(info.context.viewer):
+            return None
+        return await info.context.loaders.time_entries_by_task.load(self.id)
+
+    @strawberry.field(description="The conversation; clients see only PUBLIC messages.")
+    async def messages(self: Task, info: Info) -> list[LazyMessage] | None:
+        if not _sees(info, TaskField.MESSAGES):
+            return None
+        return await info.context.loaders.messages_by_task.load(self.id)
+
+
+@strawberry.type
+class TaskConnection:
+    edges: list[Edge[TaskType]]
+    page_info: PageInfo
+    page: strawberry.Private[Page]
+
+    @classmethod
+    def of(cls, page: Page) -> TaskConnection:
+        return cls(edges=edges(page), page_info=page_info(page), page=page)
+
+    @strawberry.field(name="totalCount")
+    async def total_count(self) -> int:
+        return await self.page.total_count_query.count()
+
+
+__all__ = ["TaskType", "TaskConnection", "TimeEntryType"]

@@ -1,0 +1,89 @@
+"""Sign-up, sign-in, sessions (auth.graphql)."""
+
+from clientela.accounts.models import Session
+from clientela.people.models import User
+from clientela.workspaces.models import Workspace
+
+SIGN_UP = {
+    "input": {
+        "workspaceName": "Northwind",
+        "name": "Ana Admin",
+        "email": "Ana@Northwind.example",
+        "password": "a long enough secret",
+        "language": "es",
+    }
+}
+
+
+async def test_sign_up_creates_a_workspace_with_its_admin_and_signs_in(api):
+    data = (await api("SignUp", SIGN_UP)).ok()["signUp"]
+    assert data["viewer"]["isAdmin"] is True
+    assert data["viewer"]["email"] == "ana@northwind.example"
+    viewer = (await api("Viewer", token=data["token"])).ok()["viewer"]
+    assert viewer["name"] == "Ana Admin"
+    assert viewer["language"] == "es"
+    assert viewer["workspace"]["name"] == "Northwind"
+    assert viewer["workspace"]["currency"] == "USD"
+    assert viewer["organization"]["kind"] == "INTERNAL"
+
+
+async def test_tokens_are_stored_only_as_hashes(api):
+    token = (await api("SignUp", SIGN_UP)).ok()["signUp"]["token"]
+    hashes = await Session.all().values_list("token_hash", flat=True)
+    assert token not in hashes and len(hashes) == 1
+    stored = await User.get(email="ana@northwind.example")
+    assert stored.password_hash.startswith("$argon2id$")
+
+
+async def test_log_in_and_log_out(api):
+    await api("SignUp", SIGN_UP)
+    result = await api("LogIn", {"email": "ANA@northwind.example", "password": "a long enough secret"})
+    token = result.ok()["logIn"]["token"]
+    assert (await api("Viewer", token=token)).ok()["viewer"]["name"] == "Ana Admin"
+    assert (await api("LogOut", token=token)).ok()["logOut"] is True
+    assert (await api("Viewer", token=token)).ok()["viewer"] is None
+
+
+async def test_wrong_password_and_unknown_address_answer_alike(api):
+    await api("SignUp", SIGN_UP)
+    wrong = await api("LogIn", {"email": "ana@northwind.example", "password": "not the password"})
+    unknown = await api("LogIn", {"email": "nobody@northwind.example", "password": "not the password"})
+    assert wrong.code == unknown.code == "UNAUTHENTICATED"
+    assert wrong.errors[0]["message"] == unknown.errors[0]["message"]
+
+
+async def test_weak_passwords_and_bad_input_are_refused_and_nothing_is_written(api):
+    for field, value in [
+        ("password", "short"),
+        ("password", "12345678901234"),
+        ("email", "not-an-email"),
+        ("name", ""),
+        ("workspaceName", "x" * 201),
+        ("language", "klingon"),
+    ]:
+        variables = {"input": {**SIGN_UP["input"], field: value}}
+        result = await api("SignUp", variables)
+        assert result.code == "BAD_USER_INPUT", (field, result.errors)
+    assert await Workspace.all().count() == 0
+
+
+async def test_same_address_in_two_workspaces_signs_in_to_the_one_its_password_opens(api):
+    first = (await api("SignUp", SIGN_UP)).ok()["signUp"]
+    other = {"input": {**SIGN_UP["input"], "workspaceName": "Southwind", "password": "another long secret"}}
+    second = (await api("SignUp", other)).ok()["signUp"]
+    assert first["viewer"]["id"] != second["viewer"]["id"]
+    signed_in = (await api("LogIn", {"email": "ana@northwind.example", "password": "another long secret"})).ok()
+    viewer = (await api("Viewer", token=signed_in["logIn"]["token"])).ok()["viewer"]
+    assert viewer["workspace"]["name"] == "Southwind"
+
+
+async def test_unknown_token_is_anonymous_and_protected_queries_say_unauthenticated(api):
+    assert (await api("Viewer", token="made-up")).ok()["viewer"] is None
+    result = await api("Organizations", token="made-up")
+    assert result.code == "UNAUTHENTICATED"
+
+
+async def test_unknown_enum_values_are_bad_user_input(api, factory):
+    admin = await factory.workspace()
+    result = await api("Organizations", {"kind": "PARTNER"}, token=admin.token)
+    assert result.code == "BAD_USER_INPUT"

@@ -1,0 +1,230 @@
+"""The emails themselves: both parts, in every language, with what each must contain."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from jinja2 import UndefinedError
+
+from clientela.mail.outbox import EmailKind, render_email
+from clientela.mail.rendering import HERE, LANGUAGES, LOCALES
+
+BASE = "http://clientela.test"
+CONTEXTS = {
+    EmailKind.SHARED_ORGANIZATION: {
+        "inviter_name": "Olga Petrova",
+        "organization_name": "Acme Studio",
+        "organization_url": f"{BASE}/organizations/0190a1b2",
+        "has_password": False,
+        "password_url": f"{BASE}/set-password",
+    },
+    EmailKind.PROJECT_INVITATION: {
+        "inviter_name": "Olga Petrova",
+        "project_name": "New website",
+        "project_url": f"{BASE}/projects/0190c3d4",
+        "has_password": False,
+        "password_url": f"{BASE}/set-password",
+    },
+    EmailKind.PASSWORD: {
+        "set_password_url": f"{BASE}/set-password?token=s3cr3t-T0ken",
+        "creating": True,
+        "valid_minutes": 60,
+    },
+    EmailKind.CLIENT_REPLY: {
+        "item_title": "Fix the logo",
+        "item_url": f"{BASE}/tasks/0190e5f6",
+        "author_name": "Olga Petrova",
+        "body": "The new colours look great.\nCan we ship on Friday?",
+        "history": [
+            {"author_name": "Juan Pérez", "body": "Here is a first draft.", "created_at": datetime(2025, 3, 4, 15, 7, tzinfo=UTC)},
+            {"author_name": "Olga Petrova", "body": "Thanks, looking at it.", "created_at": datetime(2025, 3, 5, 9, 30, tzinfo=UTC)},
+        ],
+    },
+}
+# Values each email must show, in both parts, whatever the language.
+REQUIRED = {
+    EmailKind.SHARED_ORGANIZATION: ["Juan Pérez", "Olga Petrova", "Acme Studio", f"{BASE}/organizations/0190a1b2", f"{BASE}/set-password"],
+    EmailKind.PROJECT_INVITATION: ["Olga Petrova", "New website", f"{BASE}/projects/0190c3d4", f"{BASE}/set-password"],
+    EmailKind.PASSWORD: ["Juan Pérez", f"{BASE}/set-password?token=s3cr3t-T0ken"],
+    EmailKind.CLIENT_REPLY: ["Olga Petrova", "Fix the logo", f"{BASE}/tasks/0190e5f6", "Can we ship on Friday?", "Here is a first draft.", "Thanks, looking at it."],
+}
+# Words of each language's subject, so a catalog that silently fell back to English fails.
+SUBJECT_WORDS = {
+    EmailKind.SHARED_ORGANIZATION: {"en": "shared", "es": "compartió", "pt": "compartilhou", "ru": "делится"},
+    EmailKind.PROJECT_INVITATION: {"en": "invited", "es": "invitó", "pt": "convidou", "ru": "приглашает"},
+    EmailKind.PASSWORD: {"en": "Create", "es": "Crea", "pt": "Crie", "ru": "Создание"},
+    EmailKind.CLIENT_REPLY: {"en": "New message", "es": "Nuevo mensaje", "pt": "Nova mensagem", "ru": "Новое сообщение"},
+}
+GREETINGS = {"en": "Hello Juan Pérez,", "es": "Hola, Juan Pérez:", "pt": "Olá, Juan Pérez,", "ru": "Здравствуйте, Juan Pérez!"}
+
+
+def render(kind, language="en", name="Juan Pérez", **changes):
+    return render_email(kind, language, name, {**CONTEXTS[kind], **changes})
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", list(EmailKind))
+def test_every_email_has_both_parts_in_every_language(kind, language):
+    subject, text, html = render(kind, language)
+
+    assert SUBJECT_WORDS[kind][language] in subject
+    assert "\n" not in subject
+    assert GREETINGS[language] in text
+    assert GREETINGS[language] in html
+    for value in REQUIRED[kind]:
+        assert value in text
+        assert value in html.replace("&amp;", "&")
+    assert html.startswith("<!DOCTYPE html>")
+    assert f'<html lang="{language}">' in html
+    assert f"<title>{subject}</title>" in html
+    assert "<p" not in text and "<a " not in text
+
+
+@pytest.mark.parametrize("kind", list(EmailKind))
+@pytest.mark.parametrize("language", ["es", "pt", "ru"])
+def test_translations_are_not_english(kind, language):
+    english = render(kind, "en")
+    translated = render(kind, language)
+    for english_part, translated_part in zip(english, translated, strict=True):
+        assert english_part != translated_part
+    assert "Hello" not in translated[1]
+    assert "If the button does not work" not in translated[2]
+
+
+@pytest.mark.parametrize(
+    ("language", "create", "reset"),
+    [
+        ("en", "create a password", "reset the password"),
+        ("es", "crear la contraseña", "restablecer la contraseña"),
+        ("pt", "criar a senha", "redefinir a senha"),
+        ("ru", "создание пароля", "сброс пароля"),
+    ],
+)
+def test_password_email_says_create_or_reset(language, create, reset):
+    creating = render(EmailKind.PASSWORD, language, creating=True)
+    resetting = render(EmailKind.PASSWORD, language, creating=False)
+
+    for part in creating:
+        assert reset not in part
+    for part in resetting:
+        assert create not in part
+    assert create in creating[1] and create in creating[2]
+    assert reset in resetting[1] and reset in resetting[2]
+    assert "60" in creating[1]
+
+
+@pytest.mark.parametrize(
+    ("minutes", "expected"),
+    [(1, "действует 1 минуту."), (3, "действует 3 минуты."), (60, "действует 60 минут."), (21, "действует 21 минуту.")],
+)
+def test_minutes_are_pluralised_in_russian(minutes, expected):
+    _, text, html = render(EmailKind.PASSWORD, "ru", valid_minutes=minutes)
+    assert expected in text
+    assert expected in html
+
+
+@pytest.mark.parametrize("kind", [EmailKind.SHARED_ORGANIZATION, EmailKind.PROJECT_INVITATION])
+def test_invitations_explain_creating_a_password_only_to_first_time_visitors(kind):
+    _, first_text, first_html = render(kind, has_password=False)
+    _, known_text, known_html = render(kind, has_password=True)
+
+    assert "first visit" in first_text and "create your password" in first_text
+    assert "Create a password" in first_html
+    assert f"{BASE}/set-password" not in known_text + known_html
+    assert "Sign in with your email address and your password." in known_text
+
+
+def test_client_reply_lists_earlier_messages_oldest_first_with_localised_dates():
+    _, text, html = render(EmailKind.CLIENT_REPLY, "es")
+
+    assert text.index("Here is a first draft.") < text.index("Thanks, looking at it.")
+    assert "Mensajes anteriores" in text and "Mensajes anteriores" in html
+    assert "4 de marzo de 2025, 15:07 UTC" in text
+    assert "5 de marzo de 2025, 9:30 UTC" in html
+    assert "The new colours look great.<br>\nCan we ship on Friday?" in html
+
+    _, text, html = render(EmailKind.CLIENT_REPLY, "ru")
+    assert "4 марта 2025\u202fг., 15:07 UTC" in text
+
+
+def test_client_reply_without_history_has_no_history_section():
+    _, text, html = render(EmailKind.CLIENT_REPLY, history=[])
+    assert "Earlier messages" not in text
+    assert "Earlier messages" not in html
+
+
+def test_html_is_escaped_and_text_is_verbatim():
+    subject, text, html = render(
+        EmailKind.CLIENT_REPLY,
+        name="Bob <b>",
+        author_name='Eve "<script>"',
+        item_title="Q&A\nBcc: everyone@example.com",
+        body="<img src=x onerror=alert(1)>",
+        history=[],
+    )
+
+    assert "<script>" not in html and "<img" not in html and "<b>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "Q&amp;A" in html
+    assert "<img src=x onerror=alert(1)>" in text
+    assert "Bob <b>" in text
+    # A newline in a value must not open a new header line.
+    assert subject == "New message about “Q&A Bcc: everyone@example.com”"
+
+
+def test_link_addresses_are_escaped_in_html_attributes():
+    _, _, html = render(EmailKind.PASSWORD, set_password_url=f'{BASE}/set-password?token=a&b="c"')
+    assert f'href="{BASE}/set-password?token=a&amp;b=&#34;c&#34;"' in html
+
+
+def test_unknown_or_regional_languages():
+    assert "Hello" in render(EmailKind.PASSWORD, "fr")[1]
+    assert "Hello" in render(EmailKind.PASSWORD, "")[1]
+    assert "Olá" in render(EmailKind.PASSWORD, "pt-BR")[1]
+    assert "Hola" in render(EmailKind.PASSWORD, "es_MX")[1]
+
+
+def test_a_missing_context_key_is_an_error_not_a_blank():
+    context = dict(CONTEXTS[EmailKind.PROJECT_INVITATION])
+    del context["project_url"]
+    with pytest.raises(UndefinedError):
+        render_email(EmailKind.PROJECT_INVITATION, "en", "Juan", context)
+
+
+def test_very_long_subjects_are_cut_to_fit_the_outbox():
+    subject, _, _ = render(EmailKind.SHARED_ORGANIZATION, inviter_name="I" * 200, organization_name="O" * 200)
+    assert len(subject) == 300
+    assert subject.endswith("…")
+
+
+def _template_messages() -> set[str]:
+    options = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
+    method_map = [("**.html", "jinja2"), ("**.txt", "jinja2")]
+    found = extract_from_dir(HERE / "templates", method_map=method_map, options_map={"**": options})
+    return {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
+
+
+def test_template_catalog_is_up_to_date():
+    with open(LOCALES / "messages.pot", "rb") as pot:
+        catalog = read_po(pot)
+    assert {message.id if isinstance(message.id, str) else message.id[0] for message in catalog if message.id} == _template_messages()
+
+
+@pytest.mark.parametrize("language", [language for language in LANGUAGES if language != "en"])
+def test_every_message_is_translated(language):
+    with open(LOCALES / language / "LC_MESSAGES" / "messages.po", "rb") as po:
+        catalog = read_po(po, locale=language)
+    translated = {}
+    for message in catalog:
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings), f"{language}: untranslated {message.id!r}"
+        assert not message.fuzzy, f"{language}: fuzzy {message.id!r}"
+        translated[message.id if isinstance(message.id, str) else message.id[0]] = strings
+    assert set(translated) == _template_messages()
+    # Placeholders of every translation match the English ones.
+    assert [(message.id, errors) for message, errors in catalog.check() if errors] == []
