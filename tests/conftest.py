@@ -67,3 +67,10 @@ def factory():
     from support import Factory
 
     return Factory()
+
+
+@pytest.fixture
+async def world(factory, database):
+    from support import build_world
+
+    return await build_world(factory)

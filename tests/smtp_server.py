@@ -2,7 +2,8 @@
 
 `smtp_server` yields a running server that records every message it accepts. `stop()` and
 `start()` simulate an outage (a fresh server comes back on the same port); setting `reject` to
-an SMTP reply such as "451 4.3.0 Try again later" makes it refuse messages while connected."""
+an SMTP reply makes it refuse each message at MAIL FROM: "451 4.3.0 Try again later" refuses
+one, "421 4.3.2 Shutting down" hangs up as well (the client closes on 421)."""
 
 from __future__ import annotations
 
@@ -32,10 +33,15 @@ class SmtpServer:
         self.reject: str | None = None
         self._controller: Controller | None = None
 
-    # aiosmtpd calls this from its own thread; list.append is atomic.
-    async def handle_DATA(self, server, session, envelope) -> str:
+    # aiosmtpd calls these from its own thread; list.append is atomic.
+    async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:
         if self.reject:
             return self.reject
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
         return "250 2.0.0 Message accepted"
 

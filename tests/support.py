@@ -121,3 +121,86 @@ class Factory:
             **extra,
         )
         return await self.sign_in(user)
+
+
+@dataclass
+class World:
+    """One workspace with every kind of viewer, and a second workspace beside it."""
+
+    admin: Person
+    staff: Person
+    outsider_staff: Person
+    owner: Person
+    csr: Person
+    consultant: Person
+    client: Person
+    other_client: Person
+    foreign_admin: Person
+    team: Organization
+    acme: Organization
+    globex: Organization
+    acme_project: Any
+    globex_project: Any
+    internal_project: Any
+    acme_task: Any
+    globex_task: Any
+    internal_task: Any
+    foreign_project: Any
+    foreign_task: Any
+
+
+async def build_world(factory: Factory) -> World:
+    from decimal import Decimal
+
+    from clientela.conversations.models import Message, MessageVisibility
+    from clientela.projects.models import Project, ProjectFollower, ProjectMember
+    from clientela.sharing.models import Share, ShareRole, ShareStatus
+    from clientela.tasks.models import Task, TaskRequester, TimeEntry
+
+    admin = await factory.workspace("Northwind")
+    team = await Organization.get(id=admin.user.organization_id)
+    staff = await factory.person(admin, team, "Sam Staff", privacy=ContactPrivacy.HIDDEN_FROM_CLIENTS)
+    outsider_staff = await factory.person(admin, team, "Olga Outsider")
+    owner = await factory.person(admin, team, "Owen Owner")
+    acme = await factory.organization(admin, "Acme")
+    acme.owner_id = owner.user.id
+    await acme.save()
+    globex = await factory.organization(admin, "Globex")
+    csr = await factory.person(admin, None, "Cora CSR")
+    consultant = await factory.person(admin, None, "Carl Consultant")
+    await Share.create(organization=acme, user=csr.user, role=ShareRole.CSR, status=ShareStatus.ACCEPTED)
+    await Share.create(organization=acme, user=consultant.user, role=ShareRole.CONSULTANT, status=ShareStatus.ACCEPTED)
+    client = await factory.person(admin, acme, "Clara Client")
+    other_client = await factory.person(admin, globex, "Gus Globex")
+    workspace_id = admin.user.workspace_id
+
+    async def project(name, client_org, **extra):
+        return await Project.create(
+            workspace_id=workspace_id, name=name, client=client_org, budget=Decimal("1000.00"), hourly_rate=Decimal("60.00"), **extra
+        )
+
+    acme_project = await project("Acme site", acme)
+    globex_project = await project("Globex audit", globex)
+    internal_project = await project("Internal tooling", None)
+    for p in (acme_project, internal_project):
+        await ProjectMember.create(project=p, user=staff.user)
+    await ProjectFollower.create(project=acme_project, organization=acme)
+    await ProjectFollower.create(project=globex_project, organization=globex)
+
+    async def task(p, title, requester=None):
+        t = await Task.create(workspace_id=workspace_id, project=p, title=title, description="Details", estimated_minutes=120)
+        if requester:
+            await TaskRequester.create(task=t, user=requester.user)
+        await TimeEntry.create(task=t, user=staff.user, minutes=90, date="2026-11-02", billable=True)
+        await Message.create(workspace_id=workspace_id, task=t, author=staff.user, body=f"internal note on {title}", visibility=MessageVisibility.INTERNAL)
+        await Message.create(workspace_id=workspace_id, task=t, author=staff.user, body=f"public reply on {title}", visibility=MessageVisibility.PUBLIC)
+        return t
+
+    acme_task = await task(acme_project, "Acme home page", client)
+    globex_task = await task(globex_project, "Globex findings", other_client)
+    internal_task = await task(internal_project, "Internal wiki")
+
+    foreign_admin = await factory.workspace("Elsewhere")
+    foreign_project = await Project.create(workspace_id=foreign_admin.user.workspace_id, name="Foreign")
+    foreign_task = await Task.create(workspace_id=foreign_admin.user.workspace_id, project=foreign_project, title="Foreign task")
+    return World(**{k: v for k, v in locals().items() if k in World.__dataclass_fields__})

@@ -19,7 +19,11 @@ from clientela.people.models import User
 from clientela.settings import Settings
 from clientela.workspaces.models import Workspace
 
-PASSWORD_CONTEXT = {"set_password_url": "http://clientela.test/set-password?token=t0k3n", "creating": False, "valid_minutes": 60}
+PASSWORD_CONTEXT = {
+    "set_password_url": "http://clientela.test/set-password?token=t0k3n",
+    "creating": False,
+    "valid_minutes": 60,
+}
 MAIL_FROM = "Clientela <notifications@clientela.test>"
 
 
@@ -35,7 +39,9 @@ async def person(
     organization = await Organization.create(
         workspace=workspace, name="Client Co", kind=OrganizationKind.CLIENT, language=organization_language
     )
-    return await User.create(workspace=workspace, name=name, email=email, organization=organization, language=language)
+    return await User.create(
+        workspace=workspace, name=name, email=email, organization=organization, language=language
+    )
 
 
 async def queue_many(count: int) -> list[OutboxEmail]:
@@ -70,7 +76,9 @@ async def test_queue_email_writes_a_pending_row_rendered_for_the_recipient():
         (None, None, "en", "en", "Reset your Clientela password"),
     ],
 )
-async def test_the_email_is_in_the_recipients_effective_language(own, organization, workspace, expected, subject):
+async def test_the_email_is_in_the_recipients_effective_language(
+    own, organization, workspace, expected, subject
+):
     recipient = await person(language=own, organization_language=organization, workspace_language=workspace)
     email = await queue_email(EmailKind.PASSWORD, recipient, PASSWORD_CONTEXT)
     assert (email.language, email.subject) == (expected, subject)
@@ -159,6 +167,22 @@ async def test_a_refused_message_is_retried_later(smtp_server):
     smtp_server.reject = None
     assert await deliver_due(smtp_server.settings(), now=now + timedelta(minutes=1)) == 1
     assert len(smtp_server.messages) == 1
+
+
+async def test_when_the_server_hangs_up_the_rest_of_the_batch_waits_without_losing_an_attempt(smtp_server):
+    first, *others = await queue_many(3)
+    smtp_server.reject = "421 4.3.2 Shutting down"
+    now = datetime.now(UTC)
+
+    assert await deliver_due(smtp_server.settings(), now=now) == 0
+
+    assert (await OutboxEmail.get(id=first.id)).attempts == 1
+    for email in others:
+        row = await OutboxEmail.get(id=email.id)
+        assert (row.status, row.attempts, row.claimed_until) == (OutboxStatus.PENDING, 0, None)
+    smtp_server.reject = None
+    assert await deliver_due(smtp_server.settings(), now=now) == 2
+    assert await deliver_due(smtp_server.settings(), now=now + timedelta(minutes=1)) == 1
 
 
 def test_back_off_doubles_up_to_an_hour():

@@ -38,8 +38,14 @@ Query = merge_types("Query", tuple(d.Query for d in DOMAINS if hasattr(d, "Query
 Mutation = merge_types("Mutation", tuple(d.Mutation for d in DOMAINS if hasattr(d, "Mutation")))
 
 
+class Schema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        # ClassifyErrors has logged what was unexpected; refusals and bad input are not news.
+        return None
+
+
 def build_schema(*, development: bool = True) -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(disable_field_suggestions=not development),

@@ -65,7 +65,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event, poll_seconds: floa
             log.exception("Delivering the outbox failed; trying again shortly")
             delivered = 0
         if delivered:
-            continue  # a full batch may mean more are due already
+            continue  # more may be due already
         with suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), poll_seconds)
 
@@ -80,7 +80,9 @@ async def _claim(now: datetime, batch: int) -> list[OutboxEmail]:
     until = now + LEASE
     if is_postgres():
         async with in_transaction():
-            rows = await _due(now).order_by("next_attempt_at", "id").limit(batch).select_for_update(skip_locked=True)
+            rows = await (
+                _due(now).order_by("next_attempt_at", "id").limit(batch).select_for_update(skip_locked=True)
+            )
             if rows:
                 await OutboxEmail.filter(id__in=[row.id for row in rows]).update(claimed_until=until)
     else:
@@ -117,7 +119,8 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
     try:
         for index, row in enumerate(rows):
             if time.monotonic() - started > (LEASE - SEND_MARGIN).total_seconds() or not smtp.is_connected:
-                # Not this batch's fault: the rest go back unclaimed, without using an attempt.
+                # Out of lease time, or the server hung up: the rest go back to the queue without
+                # using an attempt, for the next poll to send over a fresh connection.
                 await OutboxEmail.filter(id__in=[r.id for r in rows[index:]]).update(claimed_until=None)
                 break
             try:
@@ -125,7 +128,9 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
             except Exception as error:
                 await _failed(row, error, now)
             else:
-                await OutboxEmail.filter(id=row.id).update(status=OutboxStatus.SENT, sent_at=now, claimed_until=None)
+                await OutboxEmail.filter(id=row.id).update(
+                    status=OutboxStatus.SENT, sent_at=now, claimed_until=None
+                )
                 delivered += 1
     finally:
         try:
@@ -171,7 +176,9 @@ async def _log_undeliverable() -> None:
     if not new:
         return
     for email in await OutboxEmail.filter(id__in=list(new)).order_by("id"):
-        log.info("Email not sent (no SMTP server): %r to %s <%s>", email.subject, email.to_name, email.to_address)
+        log.info(
+            "Email not sent (no SMTP server): %r to %s <%s>", email.subject, email.to_name, email.to_address
+        )
         # The body holds the links (a password link among them) a developer needs without SMTP.
         log.debug("Text of email %s:\n%s", email.id, email.text_body)
     _logged_ids.update(new)

@@ -1,0 +1,33 @@
+"""The committed SDL and the frontends' contract."""
+
+import filecmp
+from pathlib import Path
+
+from graphql import build_schema, parse, validate
+
+from clientela.graphql.schema import schema
+from support import CONTRACT, CONTRACT_DIR
+
+ROOT = Path(__file__).parents[1]
+SHARED_CONTRACT = ROOT.parent / "shared" / "contract"
+
+
+def test_committed_schema_matches_the_code():
+    committed = (ROOT / "schema.graphql").read_text()
+    assert committed == schema.as_str() + "\n", "schema.graphql drifted: run `clientela export-schema`"
+
+
+def test_every_contract_operation_validates_against_the_committed_schema():
+    sdl = build_schema((ROOT / "schema.graphql").read_text())
+    failures = {name: validate(sdl, parse(op)) for name, op in CONTRACT.items()}
+    assert len(CONTRACT) >= 47
+    assert {name: errs for name, errs in failures.items() if errs} == {}
+
+
+def test_the_tests_use_the_current_contract():
+    if not SHARED_CONTRACT.exists():
+        return  # a checkout without the shared folder beside it: the copy is all there is
+    names = sorted(p.name for p in SHARED_CONTRACT.glob("*.graphql"))
+    assert names == sorted(p.name for p in CONTRACT_DIR.glob("*.graphql"))
+    match, mismatch, errors = filecmp.cmpfiles(SHARED_CONTRACT, CONTRACT_DIR, names, shallow=False)
+    assert mismatch == [] and errors == [], "copy ../shared/contract/*.graphql into tests/contract/"
