@@ -69,7 +69,8 @@ full_page_writes = off
 EOF
     fi
 
-    as_pg "$BIN/pg_ctl" start -D "$DATA" -l "$DATA/server.log" -w -t 60 >/dev/null \
+    # 9>&-: the server must not inherit the lock, or it would hold it forever.
+    as_pg "$BIN/pg_ctl" start -D "$DATA" -l "$DATA/server.log" -w -t 60 >/dev/null 9>&- \
         || { tail -n 20 "$DATA/server.log" >&2; exit 1; }
     for _ in $(seq 60); do
         "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" && break

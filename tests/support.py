@@ -204,3 +204,41 @@ async def build_world(factory: Factory) -> World:
     foreign_project = await Project.create(workspace_id=foreign_admin.user.workspace_id, name="Foreign")
     foreign_task = await Task.create(workspace_id=foreign_admin.user.workspace_id, project=foreign_project, title="Foreign task")
     return World(**{k: v for k, v in locals().items() if k in World.__dataclass_fields__})
+
+
+class QueryCounter:
+    """Counts the SQL statements Tortoise sends, through its db_client logger."""
+
+    def __init__(self) -> None:
+        import logging
+
+        self.statements: list[str] = []
+        self._logger = logging.getLogger("tortoise.db_client")
+        self._handler = _ListHandler(self.statements)
+
+    def __enter__(self) -> "QueryCounter":
+        import logging
+
+        self._old_level = self._logger.level
+        self._logger.setLevel(logging.DEBUG)
+        self._logger.addHandler(self._handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._logger.removeHandler(self._handler)
+        self._logger.setLevel(self._old_level)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+class _ListHandler(__import__("logging").Handler):
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__()
+        self.sink = sink
+
+    def emit(self, record) -> None:
+        message = record.getMessage()
+        if message.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
+            self.sink.append(message)

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# One command runs the whole test suite, installing what it needs:
+#   scripts/test.sh [pytest args...]
+# Runs pytest on SQLite, then on a throwaway PostgreSQL (scripts/postgres.sh),
+# and fails if either run fails or collects no tests (pytest exit 5).
+set -uo pipefail   # no -e: the second run must happen even if the first fails
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+if [ ! -x .venv/bin/python ]; then
+    python3.11 -m venv .venv || exit 1
+fi
+# -q keeps the log short; pip still prints errors.
+.venv/bin/pip install -q --disable-pip-version-check -e ".[test]" || exit 1
+scripts/postgres.sh start || exit 1
+PG_URL=$(scripts/postgres.sh url)
+
+REPORTS=$(mktemp -d)
+trap 'rm -rf "$REPORTS"' EXIT
+
+# A hung test should fail the run with a message, not eat the whole CI budget.
+LIMIT=${CLIENTELA_TEST_TIMEOUT:-35m}
+
+status=0
+run() {  # run <name> <database url, empty = unset> [pytest args...]
+    local name=$1 db=(-u CLIENTELA_TEST_DATABASE_URL) rc
+    [ -n "$2" ] && db=("CLIENTELA_TEST_DATABASE_URL=$2")
+    shift 2
+    echo "== tests on $name =="
+    env "${db[@]}" timeout --foreground -k 30s "$LIMIT" \
+        .venv/bin/python -m pytest --junitxml="$REPORTS/$name.xml" "$@"
+    rc=$?
+    case $rc in
+        0) ;;
+        5) echo "!! $name: no tests were collected (pytest exit 5)" ;;
+        124) echo "!! $name: timed out after $LIMIT" ;;
+        *) echo "!! $name: pytest exited with $rc" ;;
+    esac
+    [ $rc -eq 0 ] || status=1
+}
+
+# Unset CLIENTELA_TEST_DATABASE_URL means a temporary SQLite file (see tests/conftest.py).
+run SQLite "" "$@"
+run PostgreSQL "$PG_URL" "$@"
+
+# One total for both runs, from the JUnit reports (errors count as failures).
+.venv/bin/python - "$REPORTS"/*.xml <<'EOF'
+import sys, xml.etree.ElementTree as ET
+passed = failed = 0
+for path in sys.argv[1:]:
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        continue  # pytest died before writing it; its exit code already failed the run
+    for s in root.iter("testsuite"):
+        bad = int(s.get("failures", 0)) + int(s.get("errors", 0))
+        failed += bad
+        passed += int(s.get("tests", 0)) - bad - int(s.get("skipped", 0))
+print(f"{passed} passed, {failed} failed")
+EOF
+exit $status

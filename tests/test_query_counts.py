@@ -1,0 +1,67 @@
+"""No N+1: a page costs the same number of SQL statements for 5 items as for 50."""
+
+from clientela.conversations.models import Message, MessageVisibility
+from clientela.tasks.models import Task, TaskFollower, TaskRequester, TimeEntry
+from support import QueryCounter
+
+PAGE_WITH_EVERY_LIST = """
+query Page($id: ID!) {
+  project(id: $id) {
+    id name budget { amount } billed { amount } timeSpentMinutes
+    client { id name } members { id name } followers { users { id } organizations { id } }
+    tasks(first: 50) {
+      totalCount
+      edges { node {
+        id title status labels project { id name } assignee { id name email }
+        requesters { id name email organization { id kind } } followers { id }
+        timeSpentMinutes cost { amount } timeEntries { id user { id name } }
+        messages { id body author { id name } recipients { id } }
+      } }
+    }
+  }
+}
+"""
+
+
+async def _project_with_tasks(world, count):
+    for index in range(count):
+        task = await Task.create(
+            workspace_id=world.admin.user.workspace_id, project=world.acme_project, title=f"T{index}", assignee=world.staff.user
+        )
+        await TaskRequester.create(task=task, user=world.client.user)
+        await TaskFollower.create(task=task, user=world.staff.user)
+        await TimeEntry.create(task=task, user=world.staff.user, minutes=10, date="2026-11-03")
+        await Message.create(
+            workspace_id=world.admin.user.workspace_id, task=task, author=world.staff.user, body="hi", visibility=MessageVisibility.PUBLIC
+        )
+
+
+async def _statements(api, token, query, variables):
+    with QueryCounter() as counter:
+        result = await api(query, variables, token=token)
+    result.ok()
+    return counter.count, result
+
+
+async def test_project_page_costs_the_same_for_5_and_50_tasks(api, world):
+    variables = {"id": str(world.acme_project.id)}
+    await _project_with_tasks(world, 4)  # with the world's own task: 5
+    small, result = await _statements(api, world.admin.token, PAGE_WITH_EVERY_LIST, variables)
+    assert len(result.data["project"]["tasks"]["edges"]) == 5
+    await _project_with_tasks(world, 45)
+    large, result = await _statements(api, world.admin.token, PAGE_WITH_EVERY_LIST, variables)
+    assert len(result.data["project"]["tasks"]["edges"]) == 50
+    assert small == large, (small, large)
+    assert small >= 3
+    assert 5 <= large <= 30
+
+
+async def test_client_portal_home_costs_the_same_for_5_and_50_items(api, world):
+    await _project_with_tasks(world, 4)
+    small, result = await _statements(api, world.client.token, "PortalHome", {"first": 50})
+    assert result.data["portalItems"]["totalCount"] == 5
+    await _project_with_tasks(world, 45)
+    large, result = await _statements(api, world.client.token, "PortalHome", {"first": 50})
+    assert len(result.data["portalItems"]["edges"]) == 50
+    assert small == large, (small, large)
+    assert small >= 3
