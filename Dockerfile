@@ -1,0 +1,27 @@
+# Production image: docker build -t clientela . && docker run -p 8000:8000 clientela
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    CLIENTELA_DEVELOPMENT=false
+
+RUN useradd --system --create-home --uid 10001 clientela
+
+# Install from a scratch copy of the sources, then drop them: the image runs the installed package.
+COPY pyproject.toml /src/
+COPY backend /src/backend
+RUN pip install /src && rm -rf /src
+
+# /app is the working directory the app resolves relative paths against
+# (portal-config/, the default SQLite clientela.db, .clientela-secret), so the app user owns it.
+WORKDIR /app
+COPY portal-config ./portal-config
+RUN chown -R clientela: /app
+USER clientela
+
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+CMD ["sh", "-c", "clientela migrate && exec uvicorn clientela.app:create_app --factory --host 0.0.0.0 --port 8000"]
