@@ -8,7 +8,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from tortoise import Tortoise, connections
 
 # Generous limits for the suite; the throttling tests set their own.
 os.environ.setdefault("CLIENTELA_SIGNUPS_PER_IP_PER_HOUR", "100000")
@@ -32,20 +31,11 @@ async def database():
     await db.disconnect()
 
 
-def _tables() -> list[str]:
-    return [model._meta.db_table for model in Tortoise.apps["models"].values()]
-
-
 @pytest.fixture(autouse=True)
 async def clean_database(database):
-    conn = connections.get("default")
-    tables = _tables()
-    if db.is_postgres():
-        await conn.execute_script("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
-    else:
-        await conn.execute_script(
-            "PRAGMA foreign_keys = OFF;" + "".join(f'DELETE FROM "{t}";' for t in tables) + "PRAGMA foreign_keys = ON;"
-        )
+    from support import wipe_database
+
+    await wipe_database()
     yield
 
 

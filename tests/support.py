@@ -19,6 +19,21 @@ from clientela.people.models import ContactPrivacy, User
 CONTRACT_DIR = Path(__file__).parent / "contract"
 
 
+async def wipe_database() -> None:
+    from tortoise import Tortoise, connections
+
+    from clientela import db
+
+    conn = connections.get("default")
+    tables = [model._meta.db_table for model in Tortoise.apps["models"].values()]
+    if db.is_postgres():
+        await conn.execute_script("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+    else:
+        await conn.execute_script(
+            "PRAGMA foreign_keys = OFF;" + "".join(f'DELETE FROM "{t}";' for t in tables) + "PRAGMA foreign_keys = ON;"
+        )
+
+
 def _load_contract() -> dict[str, str]:
     operations: dict[str, str] = {}
     for path in sorted(CONTRACT_DIR.glob("*.graphql")):
