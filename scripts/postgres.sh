@@ -44,7 +44,11 @@ start() {
     # Serialise concurrent starts so two callers never initdb the same directory.
     exec 9>"/tmp/clientela-pg-$PORT.lock"
     flock 9
-    running && return 0
+    running || start_server
+    fresh_database
+}
+
+start_server() {
 
     # A half-initialised directory, or one from another major version, is just thrown away.
     local major
@@ -76,13 +80,16 @@ EOF
         "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" && break
         sleep 0.5
     done
+}
 
-    # \gexec runs each generated statement: only the missing objects get created.
+fresh_database() {
+    # \gexec runs the generated statement only when the role is missing.
     as_pg "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$DATA" -p "$PORT" -U postgres -d postgres >/dev/null <<'SQL'
 SELECT 'CREATE ROLE clientela LOGIN CREATEDB PASSWORD ''clientela'''
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'clientela') \gexec
-SELECT 'CREATE DATABASE clientela_test OWNER clientela'
- WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'clientela_test') \gexec
+-- Made anew on every start: a run never meets tables that an older checkout migrated.
+DROP DATABASE IF EXISTS clientela_test WITH (FORCE);
+CREATE DATABASE clientela_test OWNER clientela;
 SQL
 }
 
