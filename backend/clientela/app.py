@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from strawberry.asgi import GraphQL
 
 from clientela import db, policy
@@ -26,6 +26,7 @@ from clientela.mail.worker import run_worker
 from clientela.portal.settings import default_portal_settings
 from clientela.reports import services as reports
 from clientela.settings import Settings, get_settings
+from clientela.web import portal_web_app
 
 log = logging.getLogger("clientela")
 
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, *, run_email_worker: bool = Tru
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/reports/time.csv", time_report_csv),
             Route("/healthz", healthz),
+            Mount("/", app=portal_web_app()),
         ],
         lifespan=lifespan,
     )
