@@ -231,7 +231,7 @@ class QueryCounter:
         self._logger = logging.getLogger("tortoise.db_client")
         self._handler = _ListHandler(self.statements)
 
-    def __enter__(self) -> "QueryCounter":
+    def __enter__(self) -> QueryCounter:
         import logging
 
         self._old_level = self._logger.level

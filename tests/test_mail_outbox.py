@@ -13,7 +13,13 @@ from tortoise.transactions import in_transaction
 from clientela.mail import worker
 from clientela.mail.models import OutboxEmail, OutboxStatus
 from clientela.mail.outbox import EmailKind, queue_email
-from clientela.mail.worker import LEASE, MAX_ATTEMPTS, deliver_due, retry_delay, run_worker
+from clientela.mail.worker import (
+    LEASE,
+    MAX_ATTEMPTS,
+    deliver_due,
+    retry_delay,
+    run_worker,
+)
 from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import User
 from clientela.settings import Settings

@@ -72,7 +72,7 @@ async def test_tasks_with_labels_status_filters_and_pages(api, factory):
     project = await create_project(api, admin.token)
     labels = [["Important"], ["Important", "In progress"], ["Postponed"], [], ["In progress"]]
     statuses = ["OPEN", "IN_PROGRESS", "ON_HOLD", "DONE", "IN_PROGRESS"]
-    for index, (task_labels, status) in enumerate(zip(labels, statuses)):
+    for index, (task_labels, status) in enumerate(zip(labels, statuses, strict=True)):
         input = {"projectId": project["id"], "title": f"T{index}", "labels": task_labels, "status": status, "priority": "HIGH"}
         assert (await api("CreateTask", {"input": input}, token=admin.token)).ok()
 

@@ -1,7 +1,7 @@
 """Sharing a client with another consultant, the emails, passwords and invitations."""
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from clientela.accounts.models import PasswordToken, Session
 from clientela.audit.models import AuditEntry
@@ -139,9 +139,9 @@ async def test_expired_shares_grant_nothing(api, factory):
     admin = await factory.workspace()
     acme = await factory.organization(admin, "Acme")
     partner = await factory.person(admin, None)
-    share = await Share.create(organization=acme, user=partner.user, expires_at=datetime.now(timezone.utc) + timedelta(hours=1))
+    share = await Share.create(organization=acme, user=partner.user, expires_at=datetime.now(UTC) + timedelta(hours=1))
     assert (await api("OrganizationPage", {"id": str(acme.id)}, token=partner.token)).ok()
-    share.expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+    share.expires_at = datetime.now(UTC) - timedelta(seconds=1)
     await share.save()
     assert (await api("OrganizationPage", {"id": str(acme.id)}, token=partner.token)).code == "NOT_FOUND"
 
@@ -183,7 +183,7 @@ async def test_reset_tokens_expire_older_ones_die_and_other_sessions_end(api, fa
     await api("RequestPasswordReset", {"email": admin.user.email})
     [mail] = await deliver(smtp_server)
     late = LINK.search(text_of(mail)).group(1)
-    await PasswordToken.filter(used_at__isnull=True).update(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+    await PasswordToken.filter(used_at__isnull=True).update(expires_at=datetime.now(UTC) - timedelta(minutes=1))
     assert (await api("ResetPassword", {"token": late, "password": "too late secret"})).code == "BAD_USER_INPUT"
     assert (await api("LogIn", {"email": admin.user.email, "password": "a brand new secret"})).ok()
 

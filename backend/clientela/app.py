@@ -13,11 +13,19 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Mount, Route
 from strawberry.asgi import GraphQL
 
-from clientela import db, policy
+from graphql import GraphQLError
+from strawberry.types import ExecutionResult
+
+from clientela import db, http, policy
 from clientela.accounts import services as accounts
 from clientela.core.errors import ClientelaError
 from clientela.graphql.context import Context
@@ -52,7 +60,7 @@ async def context_for(connection: HTTPConnection, settings: Settings) -> Context
 class ClientelaGraphQL(GraphQL):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
-            build_schema(development=settings.development),
+            build_schema(development=settings.development, introspection=settings.introspection),
             graphql_ide="graphiql" if settings.development else None,
             allow_queries_via_get=True,
         )
@@ -60,6 +68,23 @@ class ClientelaGraphQL(GraphQL):
 
     async def get_context(self, request, response) -> Context:
         return await context_for(request, self.settings)
+
+    async def execute_operation(self, *args, **kwargs):
+        try:
+            return await asyncio.wait_for(
+                super().execute_operation(*args, **kwargs),
+                self.settings.request_timeout_seconds,
+            )
+        except TimeoutError:
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        f"The request ran longer than {self.settings.request_timeout_seconds:g} seconds and was stopped.",
+                        extensions={"code": "TIMEOUT", "limit": "time"},
+                    )
+                ],
+            )
 
 
 async def time_report_csv(request: Request) -> Response:
@@ -130,6 +155,7 @@ def create_app(settings: Settings | None = None, *, run_email_worker: bool = Tru
             Mount("/", app=portal_web_app()),
         ],
         lifespan=lifespan,
+        middleware=http.middleware(settings),
     )
     app.state.settings = settings
     return app

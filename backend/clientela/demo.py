@@ -13,7 +13,14 @@ from clientela.organizations.models import Department, Organization, Organizatio
 from clientela.people.models import ContactPrivacy, User
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
 from clientela.sharing.models import Share, ShareRole, ShareStatus
-from clientela.tasks.models import Task, TaskLabel, TaskPriority, TaskRequester, TaskStatus, TimeEntry
+from clientela.tasks.models import (
+    Task,
+    TaskLabel,
+    TaskPriority,
+    TaskRequester,
+    TaskStatus,
+    TimeEntry,
+)
 
 PASSWORD = "demo-password-1"
 ADMIN_EMAIL = "ana@northwind.example"

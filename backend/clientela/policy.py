@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum, StrEnum
 from typing import TypeVar
 
@@ -27,11 +27,15 @@ from clientela.core.errors import Forbidden, NotFound, Unauthenticated
 from clientela.core.ids import parse_id
 from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import ContactPrivacy, User
-from clientela.portal.settings import PortalScope, PortalSettings, TaskField, settings_of
+from clientela.portal.settings import (
+    PortalScope,
+    PortalSettings,
+    TaskField,
+    settings_of,
+)
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
 from clientela.sharing.models import Share, ShareRole, ShareStatus
 from clientela.tasks.models import Task, TaskFollower, TaskRequester
-
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -101,7 +105,7 @@ async def viewer_for(user: User | None) -> Viewer:
         kind = ViewerKind.CLIENT
     access: dict[uuid.UUID, ClientAccess] = {}
     if kind is not ViewerKind.CLIENT:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         shares = await Share.filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now),
             user_id=user.id,

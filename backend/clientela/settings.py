@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     allow_signup: bool = True
     development: bool = Field(default=True, description="GraphiQL and field suggestions on")
     introspection: bool = True
+    # Origins allowed to call the API from a browser (CORS), e.g. ["https://portal.example.com"].
+    cors_origins: list[str] = []
+    # A GraphQL request running longer than this is stopped.
+    request_timeout_seconds: float = 10.0
     # Rate limits (per hour for sign-ups and reset requests, per 15 minutes for failed sign-ins).
     signups_per_ip_per_hour: int = 20
     failed_logins_per_account: int = 10

@@ -6,7 +6,7 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
@@ -36,7 +36,7 @@ class SignedIn:
 async def _start_session(user: User) -> SignedIn:
     token = new_token()
     await Session.create(user=user, token_hash=token_hash(token))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     await User.filter(id=user.id).update(last_sign_in_at=now)
     # A share stays PENDING until its invitee first signs in.
     await Share.filter(user_id=user.id, status=ShareStatus.PENDING).update(status=ShareStatus.ACCEPTED)
@@ -135,7 +135,7 @@ async def request_password_reset(email: str, *, client_ip: str) -> bool:
             await PasswordToken.create(
                 user=person,
                 token_hash=token_hash(token),
-                expires_at=datetime.now(timezone.utc) + PASSWORD_TOKEN_LIFETIME,
+                expires_at=datetime.now(UTC) + PASSWORD_TOKEN_LIFETIME,
             )
             await queue_email(
                 EmailKind.PASSWORD,
@@ -154,7 +154,7 @@ async def reset_password(token: str, password: str) -> bool:
     """Set the password from an emailed token. The token is single use; every other token of
     the person dies, and so does every session: the person signs in afresh."""
     validation.password(password)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with in_transaction():
         record = await PasswordToken.get_or_none(
             token_hash=token_hash(token or ""), used_at__isnull=True, expires_at__gt=now

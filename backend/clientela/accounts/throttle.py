@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from clientela.accounts.models import ThrottleHit
 from clientela.core.errors import RateLimited
 
 
 async def count(key: str, *, window: timedelta) -> int:
-    since = datetime.now(timezone.utc) - window
+    since = datetime.now(UTC) - window
     return await ThrottleHit.filter(key=key, created_at__gte=since).count()
 
 
@@ -27,4 +27,4 @@ async def require(key: str, *, limit: int, window: timedelta) -> None:
         raise limited(window)
     await record(key)
     # Older rows no longer count for anything; drop them so the table stays small.
-    await ThrottleHit.filter(key=key, created_at__lt=datetime.now(timezone.utc) - window).delete()
+    await ThrottleHit.filter(key=key, created_at__lt=datetime.now(UTC) - window).delete()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-
 from clientela import policy
 from clientela.audit.models import AuditEntry
 from clientela.core.pagination import Page, paginate

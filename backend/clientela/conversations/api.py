@@ -3,7 +3,11 @@ from __future__ import annotations
 import strawberry
 
 from clientela.conversations import services
-from clientela.conversations.types import MessageRecipientType, MessageType, PostMessageInput
+from clientela.conversations.types import (
+    MessageRecipientType,
+    MessageType,
+    PostMessageInput,
+)
 from clientela.graphql.context import Info
 
 

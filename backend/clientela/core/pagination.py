@@ -13,6 +13,10 @@ from clientela.core.errors import BadUserInput
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
+# Lists without paging are bounded: nested ones (a task's messages, an organization's members…)
+# at LIST_LIMIT items, the directory lists at the root of a query at ROOT_LIST_LIMIT.
+LIST_LIMIT = 100
+ROOT_LIST_LIMIT = 1000
 
 
 @dataclass

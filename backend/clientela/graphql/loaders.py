@@ -16,12 +16,13 @@ from tortoise.functions import Sum
 
 from clientela import policy
 from clientela.conversations.models import Message, MessageRecipient, MessageVisibility
+from clientela.core.pagination import LIST_LIMIT
 from clientela.organizations.models import Department, Organization
 from clientela.people.models import User
 from clientela.policy import Viewer
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
 from clientela.sharing.models import Share, ShareStatus
-from clientela.tasks.models import Task, TaskFollower, TaskRequester, TimeEntry
+from clientela.tasks.models import TaskFollower, TaskRequester, TimeEntry
 from clientela.workspaces.models import Workspace
 
 Keys = list[uuid.UUID]
@@ -36,13 +37,14 @@ def _by_id(model) -> DataLoader:
 
 
 def _grouped(fetch: Callable[[Keys], Awaitable[Iterable[tuple[uuid.UUID, Any]]]]) -> DataLoader:
-    """A loader of lists: `fetch` returns (parent key, item) pairs in the order to show."""
+    """A loader of lists: `fetch` returns (parent key, item) pairs in the order to show; each
+    list is bounded at LIST_LIMIT items (see graphql/limits.py)."""
 
     async def load(keys: Keys) -> list[list[Any]]:
         groups: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for key, item in await fetch(list(set(keys))):
             groups[key].append(item)
-        return [groups.get(k, []) for k in keys]
+        return [groups.get(k, [])[:LIST_LIMIT] for k in keys]
 
     return DataLoader(load)
 

@@ -6,7 +6,14 @@ import uuid
 
 import strawberry
 from graphql import GraphQLID
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -14,6 +21,7 @@ from clientela.accounts import api as accounts
 from clientela.audit import api as audit
 from clientela.conversations import api as conversations
 from clientela.graphql.errors import ClassifyErrors
+from clientela.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, NodeBudget
 from clientela.organizations import api as organizations
 from clientela.people import api as people
 from clientela.portal import api as portal
@@ -40,16 +48,31 @@ Mutation = merge_types("Mutation", tuple(d.Mutation for d in DOMAINS if hasattr(
 
 class Schema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
-        # ClassifyErrors has logged what was unexpected; refusals and bad input are not news.
-        return None
+        # Errors before execution (parse, validation, limits) are the document's fault; some of
+        # them (parse errors) never reach ClassifyErrors, so they get their code here. What was
+        # unexpected has been logged by ClassifyErrors; refusals and bad input are not news.
+        for error in errors:
+            if error.path is None and not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
 
 
-def build_schema(*, development: bool = True) -> strawberry.Schema:
+def build_schema(*, development: bool = True, introspection: bool = True) -> strawberry.Schema:
+    extensions = [
+        ClassifyErrors(),
+        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        ParserCache(maxsize=512),
+        QueryDepthLimiter(max_depth=MAX_DEPTH),
+        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        ValidationCache(maxsize=512),
+        NodeBudget(),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection())
     return Schema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(disable_field_suggestions=not development),
-        extensions=[ClassifyErrors(), ParserCache(maxsize=256), ValidationCache(maxsize=256)],
+        extensions=extensions,
     )
 
 

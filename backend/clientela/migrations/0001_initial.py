@@ -1,6 +1,11 @@
-from tortoise import migrations
-from tortoise.migrations import operations as ops
 import functools
+from json import dumps, loads
+
+from tortoise import fields, migrations
+from tortoise.fields.base import OnDelete
+from tortoise.indexes import Index
+from tortoise.migrations import operations as ops
+
 from clientela.conversations.models import MessageVisibility
 from clientela.core.ids import uuid7
 from clientela.mail.models import OutboxStatus
@@ -8,10 +13,7 @@ from clientela.organizations.models import OrganizationKind
 from clientela.people.models import ContactPrivacy
 from clientela.sharing.models import ShareRole, ShareStatus
 from clientela.tasks.models import TaskPriority, TaskStatus
-from json import dumps, loads
-from tortoise.fields.base import OnDelete
-from tortoise import fields
-from tortoise.indexes import Index
+
 
 class Migration(migrations.Migration):
     initial = True

@@ -4,7 +4,11 @@ import strawberry
 
 from clientela.graphql.context import Info
 from clientela.organizations import services
-from clientela.organizations.types import DepartmentType, OrganizationKindEnum, OrganizationType
+from clientela.organizations.types import (
+    DepartmentType,
+    OrganizationKindEnum,
+    OrganizationType,
+)
 
 
 @strawberry.input

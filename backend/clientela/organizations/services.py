@@ -7,6 +7,7 @@ from clientela.audit import services as audit
 from clientela.core import validation
 from clientela.core.errors import BadUserInput
 from clientela.core.ids import parse_id
+from clientela.core.pagination import ROOT_LIST_LIMIT
 from clientela.organizations.models import Department, Organization, OrganizationKind
 from clientela.policy import Action, Viewer
 
@@ -63,7 +64,7 @@ async def list_organizations(viewer: Viewer, kind: OrganizationKind | None) -> l
     query = Organization.filter(policy.organizations_visible(viewer))
     if kind is not None:
         query = query.filter(kind=kind)
-    return await query.order_by("name", "id")
+    return await query.order_by("name", "id").limit(ROOT_LIST_LIMIT)
 
 
 async def get_client(viewer: Viewer, client_id: object) -> Organization:

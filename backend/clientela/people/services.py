@@ -9,6 +9,7 @@ from clientela import policy
 from clientela.audit import services as audit
 from clientela.core import validation
 from clientela.core.errors import BadUserInput
+from clientela.core.pagination import ROOT_LIST_LIMIT
 from clientela.organizations import services as organizations
 from clientela.organizations.models import Department, Organization, OrganizationKind
 from clientela.people.models import ContactPrivacy, User
@@ -74,7 +75,7 @@ async def list_people(viewer: Viewer, organization_id: object | None) -> list[Us
     if organization_id is not None:
         organization = await organizations.get_organization(viewer, organization_id)
         query = query.filter(organization_id=organization.id)
-    return await query.order_by("name", "id")
+    return await query.order_by("name", "id").limit(ROOT_LIST_LIMIT)
 
 
 async def set_contact_privacy(viewer: Viewer, user_ids: list, privacy: ContactPrivacy) -> list[User]:

@@ -8,7 +8,12 @@ from clientela import policy
 from clientela.audit import services as audit
 from clientela.core.errors import BadUserInput
 from clientela.policy import Action, Viewer
-from clientela.portal.settings import PortalScope, PortalSettings, TaskField, settings_of
+from clientela.portal.settings import (
+    PortalScope,
+    PortalSettings,
+    TaskField,
+    settings_of,
+)
 from clientela.workspaces.models import Workspace
 
 

@@ -11,6 +11,7 @@ from clientela import policy
 from clientela.audit import services as audit
 from clientela.core import validation
 from clientela.core.errors import BadUserInput
+from clientela.core.pagination import ROOT_LIST_LIMIT
 from clientela.organizations import services as organizations
 from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import User
@@ -33,7 +34,7 @@ async def list_projects(viewer: Viewer, client_id: object | None) -> list[Projec
     if client_id is not None:
         client = await organizations.get_organization(viewer, client_id)
         query = query.filter(client_id=client.id)
-    return await query.order_by("name", "id")
+    return await query.order_by("name", "id").limit(ROOT_LIST_LIMIT)
 
 
 async def _client_for(viewer: Viewer, client_id: object | None) -> Organization | None:

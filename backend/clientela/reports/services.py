@@ -16,6 +16,7 @@ from tortoise.functions import Count, Sum
 
 from clientela import policy
 from clientela.core.errors import BadUserInput
+from clientela.core.pagination import ROOT_LIST_LIMIT
 from clientela.organizations.models import Organization
 from clientela.policy import Action, Viewer
 from clientela.projects.models import Project
@@ -107,7 +108,8 @@ async def time_report(viewer: Viewer, start: dt.date, end: dt.date) -> list[Time
         )
         for project_id, user_id, rate, minutes in totals
     ]
-    return sorted(rows, key=lambda r: (r.project_id, r.user_id))
+    # Bounded like every unpaged list; the CSV export carries every entry.
+    return sorted(rows, key=lambda r: (r.project_id, r.user_id))[:ROOT_LIST_LIMIT]
 
 
 def _uuid(value: object) -> uuid.UUID:
@@ -128,7 +130,7 @@ async def time_entries_csv(viewer: Viewer, start: dt.date, end: dt.date) -> Asyn
         )
         if not rows:
             return
-        for entry_id, date, project, person, minutes, is_billable, rate, note in rows:
+        for _id, date, project, person, minutes, is_billable, rate, note in rows:
             billed = billed_amount(minutes, _decimal(rate)) if is_billable else None
             yield [date.isoformat() if hasattr(date, "isoformat") else date, project, person, minutes,
                    "yes" if is_billable else "no", "" if billed is None else str(billed), note]

@@ -11,6 +11,7 @@ from clientela import policy
 from clientela.audit import services as audit
 from clientela.core import validation
 from clientela.core.errors import BadUserInput
+from clientela.core.pagination import LIST_LIMIT
 from clientela.mail.outbox import EmailKind, queue_email
 from clientela.organizations import services as organizations
 from clientela.organizations.models import Organization, OrganizationKind
@@ -18,7 +19,6 @@ from clientela.people import services as people
 from clientela.people.models import User
 from clientela.policy import Action, ClientAccess, Viewer
 from clientela.projects import services as projects
-from clientela.projects.models import Project
 from clientela.settings import get_settings
 from clientela.sharing.models import Share, ShareRole, ShareStatus
 
@@ -34,7 +34,7 @@ class Invitee:
 
 async def my_clients(viewer: Viewer) -> list[Organization]:
     policy.require_signed_in(viewer)
-    return await Organization.filter(id__in=list(viewer.client_access)).order_by("name", "id")
+    return await Organization.filter(id__in=list(viewer.client_access)).order_by("name", "id").limit(LIST_LIMIT)
 
 
 async def _invitee_person(viewer: Viewer, invitee: Invitee) -> tuple[User, bool]:

@@ -6,7 +6,13 @@ import strawberry
 
 from clientela.graphql.context import Info
 from clientela.tasks import services
-from clientela.tasks.types import TaskConnection, TaskPriorityEnum, TaskStatusEnum, TaskType, TimeEntryType
+from clientela.tasks.types import (
+    TaskConnection,
+    TaskPriorityEnum,
+    TaskStatusEnum,
+    TaskType,
+    TimeEntryType,
+)
 
 
 @strawberry.input

@@ -16,7 +16,15 @@ from clientela.people.models import User
 from clientela.policy import Action, Viewer
 from clientela.projects import services as projects
 from clientela.projects.models import Project
-from clientela.tasks.models import Task, TaskFollower, TaskLabel, TaskPriority, TaskRequester, TaskStatus, TimeEntry
+from clientela.tasks.models import (
+    Task,
+    TaskFollower,
+    TaskLabel,
+    TaskPriority,
+    TaskRequester,
+    TaskStatus,
+    TimeEntry,
+)
 
 TASK_FIELDS = ("title", "description", "status", "priority", "due_date", "assignee_id", "estimated_minutes", "labels")
 

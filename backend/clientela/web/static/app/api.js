@@ -1,0 +1,57 @@
+// GraphQL over fetch to /graphql, with the session token kept in sessionStorage.
+
+import { OPERATIONS } from "./operations.js";
+
+const TOKEN_KEY = "clientela.token";
+
+export const session = {
+  get token() {
+    return sessionStorage.getItem(TOKEN_KEY);
+  },
+  set token(value) {
+    if (value) sessionStorage.setItem(TOKEN_KEY, value);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  },
+};
+
+/** An error to show the person: `code` is the API's extensions.code, or NETWORK / SERVER. */
+export class ApiError extends Error {
+  constructor(code, message = code, extensions = {}) {
+    super(message);
+    this.code = code;
+    this.field = extensions.field ?? null;
+    this.extensions = extensions;
+  }
+}
+
+/** Run one contract operation by name; resolves to its data, rejects with an ApiError. */
+export async function request(operationName, variables = {}) {
+  const query = OPERATIONS[operationName];
+  if (!query) throw new Error(`No such operation: ${operationName}`);
+  const headers = { "Content-Type": "application/json", Accept: "application/json" };
+  const token = session.token;
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch("/graphql", {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ query, operationName, variables }),
+    });
+  } catch {
+    throw new ApiError("NETWORK");
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError(response.status === 429 ? "RATE_LIMITED" : "SERVER");
+  }
+  const [error] = body.errors ?? [];
+  if (error) {
+    const extensions = error.extensions ?? {};
+    throw new ApiError(extensions.code ?? "SERVER", error.message, extensions);
+  }
+  if (!body.data) throw new ApiError("SERVER");
+  return body.data;
+}

@@ -1,0 +1,136 @@
+"""Limits on documents and requests, and HTTP hygiene."""
+
+import asyncio
+
+import httpx
+import pytest
+
+from clientela.app import create_app
+from clientela.settings import Settings
+from support import Api
+
+
+def codes(response):
+    return [e["extensions"]["code"] for e in response.json()["errors"]]
+
+
+async def test_depth_over_ten_is_refused_naming_the_limit(api, factory):
+    admin = await factory.workspace()
+    deep = "query { viewer { organization { members { organization { members { organization { members { organization { members { organization { members { id } } } } } } } } } } } }"
+    result = await api(deep, token=admin.token)
+    assert result.code == "BAD_USER_INPUT" and "depth" in result.errors[0]["message"]
+
+
+async def test_more_than_fifteen_aliases_are_refused(api, factory):
+    admin = await factory.workspace()
+    aliases = " ".join(f"a{i}: viewer {{ id }}" for i in range(16))
+    result = await api(f"query {{ {aliases} }}", token=admin.token)
+    assert result.code == "BAD_USER_INPUT" and "aliases" in result.errors[0]["message"]
+    fine = await api(f"query {{ {' '.join(f'a{i}: viewer {{ id }}' for i in range(15))} }}", token=admin.token)
+    assert fine.ok()
+
+
+async def test_more_than_two_thousand_tokens_are_refused(api):
+    document = "query { " + " ".join("__typename" for _ in range(2100)) + " }"
+    result = await api(document)
+    assert result.code == "BAD_USER_INPUT" and "token" in result.errors[0]["message"].lower()
+
+
+async def test_a_worst_case_over_ten_thousand_nodes_is_refused_before_it_runs(api, world):
+    heavy = """query($id: ID!) { project(id: $id) { tasks(first: 100) { edges { node {
+        requesters { id } followers { id } messages { id } } } } } }"""
+    result = await api(heavy, {"id": str(world.acme_project.id)}, token=world.admin.token)
+    assert result.code == "BAD_USER_INPUT"
+    assert "10000" in result.errors[0]["message"] and result.errors[0]["extensions"]["limit"] == "nodes"
+    # The page size comes from variables too.
+    paged = """query($id: ID!, $n: Int) { project(id: $id) { tasks(first: $n) { edges { node {
+        requesters { id } followers { id } } } } } }"""
+    assert (await api(paged, {"id": str(world.acme_project.id), "n": 50}, token=world.admin.token)).ok()
+    assert (await api(paged, {"id": str(world.acme_project.id), "n": 51}, token=world.admin.token)).code == "BAD_USER_INPUT"
+
+
+async def test_field_suggestions_and_introspection_follow_the_settings(database):
+    settings = Settings(_env_file=None, development=False, introspection=False, secret_key="x")
+    app = create_app(settings, run_email_worker=False, manage_database=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://clientela.test") as client:
+        api = Api(client)
+        typo = await api("query { viewr { id } }")
+        assert typo.code == "BAD_USER_INPUT" and "Did you mean" not in typo.errors[0]["message"]
+        introspection = await api("query { __schema { types { name } } }")
+        assert introspection.code == "BAD_USER_INPUT"
+        page = await client.get("/graphql", headers={"Accept": "text/html"})
+        assert "graphiql" not in page.text.lower()
+        assert "content-security-policy" in (await client.get("/healthz")).headers
+    typo = await Api(httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(run_email_worker=False, manage_database=False)), base_url="http://t"))("query { viewr { id } }")
+    assert "Did you mean" in typo.errors[0]["message"]
+
+
+async def test_request_bodies_over_one_mebibyte_are_refused(api):
+    response = await api.client.post("/graphql", content=b"{" + b" " * (1024 * 1024 + 10) + b"}", headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and codes(response) == ["BAD_USER_INPUT"]
+
+
+async def test_security_headers_on_every_response(api):
+    for path in ("/healthz", "/graphql?query={__typename}", "/"):
+        headers = (await api.client.get(path)).headers
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "no-referrer"
+
+
+async def test_cors_allows_only_the_configured_origins(database):
+    settings = Settings(_env_file=None, cors_origins=["https://portal.example.com"], secret_key="x")
+    app = create_app(settings, run_email_worker=False, manage_database=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://clientela.test") as client:
+        preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
+        allowed = await client.options("/graphql", headers={"Origin": "https://portal.example.com", **preflight})
+        assert allowed.headers.get("access-control-allow-origin") == "https://portal.example.com"
+        refused = await client.options("/graphql", headers={"Origin": "https://evil.example", **preflight})
+        assert "access-control-allow-origin" not in refused.headers
+
+
+async def test_requests_over_the_time_limit_are_stopped(database, monkeypatch):
+    from clientela.organizations import services
+
+    async def slow(*args, **kwargs):
+        await asyncio.sleep(5)
+
+    monkeypatch.setattr(services, "list_organizations", slow)
+    settings = Settings(_env_file=None, request_timeout_seconds=0.2, secret_key="x")
+    app = create_app(settings, run_email_worker=False, manage_database=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://clientela.test") as client:
+        from support import Factory
+
+        admin = await Factory().workspace()
+        result = await Api(client)("Organizations", token=admin.token)
+    assert result.code == "TIMEOUT" and "0.2 seconds" in result.errors[0]["message"]
+
+
+async def test_batched_requests_are_not_accepted(api):
+    response = await api.client.post("/graphql", json=[{"query": "{ __typename }"}, {"query": "{ __typename }"}])
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("first", [0, 101, -1])
+async def test_page_sizes_outside_one_to_a_hundred_are_bad_input(api, world, first):
+    result = await api("PortalHome", {"first": first}, token=world.client.token)
+    assert result.code == "BAD_USER_INPUT"
+
+
+async def test_failed_sign_ins_are_throttled_per_account_without_telling_if_it_exists(api, factory):
+    admin = await factory.workspace()
+    for email in (admin.user.email, "nobody@nowhere.example"):
+        answers = [await api("LogIn", {"email": email, "password": "wrong password!"}) for _ in range(11)]
+        assert [a.code for a in answers] == ["UNAUTHENTICATED"] * 10 + ["RATE_LIMITED"], email
+        assert answers[-1].errors[0]["extensions"]["retryAfterSeconds"] > 0
+
+
+async def test_sign_ups_are_throttled_per_client_ip(api, monkeypatch):
+    from clientela.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "signups_per_ip_per_hour", 2)
+    answers = []
+    for index in range(3):
+        variables = {"input": {"workspaceName": f"W{index}", "name": "N", "email": f"n{index}@example.org", "password": "long enough secret"}}
+        answers.append(await api("SignUp", variables))
+    assert [a.code for a in answers] == [None, None, "RATE_LIMITED"]
