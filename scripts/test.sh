@@ -13,6 +13,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # -q keeps the log short; pip still prints errors.
 .venv/bin/pip install -q --disable-pip-version-check -e ".[test]" || exit 1
+# The GraphQL over HTTP audit (tests/test_conformance.py) runs on Node.js.
+if ! command -v npm >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || exit 1
+fi
+npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error >/dev/null || exit 1
 scripts/postgres.sh start || exit 1
 PG_URL=$(scripts/postgres.sh url)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import csv
 import datetime as dt
 import io
 import logging
 from collections.abc import AsyncIterator
 
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import (
@@ -21,8 +23,6 @@ from starlette.responses import (
 )
 from starlette.routing import Mount, Route
 from strawberry.asgi import GraphQL
-
-from graphql import GraphQLError
 from strawberry.types import ExecutionResult
 
 from clientela import db, http, policy
@@ -57,6 +57,18 @@ async def context_for(connection: HTTPConnection, settings: Settings) -> Context
     )
 
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+# Set by process_result, read by create_response: both run in the request's task.
+_response_media: contextvars.ContextVar[tuple[str, int]] = contextvars.ContextVar("response_media")
+
+
+def _prefers_graphql_response(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return GRAPHQL_RESPONSE in accept and (
+        "application/json" not in accept or accept.index(GRAPHQL_RESPONSE) < accept.index("application/json")
+    )
+
+
 class ClientelaGraphQL(GraphQL):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
@@ -68,6 +80,27 @@ class ClientelaGraphQL(GraphQL):
 
     async def get_context(self, request, response) -> Context:
         return await context_for(request, self.settings)
+
+    async def process_result(self, request, result):
+        """GraphQL over HTTP: with application/graphql-response+json, a document that never ran
+        (parse, validation or variable errors) is a 400 without a data entry."""
+        response = await super().process_result(request, result)
+        if not _prefers_graphql_response(request):
+            _response_media.set(("application/json", 200))
+            return response
+        never_ran = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+        if never_ran:
+            response.pop("data", None)
+        _response_media.set((GRAPHQL_RESPONSE, 400 if never_ran else 200))
+        return response
+
+    def create_response(self, response_data, sub_response):
+        response = super().create_response(response_data, sub_response)
+        media, status = _response_media.get(("application/json", 200))
+        response.headers["content-type"] = media if media == "application/json" else f"{media}; charset=utf-8"
+        if status != 200 and not sub_response.status_code:
+            response.status_code = status
+        return response
 
     async def execute_operation(self, *args, **kwargs):
         try:
