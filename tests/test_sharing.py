@@ -225,3 +225,17 @@ async def test_invite_to_project_adds_members_and_followers_and_emails_them(api,
     assert messages["rita@acme.example"] != messages["tom@firm.example"].replace("tom", "rita")  # Portuguese vs English
     assert await AuditEntry.filter(action="project.invite").count() == 2
 
+
+
+async def test_password_reset_takes_the_same_floor_of_time_for_known_and_unknown_addresses(api, factory):
+    import time
+
+    from clientela.accounts.services import RESET_ANSWER_FLOOR_SECONDS
+
+    admin = await factory.workspace()
+    durations = {}
+    for label, email in (("known", admin.user.email), ("unknown", "ghost@nowhere.example")):
+        started = time.monotonic()
+        (await api("RequestPasswordReset", {"email": email})).ok()
+        durations[label] = time.monotonic() - started
+    assert all(d >= RESET_ANSWER_FLOOR_SECONDS for d in durations.values()), durations

@@ -22,9 +22,17 @@ MODEL_MODULES = [
 ]
 
 
+def _with_sqlite_defaults(database_url: str) -> str:
+    """SQLite waits for another process's write lock (the email worker, a second server) instead
+    of failing at once with "database is locked"."""
+    if not database_url.startswith("sqlite://") or "busy_timeout" in database_url:
+        return database_url
+    return database_url + ("&" if "?" in database_url else "?") + "busy_timeout=5000"
+
+
 def tortoise_config(database_url: str) -> dict:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _with_sqlite_defaults(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
