@@ -13,6 +13,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # -q keeps the log short; pip still prints errors.
 .venv/bin/pip install -q --disable-pip-version-check -e ".[test]" || exit 1
+# The portal's browser test (tests/test_e2e_portal.py) drives Debian's Chromium through
+# Playwright; Playwright's own browser download is not used.
+if [ ! -x /usr/bin/chromium ]; then
+    echo "test.sh: /usr/bin/chromium not found, installing chromium with apt-get" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends chromium >/dev/null; } \
+        || echo "test.sh: could not install chromium; the browser tests will fail" >&2
+fi
 # The GraphQL over HTTP audit (tests/test_conformance.py) runs on Node.js.
 if ! command -v npm >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || exit 1

@@ -90,8 +90,10 @@ function list(items, render) {
 
 const present = (value) => value !== null && value !== undefined;
 const nonEmpty = (values) => (values?.length ? values : null);
-const status = (value) => (value ? h("span", { className: `badge status-${value.toLowerCase()}` }, t(`status${value}`)) : null);
-const priority = (value) => (value ? t(`priority${value}`) : null);
+/** An enum value in words, or as it is when this version of the portal has no words for it. */
+const named = (prefix, value) => (t(`${prefix}${value}`) === `${prefix}${value}` ? value : t(`${prefix}${value}`));
+const status = (value) => (value ? h("span", { className: `badge status-${value.toLowerCase()}` }, named("status", value)) : null);
+const priority = (value) => (value ? named("priority", value) : null);
 const labelList = (labels) => (nonEmpty(labels) ? h("ul", { className: "labels" }, labels.map((l) => h("li", {}, l))) : null);
 const names = (people) => (nonEmpty(people) ? people.map((p) => p.name).join(", ") : null);
 const money = (value) => (value ? formatMoney(value) : null);
@@ -354,7 +356,7 @@ export async function organization({ params: [id] }) {
   const parts = [
     heading(org.name),
     facts([
-      [t("organization"), t(`kind${org.kind}`)],
+      [t("organization"), named("kind", org.kind)],
       [t("language"), org.language ? languageName(org.language) : null],
     ]),
   ];
@@ -376,7 +378,7 @@ export async function organization({ params: [id] }) {
   if (nonEmpty(org.projects)) parts.push(section(t("projects"), projectLinks(org.projects)));
   if (nonEmpty(org.followedProjects)) parts.push(section(t("followedProjects"), projectLinks(org.followedProjects)));
   if (nonEmpty(org.shares)) {
-    parts.push(section(t("sharedWith"), list(org.shares, (s) => [h("strong", {}, s.user.name), ` · ${t(`role${s.role}`)}`, s.user.email ? ` · ${s.user.email}` : null])));
+    parts.push(section(t("sharedWith"), list(org.shares, (s) => [h("strong", {}, s.user.name), ` · ${named("role", s.role)}`, s.user.email ? ` · ${s.user.email}` : null])));
   }
   if (org.financialSummary) {
     const summary = org.financialSummary;
