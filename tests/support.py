@@ -3,7 +3,9 @@ factory that builds workspaces, organizations and people quickly."""
 
 from __future__ import annotations
 
+import functools
 import uuid
+from unittest import mock
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 import httpx
 from graphql import OperationDefinitionNode, parse, print_ast
 
+from clientela.accounts import passwords
 from clientela.accounts.services import _start_session, create_workspace
 from clientela.core.validation import fold
 from clientela.organizations.models import Organization, OrganizationKind
@@ -87,6 +90,17 @@ class Person:
         return str(self.user.id)
 
 
+ADMIN_PASSWORD = "correct horse battery"
+
+
+@functools.lru_cache(maxsize=4)
+def _hash_once(password: str) -> str:
+    return _argon2_hash(password)
+
+
+_argon2_hash = passwords.hash_password
+
+
 class Factory:
     """Builds test data directly through the models and services: fast, no password hashing."""
 
@@ -98,11 +112,13 @@ class Factory:
         return f"{stem}{self.counter}"
 
     async def workspace(self, name: str = "Firm", language: str = "en") -> Person:
-        """A new workspace; returns its admin, signed in."""
+        """A new workspace; returns its admin, signed in (password ADMIN_PASSWORD)."""
         email = f"{self._unique('admin')}@firm.example"
-        admin = await create_workspace(
-            workspace_name=name, name="Ada Admin", email=email, password="correct horse battery", language=language
-        )
+        # Argon2 is slow on purpose; every factory admin shares one hash of the same password.
+        with mock.patch.object(passwords, "hash_password", _hash_once):
+            admin = await create_workspace(
+                workspace_name=name, name="Ada Admin", email=email, password=ADMIN_PASSWORD, language=language
+            )
         return await self.sign_in(admin)
 
     async def sign_in(self, user: User) -> Person:

@@ -132,6 +132,7 @@ async def update_task(viewer: Viewer, task_id: object, values: dict) -> Task:
 
 async def submit_item(viewer: Viewer, project_id: object, title: str, description: str | None) -> Task:
     """A client files a new item in a project they can see; they become its requester."""
+    policy.require_signed_in(viewer)
     if not policy.client_may_submit(viewer):
         raise Forbidden("Submitting items is not enabled for you.")
     project = await projects.get_project(viewer, project_id)

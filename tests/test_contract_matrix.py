@@ -1,0 +1,159 @@
+"""Every contract operation, run as every kind of viewer: allowed, FORBIDDEN, NOT_FOUND or
+UNAUTHENTICATED exactly as the access policy says; a refusal changes nothing; no response to a
+client carries internal notes or money."""
+
+import hashlib
+import json
+
+import pytest
+from tortoise import Tortoise, connections
+
+from clientela.sharing.models import Share, ShareRole
+from support import CONTRACT
+
+VIEWERS = ["admin", "staff", "outsider_staff", "owner", "csr", "consultant", "client", "other_client", "foreign_admin", "anonymous"]
+UNAUTH = {"anonymous": "UNAUTHENTICATED"}
+
+
+def table(default: str, **outcomes: str) -> dict[str, str]:
+    return {viewer: outcomes.get(viewer, default) for viewer in VIEWERS}
+
+
+EVERYONE = table("ok", **UNAUTH)
+ANYONE = table("ok")
+READ_ACME = table("ok", other_client="NOT_FOUND", foreign_admin="NOT_FOUND", **UNAUTH)
+READ_ACME_PROJECT = READ_ACME | {"outsider_staff": "NOT_FOUND"}
+MANAGE_ACME = READ_ACME_PROJECT | {"consultant": "FORBIDDEN", "client": "FORBIDDEN"}
+MANAGE_ORGANIZATION = table("FORBIDDEN", admin="ok", owner="ok", other_client="NOT_FOUND", foreign_admin="NOT_FOUND", **UNAUTH)
+ADMIN_ONLY = table("FORBIDDEN", admin="ok", foreign_admin="ok", **UNAUTH)
+MANAGE_SHARE = table("NOT_FOUND", admin="ok", owner="ok", csr="FORBIDDEN", **UNAUTH)
+
+
+def ids(*objects) -> list[str]:
+    return [str(o.id) for o in objects]
+
+
+async def csr_share(w):
+    return str((await Share.get(user_id=w.csr.user.id, role=ShareRole.CSR)).id)
+
+
+# name → (variables(world, viewer person or None), expected outcome per viewer)
+MATRIX = {
+    "SignUp": (lambda w, me: {"input": {"workspaceName": "New", "name": "New", "email": "new@example.org", "password": "long enough secret"}}, ANYONE),
+    "LogIn": (lambda w, me: {"email": w.admin.user.email, "password": "wrong password"}, table("UNAUTHENTICATED")),
+    "LogOut": (lambda w, me: {}, ANYONE),
+    "RequestPasswordReset": (lambda w, me: {"email": w.client.user.email}, ANYONE),
+    "ResetPassword": (lambda w, me: {"token": "not-a-token", "password": "long enough secret"}, table("BAD_USER_INPUT")),
+    "Viewer": (lambda w, me: {}, ANYONE),
+    "PortalHome": (lambda w, me: {"first": 10}, EVERYONE),
+    "PortalProjects": (lambda w, me: {}, EVERYONE),
+    "PortalItem": (lambda w, me: {"id": str(w.acme_task.id)}, READ_ACME_PROJECT),
+    "SubmitItem": (
+        lambda w, me: {"input": {"projectId": str(w.acme_project.id), "title": "From the portal"}},
+        table("FORBIDDEN", client="ok", other_client="NOT_FOUND", **UNAUTH),
+    ),
+    "PortalReply": (lambda w, me: {"taskId": str(w.acme_task.id), "body": "Thanks"}, MANAGE_ACME | {"client": "ok"}),
+    "CreateOrganization": (
+        lambda w, me: {"input": {"name": "New client", "kind": "CLIENT"}},
+        table("ok", csr="FORBIDDEN", consultant="FORBIDDEN", client="FORBIDDEN", other_client="FORBIDDEN", **UNAUTH),
+    ),
+    "UpdateOrganization": (lambda w, me: {"id": str(w.acme.id), "input": {"name": "Acme Ltd"}}, MANAGE_ORGANIZATION),
+    "CreateDepartment": (lambda w, me: {"organizationId": str(w.acme.id), "name": "Legal"}, MANAGE_ORGANIZATION),
+    "Organizations": (lambda w, me: {}, EVERYONE),
+    "OrganizationPage": (lambda w, me: {"id": str(w.acme.id)}, READ_ACME),
+    "AddContact": (lambda w, me: {"input": {"name": "New contact", "organizationId": str(w.acme.id)}}, MANAGE_ORGANIZATION),
+    "People": (lambda w, me: {}, EVERYONE),
+    "SetContactPrivacy": (
+        lambda w, me: {"userIds": ids(w.client.user), "privacy": "HIDDEN_FROM_ALL"},
+        table("FORBIDDEN", admin="ok", other_client="NOT_FOUND", foreign_admin="NOT_FOUND", **UNAUTH),
+    ),
+    "MyClients": (lambda w, me: {}, EVERYONE),
+    "ShareCandidates": (
+        lambda w, me: {"search": "a"},
+        table("ok", csr="FORBIDDEN", consultant="FORBIDDEN", client="FORBIDDEN", other_client="FORBIDDEN", **UNAUTH),
+    ),
+    "ShareOrganization": (
+        lambda w, me: {"organizationId": str(w.acme.id), "invitees": [{"email": "partner@example.org"}]},
+        MANAGE_ORGANIZATION,
+    ),
+    "UserSharedOrganizations": (
+        lambda w, me: {"userId": w.csr.id},
+        table("ok", consultant="NOT_FOUND", client="NOT_FOUND", other_client="NOT_FOUND", foreign_admin="NOT_FOUND", **UNAUTH),
+    ),
+    "SetShareRole": (lambda w, me: {"shareId": w.share_id, "role": "CONSULTANT"}, MANAGE_SHARE),
+    "RevokeShare": (lambda w, me: {"shareId": w.share_id}, MANAGE_SHARE),
+    "CreateProject": (
+        lambda w, me: {"input": {"name": "New project", "clientId": str(w.acme.id)}},
+        READ_ACME | {"consultant": "FORBIDDEN", "client": "FORBIDDEN"},
+    ),
+    "UpdateProject": (lambda w, me: {"id": str(w.acme_project.id), "input": {"name": "Renamed"}}, MANAGE_ACME),
+    "AssignClientToProjects": (lambda w, me: {"clientId": str(w.acme.id), "projectIds": ids(w.acme_project)}, MANAGE_ACME),
+    "Projects": (lambda w, me: {"clientId": str(w.acme.id)}, READ_ACME),
+    "ProjectPage": (lambda w, me: {"id": str(w.acme_project.id)}, READ_ACME_PROJECT),
+    "AddProjectMembers": (lambda w, me: {"projectId": str(w.acme_project.id), "userIds": [me.id if me else w.admin.id]}, MANAGE_ACME),
+    "FollowProject": (lambda w, me: {"projectId": str(w.acme_project.id), "organizationIds": ids(w.acme)}, MANAGE_ACME),
+    "UnfollowProject": (lambda w, me: {"projectId": str(w.acme_project.id), "organizationIds": ids(w.acme)}, MANAGE_ACME),
+    "InviteToProject": (
+        lambda w, me: {"input": {"projectId": str(w.acme_project.id), "organizationId": str(w.acme.id), "name": "Ivy", "email": "ivy@acme.example"}},
+        MANAGE_ACME,
+    ),
+    "CreateTask": (lambda w, me: {"input": {"projectId": str(w.acme_project.id), "title": "New task"}}, MANAGE_ACME),
+    "UpdateTask": (lambda w, me: {"id": str(w.acme_task.id), "input": {"title": "Renamed"}}, MANAGE_ACME),
+    "ProjectTasks": (lambda w, me: {"projectId": str(w.acme_project.id), "first": 10}, READ_ACME_PROJECT),
+    "TaskPage": (lambda w, me: {"id": str(w.acme_task.id)}, READ_ACME_PROJECT),
+    "AddTaskRequesters": (lambda w, me: {"taskId": str(w.acme_task.id), "userIds": ids(w.client.user)}, MANAGE_ACME),
+    "AddTaskFollowers": (lambda w, me: {"taskId": str(w.acme_task.id), "userIds": ids(w.client.user)}, MANAGE_ACME),
+    "LogTime": (lambda w, me: {"input": {"taskId": str(w.acme_task.id), "minutes": 30}}, MANAGE_ACME),
+    "MessageRecipients": (lambda w, me: {"taskId": str(w.acme_task.id)}, MANAGE_ACME),
+    "PostMessage": (
+        lambda w, me: {"input": {"taskId": str(w.acme_task.id), "body": "Note", "visibility": "INTERNAL"}},
+        MANAGE_ACME,
+    ),
+    "PortalSettings": (lambda w, me: {}, EVERYONE),
+    "UpdatePortalSettings": (lambda w, me: {"input": {"canSubmitItems": False}}, ADMIN_ONLY),
+    "TimeReport": (
+        lambda w, me: {"from": "2026-11-01", "to": "2026-11-30"},
+        table("ok", client="FORBIDDEN", other_client="FORBIDDEN", **UNAUTH),
+    ),
+    "AuditLog": (
+        lambda w, me: {"organizationId": str(w.acme.id)},
+        table("FORBIDDEN", admin="ok", owner="ok", other_client="NOT_FOUND", foreign_admin="NOT_FOUND", **UNAUTH),
+    ),
+}
+
+# What a client must never read, whatever the operation.
+CLIENT_SECRETS = ["internal note", "1000.00", "60.00"]
+
+
+def test_the_matrix_covers_every_contract_operation():
+    assert sorted(MATRIX) == sorted(CONTRACT)
+
+
+async def fingerprint() -> str:
+    """A digest of every row of every table, to show that a refusal changed nothing."""
+    digest = hashlib.sha256()
+    conn = connections.get("default")
+    for model in sorted(Tortoise.apps["models"].values(), key=lambda m: m._meta.db_table):
+        if model._meta.db_table in ("throttle_hit", "session"):
+            continue  # counting attempts and signing in are not changes
+        rows = await conn.execute_query_dict(f'SELECT * FROM "{model._meta.db_table}" ORDER BY id')
+        digest.update(json.dumps(rows, default=str, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+@pytest.mark.parametrize("operation", sorted(MATRIX))
+async def test_contract_operation_as_viewer(api, world, operation, viewer):
+    variables_for, expected = MATRIX[operation]
+    world.share_id = await csr_share(world)
+    me = None if viewer == "anonymous" else getattr(world, viewer)
+    before = await fingerprint()
+    result = await api(operation, variables_for(world, me), token=me.token if me else None)
+    outcome = result.code or "ok"
+    assert outcome == expected[viewer], result.errors
+    if outcome != "ok":
+        assert await fingerprint() == before
+        assert all("Traceback" not in e["message"] for e in result.errors)
+    if viewer in ("client", "other_client"):
+        text = json.dumps(result.data)
+        assert not [secret for secret in CLIENT_SECRETS if secret in text]
