@@ -52,7 +52,8 @@ async def migrate(database_url: str) -> None:
 
 
 async def connect(database_url: str) -> None:
-    await Tortoise.init(config=tortoise_config(database_url))
+    # uvicorn runs the lifespan in a task of its own; requests must still find the connections.
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
 
 async def disconnect() -> None:
