@@ -87,3 +87,81 @@ async def live_server(database):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     await task
+
+
+class ServerProcess:
+    """The service started by `server_process`: its URL, and what it has logged."""
+
+    def __init__(self, url: str, log_path: Path) -> None:
+        self.url = url
+        self.log_path = log_path
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size
+
+    def log_since(self, offset: int = 0) -> str:
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            return log.read().decode("utf-8", "replace")
+
+
+@pytest.fixture(scope="module")
+def server_process(database):
+    """The service as it runs in production: `uvicorn clientela.app:create_app --factory` in its own
+    process, on a free loopback port, over the tests' database and with their secret key, so the
+    sessions that Factory and build_world make are valid there. For tests that block (schemathesis
+    calls are synchronous) or that must not share the tests' event loop (load). One per test module,
+    so that its email worker does not poll the database under the rest of the suite; it never sends
+    mail (no SMTP host, whatever .env says). Its output (warnings and the tracebacks of unexpected
+    errors) goes to a file: `ServerProcess.log_since(offset)`."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log_path = Path(tempfile.mkdtemp(prefix="clientela-server-")) / "server.log"
+    env = {
+        **os.environ,
+        "CLIENTELA_DATABASE_URL": database,
+        "CLIENTELA_SECRET_KEY": os.environ["CLIENTELA_SECRET_KEY"],
+        "CLIENTELA_SMTP_HOST": "",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [sys.executable, "-m", "uvicorn", "clientela.app:create_app", "--factory",
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    server = ServerProcess(f"http://127.0.0.1:{port}", log_path)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the server process exited with {process.returncode}:\n{server.log_since()}")
+            try:
+                if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server process did not answer /healthz within 60 s:\n{server.log_since()}")
+            time.sleep(0.1)
+        # /healthz does not touch the database; a request with a (wrong) token does.
+        probe = httpx.post(f"{server.url}/graphql", json={"query": "{ viewer { id } }"},
+                           headers={"Authorization": "Bearer not-a-session"}, timeout=30)
+        if probe.status_code != 200:
+            time.sleep(0.5)
+            pytest.fail(f"the server process answers {probe.status_code} to a GraphQL request that reads the "
+                        f"database: {probe.text[:500]}\nIt logged:\n{server.log_since()[-6000:]}")
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
