@@ -25,6 +25,7 @@ from tortoise.models import Model
 
 from clientela.core.errors import Forbidden, NotFound, Unauthenticated
 from clientela.core.ids import parse_id
+from clientela.core.sql import UnionOf
 from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import ContactPrivacy, User
 from clientela.portal.settings import (
@@ -177,17 +178,17 @@ def tasks_visible(viewer: Viewer) -> Q:
     if not viewer.is_client:
         return in_workspace & Q(project_id__in=Subquery(Project.filter(projects_visible(viewer)).values("id")))
     scopes = viewer.portal.scopes if viewer.portal else frozenset()
-    reach = Q(pk__in=[])
+    branches = []
     if PortalScope.OWN_REQUESTS in scopes:
-        reach |= Q(id__in=Subquery(TaskRequester.filter(user_id=viewer.user_id).values("task_id")))
-        reach |= Q(id__in=Subquery(TaskFollower.filter(user_id=viewer.user_id).values("task_id")))
+        branches.append(TaskRequester.filter(user_id=viewer.user_id).values("task_id"))
+        branches.append(TaskFollower.filter(user_id=viewer.user_id).values("task_id"))
     if PortalScope.ORGANIZATION_REQUESTS in scopes and viewer.organization_id:
-        reach |= Q(
-            id__in=Subquery(TaskRequester.filter(user__organization_id=viewer.organization_id).values("task_id"))
-        )
+        branches.append(TaskRequester.filter(user__organization_id=viewer.organization_id).values("task_id"))
     if PortalScope.FOLLOWED_PROJECTS in scopes:
-        reach |= Q(project_id__in=_followed_project_ids(viewer))
-    return in_workspace & reach
+        branches.append(Task.filter(project_id__in=_followed_project_ids(viewer)).values("id"))
+    if not branches:
+        return Q(pk__in=[])
+    return in_workspace & Q(id__in=UnionOf(*branches))
 
 
 def projects_visible(viewer: Viewer) -> Q:
@@ -240,7 +241,7 @@ def sees_internal_records(viewer: Viewer) -> bool:
     return sees_money(viewer)
 
 
-def sees_contact(viewer: Viewer, person: User, person_org_kind: OrganizationKind | None) -> bool:
+def sees_contact(viewer: Viewer, person: User) -> bool:
     """Email and phone, by the person's privacy level."""
     if viewer.is_admin or viewer.user_id == person.id:
         return True

@@ -30,6 +30,12 @@ class Context:
             from clientela.graphql.loaders import Loaders
 
             self._loaders = Loaders(self.viewer)
+            user = self.viewer.user
+            if user is not None:
+                # Signing in already fetched these; pages ask for them all the time.
+                self._loaders.workspace_by_id.prime(user.workspace_id, user.workspace)
+                if user.organization is not None:
+                    self._loaders.organization_by_id.prime(user.organization_id, user.organization)
         return self._loaders
 
 

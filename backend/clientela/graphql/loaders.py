@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -49,16 +50,24 @@ def _grouped(fetch: Callable[[Keys], Awaitable[Iterable[tuple[uuid.UUID, Any]]]]
     return DataLoader(load)
 
 
-def _summed(model, key_field: str, value_field: str, **filters) -> DataLoader:
-    async def load(keys: Keys) -> list[int]:
+@dataclass(frozen=True)
+class TimeTotals:
+    minutes: int = 0
+    billable_minutes: int = 0
+
+
+def _time_totals(key_field: str) -> DataLoader:
+    """Minutes and billable minutes per task or project, in one aggregate query."""
+
+    async def load(keys: Keys) -> list[TimeTotals]:
         rows = (
-            await model.filter(**{f"{key_field}__in": set(keys)}, **filters)
-            .annotate(total=Sum(value_field))
+            await TimeEntry.filter(**{f"{key_field}__in": set(keys)})
+            .annotate(minutes_total=Sum("minutes"), billable_total=Sum("minutes", _filter=Q(billable=True)))
             .group_by(key_field)
-            .values_list(key_field, "total")
+            .values_list(key_field, "minutes_total", "billable_total")
         )
-        totals = {_as_uuid(k): int(t or 0) for k, t in rows}
-        return [totals.get(k, 0) for k in keys]
+        totals = {_as_uuid(k): TimeTotals(int(m or 0), int(b or 0)) for k, m, b in rows}
+        return [totals.get(k, TimeTotals()) for k in keys]
 
     return DataLoader(load)
 
@@ -138,20 +147,12 @@ class Loaders:
         return _grouped(fetch)
 
     @cached_property
-    def minutes_by_task(self) -> DataLoader:
-        return _summed(TimeEntry, "task_id", "minutes")
+    def time_by_task(self) -> DataLoader:
+        return _time_totals("task_id")
 
     @cached_property
-    def billable_minutes_by_task(self) -> DataLoader:
-        return _summed(TimeEntry, "task_id", "minutes", billable=True)
-
-    @cached_property
-    def minutes_by_project(self) -> DataLoader:
-        return _summed(TimeEntry, "task__project_id", "minutes")
-
-    @cached_property
-    def billable_minutes_by_project(self) -> DataLoader:
-        return _summed(TimeEntry, "task__project_id", "minutes", billable=True)
+    def time_by_project(self) -> DataLoader:
+        return _time_totals("task__project_id")
 
     # --- conversations ---
     @cached_property
@@ -231,7 +232,3 @@ class Loaders:
             return [(s.user_id, s) for s in await shares.order_by("id")]
 
         return _grouped(fetch)
-
-    @cached_property
-    def tasks_visible_filter(self) -> Q:
-        return policy.tasks_visible(self.viewer)

@@ -109,7 +109,7 @@ class Migration(migrations.Migration):
                 ('privacy', fields.CharEnumField(default=ContactPrivacy.VISIBLE_TO_ALL, description='VISIBLE_TO_ALL: VISIBLE_TO_ALL\nHIDDEN_FROM_CLIENTS: HIDDEN_FROM_CLIENTS\nHIDDEN_FROM_ALL: HIDDEN_FROM_ALL', enum_type=ContactPrivacy, max_length=24)),
                 ('last_sign_in_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'person', 'app': 'models', 'unique_together': (('workspace', 'email'),), 'pk_attr': 'id'},
+            options={'table': 'person', 'app': 'models', 'unique_together': (('workspace', 'email'),), 'indexes': [Index(fields=['organization_id', 'name'])], 'pk_attr': 'id'},
             bases=['Entity'],
         ),
         ops.CreateModel(

@@ -36,3 +36,4 @@ class User(Entity):
     class Meta:
         table = "person"
         unique_together = (("workspace", "email"),)
+        indexes = (("organization_id", "name"),)

@@ -17,14 +17,6 @@ LazyWorkspace = Annotated["WorkspaceType", strawberry.lazy("clientela.workspaces
 LazyShare = Annotated["ShareType", strawberry.lazy("clientela.sharing.types")]
 
 
-async def _contact_visible(person: User, info: Info) -> bool:
-    viewer = info.context.viewer
-    if viewer.is_admin or viewer.user_id == person.id:
-        return True
-    organization = await info.context.loaders.organization_by_id.load(person.organization_id) if person.organization_id else None
-    return policy.sees_contact(viewer, person, organization.kind if organization else None)
-
-
 @strawberry.type(name="User", description="A person of the workspace: staff, client contact or consultant.")
 class UserType:
     id: strawberry.ID
@@ -32,12 +24,12 @@ class UserType:
     invited: bool
 
     @strawberry.field(description="Null where the person's contact privacy hides it from the viewer.")
-    async def email(self: User, info: Info) -> str | None:
-        return self.email if await _contact_visible(self, info) else None
+    def email(self: User, info: Info) -> str | None:
+        return self.email if policy.sees_contact(info.context.viewer, self) else None
 
     @strawberry.field(description="Null where the person's contact privacy hides it from the viewer.")
-    async def phone(self: User, info: Info) -> str | None:
-        return self.phone if await _contact_visible(self, info) else None
+    def phone(self: User, info: Info) -> str | None:
+        return self.phone if policy.sees_contact(info.context.viewer, self) else None
 
     @strawberry.field
     def privacy(self: User, info: Info) -> ContactPrivacyEnum | None:

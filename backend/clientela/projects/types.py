@@ -60,14 +60,14 @@ class ProjectType:
     async def time_spent_minutes(self: Project, info: Info) -> int | None:
         if not policy.sees_task_field(info.context.viewer, TaskField.TIME_SPENT):
             return None
-        return await info.context.loaders.minutes_by_project.load(self.id)
+        return (await info.context.loaders.time_by_project.load(self.id)).minutes
 
     @strawberry.field(description="Billable minutes × the hourly rate, half-up to the cent.")
     async def billed(self: Project, info: Info) -> Money | None:
         if not policy.sees_money(info.context.viewer) or self.hourly_rate is None:
             return None
-        minutes = await info.context.loaders.billable_minutes_by_project.load(self.id)
-        return await money(info, billed_amount(minutes, self.hourly_rate))
+        totals = await info.context.loaders.time_by_project.load(self.id)
+        return await money(info, billed_amount(totals.billable_minutes, self.hourly_rate))
 
     @strawberry.field
     async def members(self: Project, info: Info) -> list[LazyUser]:

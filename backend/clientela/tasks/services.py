@@ -57,7 +57,7 @@ async def list_tasks(
         query = query.filter(status=status)
     for label in validation.labels(labels) or []:
         query = query.filter(id__in=Subquery(TaskLabel.filter(label=label).values("task_id")))
-    return await paginate(query, first, after)
+    return await paginate(query.select_related("project"), first, after)
 
 
 async def _assignee(viewer: Viewer, assignee_id: object | None) -> User | None:

@@ -11,6 +11,7 @@ from clientela.graphql.context import Info
 from clientela.graphql.money import Money
 from clientela.graphql.pagination import Edge, PageInfo, edges, page_info
 from clientela.portal.settings import TaskField
+from clientela.projects.models import Project
 from clientela.reports.services import billed_amount
 from clientela.tasks.models import Task, TaskPriority, TaskStatus, TimeEntry
 
@@ -65,8 +66,10 @@ class TaskType:
         return self.labels if _sees(info, TaskField.LABELS) else None
 
     @strawberry.field
-    async def project(self: Task, info: Info) -> LazyProject:
-        return await info.context.loaders.project_by_id.load(self.project_id)
+    def project(self: Task, info: Info) -> LazyProject:
+        # Task lists fetch the project with the task; a task fetched alone uses the loader.
+        project = self.project
+        return project if isinstance(project, Project) else info.context.loaders.project_by_id.load(self.project_id)
 
     @strawberry.field
     async def assignee(self: Task, info: Info) -> LazyUser | None:
@@ -94,7 +97,7 @@ class TaskType:
     async def time_spent_minutes(self: Task, info: Info) -> int | None:
         if not _sees(info, TaskField.TIME_SPENT):
             return None
-        return await info.context.loaders.minutes_by_task.load(self.id)
+        return (await info.context.loaders.time_by_task.load(self.id)).minutes
 
     @strawberry.field(description="Billable minutes × the project's hourly rate, half-up to the cent.")
     async def cost(self: Task, info: Info) -> Money | None:
@@ -103,8 +106,8 @@ class TaskType:
         project = await info.context.loaders.project_by_id.load(self.project_id)
         if project.hourly_rate is None:
             return None
-        minutes = await info.context.loaders.billable_minutes_by_task.load(self.id)
-        amount = billed_amount(minutes, project.hourly_rate)
+        totals = await info.context.loaders.time_by_task.load(self.id)
+        amount = billed_amount(totals.billable_minutes, project.hourly_rate)
         workspace = await info.context.loaders.workspace_by_id.load(info.context.viewer.workspace_id)
         return Money(amount=amount, currency=workspace.currency)
 
