@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import functools
 import uuid
-from unittest import mock
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 from graphql import OperationDefinitionNode, parse, print_ast
