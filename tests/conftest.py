@@ -68,22 +68,23 @@ async def world(factory, database):
 
 @pytest.fixture
 async def live_server(database):
-    """The service on a real loopback port, in the tests' event loop (and so their database)."""
+    """The whole service on a free loopback port, in the tests' event loop (and so their
+    database); yields its base URL."""
     import asyncio
-    import socket
 
     import uvicorn
 
     from clientela.app import create_app
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     app = create_app(run_email_worker=False, manage_database=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
+    for _ in range(500):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     await task

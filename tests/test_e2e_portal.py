@@ -11,16 +11,13 @@ when the file is missing or CLIENTELA_UPDATE_SCREENSHOTS=1 is set."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 from pathlib import Path
 
 import pytest
-import uvicorn
 from graphql import parse, print_ast
 
-from clientela.app import create_app
 from clientela.conversations.models import Message, MessageVisibility
 from clientela.mail.worker import deliver_due
 from clientela.tasks.models import Task, TaskRequester
@@ -93,32 +90,9 @@ async def test_unknown_paths_are_not_found(api):
 
 
 @pytest.fixture
-async def portal(database):
-    """The whole service on a free loopback port, in this event loop; yields its base URL."""
-    config = uvicorn.Config(
-        create_app(run_email_worker=False, manage_database=False), host="127.0.0.1", port=0, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-@pytest.fixture
 async def browser(tmp_path):
     """A function that opens a Chromium context (fresh user-data dir) with a locale."""
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium package"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium package"
     from playwright.async_api import async_playwright
 
     contexts = []
@@ -217,7 +191,7 @@ async def build_client_world(api, factory):
     return admin, acme, website, visible
 
 
-async def test_a_client_goes_from_the_invitation_email_to_replying_and_submitting(api, factory, smtp_server, portal, browser):
+async def test_a_client_goes_from_the_invitation_email_to_replying_and_submitting(api, factory, smtp_server, live_server, browser):
     admin, acme, website, visible = await build_client_world(api, factory)
     invited = await api(
         "InviteToProject",
@@ -237,12 +211,12 @@ async def test_a_client_goes_from_the_invitation_email_to_replying_and_submittin
     page.on("pageerror", lambda error: problems.append(str(error)))
 
     # The project link, before having a password: the portal asks to sign in first.
-    await page.goto(follow(project_link, portal))
+    await page.goto(follow(project_link, live_server))
     await page.get_by_role("heading", level=1, name="Sign in").wait_for()
     assert await page.locator("html").get_attribute("lang") == "en"
 
     # First visit: the invitation's password page sends a "create your password" email.
-    await page.goto(follow(password_page, portal))
+    await page.goto(follow(password_page, live_server))
     await page.get_by_role("heading", level=1, name="Create or reset your password").wait_for()
     await page.get_by_label("Email address").fill("clara@acme.example")
     await page.get_by_role("button", name="Email me a link").click()
@@ -250,7 +224,7 @@ async def test_a_client_goes_from_the_invitation_email_to_replying_and_submittin
 
     [password_mail] = await deliver(smtp_server)
     token_link = re.search(rf"{EMAIL_BASE}/set-password\?token=[\w-]+", password_mail).group(0)
-    await page.goto(follow(token_link, portal))
+    await page.goto(follow(token_link, live_server))
     await page.get_by_role("heading", level=1, name="Choose your password").wait_for()
     await page.get_by_label("New password").fill("clara's new secret")
     await page.get_by_label("Repeat the password").fill("clara's new secret")
@@ -281,7 +255,7 @@ async def test_a_client_goes_from_the_invitation_email_to_replying_and_submittin
         assert await page.get_by_text(hidden).count() == 0
 
     # The project page the invitation links to.
-    await page.goto(follow(project_link, portal))
+    await page.goto(follow(project_link, live_server))
     await page.get_by_role("heading", level=1, name="Acme website").wait_for()
     assert await page.get_by_role("link", name="Redesign the home page").count() == 1
 
@@ -322,7 +296,7 @@ async def test_a_client_goes_from_the_invitation_email_to_replying_and_submittin
     assert problems == []
 
 
-async def test_the_portal_speaks_the_visitors_language_and_hides_what_the_settings_hide(api, factory, portal, browser):
+async def test_the_portal_speaks_the_visitors_language_and_hides_what_the_settings_hide(api, factory, live_server, browser):
     admin = await factory.workspace("Northwind")
     acme = await factory.organization(admin, "Acme")
     project = (await api("CreateProject", {"input": {"name": "Sitio web", "clientId": str(acme.id)}}, token=admin.token)).ok()
@@ -341,7 +315,7 @@ async def test_the_portal_speaks_the_visitors_language_and_hides_what_the_settin
     # Before signing in: the browser's language (Brazilian Portuguese here).
     context = await browser("pt-BR")
     page = await context.new_page()
-    await page.goto(portal + "/")
+    await page.goto(live_server + "/")
     await page.get_by_role("heading", level=1, name="Entrar").wait_for()
     assert await page.locator("html").get_attribute("lang") == "pt"
     await page.get_by_label("Endereço de e-mail").fill("nobody@acme.example")
@@ -351,7 +325,7 @@ async def test_the_portal_speaks_the_visitors_language_and_hides_what_the_settin
 
     # Signed in (the session token already in sessionStorage): the viewer's own language.
     await page.evaluate("token => sessionStorage.setItem('clientela.token', token)", ruslan.token)
-    await page.goto(portal + "/")
+    await page.goto(live_server + "/")
     await page.get_by_role("heading", level=1, name="Ваши заявки").wait_for()
     assert await page.locator("html").get_attribute("lang") == "ru"
     await page.get_by_text("Показано 1 из 1").wait_for()
@@ -364,19 +338,19 @@ async def test_the_portal_speaks_the_visitors_language_and_hides_what_the_settin
     assert await page.get_by_label("Ваш ответ").count() == 0  # replying is off
     assert await page.get_by_role("heading", name="Переписка").count() == 0  # messages are hidden
 
-    await page.goto(f"{portal}/items/new")
+    await page.goto(f"{live_server}/items/new")
     await page.get_by_text("Отправка новых заявок отключена.").wait_for()
-    await page.goto(f"{portal}/items/{project_id}")  # not an item: a friendly "not found"
+    await page.goto(f"{live_server}/items/{project_id}")  # not an item: a friendly "not found"
     await page.get_by_role("heading", level=1, name="Страница не найдена").wait_for()
 
     # A session that has ended sends the person back to the sign-in page, told why.
     await api("LogOut", token=ruslan.token)
-    await page.goto(f"{portal}/items/{task_id}")
+    await page.goto(f"{live_server}/items/{task_id}")
     await page.get_by_role("heading", level=1, name="Entrar").wait_for()
     await page.get_by_text("Sua sessão terminou. Entre novamente.").wait_for()
 
 
-async def test_a_consultant_opens_the_organization_and_project_links_of_the_emails(api, factory, smtp_server, portal, browser):
+async def test_a_consultant_opens_the_organization_and_project_links_of_the_emails(api, factory, smtp_server, live_server, browser):
     admin = await factory.workspace("Northwind")
     acme = await factory.organization(admin, "Acme")
     created = await api(
@@ -397,9 +371,9 @@ async def test_a_consultant_opens_the_organization_and_project_links_of_the_emai
 
     context = await browser("en-US")
     page = await context.new_page()
-    await page.goto(portal + "/")
+    await page.goto(live_server + "/")
     await page.evaluate("token => sessionStorage.setItem('clientela.token', token)", carl.token)
-    await page.goto(follow(organization_link, portal))
+    await page.goto(follow(organization_link, live_server))
     await page.get_by_role("heading", level=1, name="Acme").wait_for()
     shares = page.get_by_role("region", name="Shared with")
     await shares.get_by_text("Carl Consultant").wait_for()
@@ -412,6 +386,6 @@ async def test_a_consultant_opens_the_organization_and_project_links_of_the_emai
     assert "Acme" in facts and "$1,500.00" in facts and "$60.00" in facts
 
     # Conversation emails link to /projects/{id}?task={id}: that opens the item.
-    await page.goto(f"{portal}/projects/{project_id}?task={task_id}")
+    await page.goto(f"{live_server}/projects/{project_id}?task={task_id}")
     await page.get_by_role("heading", level=1, name="Redesign the home page").wait_for()
-    assert page.url == f"{portal}/items/{task_id}"
+    assert page.url == f"{live_server}/items/{task_id}"
