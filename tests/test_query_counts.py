@@ -64,3 +64,14 @@ async def test_client_portal_home_costs_the_same_for_5_and_50_items(api, world):
     assert len(result.data["portalItems"]["edges"]) == 50
     assert small == large, (small, large)
     assert small >= 3
+
+
+async def test_financial_figures_of_many_clients_cost_the_same_as_of_one(api, world, factory):
+    query = "query { organizations(kind: CLIENT) { id financialSummary { projectCount budget { amount } billed { amount } } } }"
+    few, result = await _statements(api, world.admin.token, query, {})
+    assert len(result.data["organizations"]) == 2
+    for index in range(10):
+        await factory.organization(world.admin, f"Client {index}")
+    many, result = await _statements(api, world.admin.token, query, {})
+    assert len(result.data["organizations"]) == 12
+    assert few == many

@@ -22,6 +22,7 @@ from clientela.organizations.models import Department, Organization
 from clientela.people.models import User
 from clientela.policy import Viewer
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
+from clientela.reports import services as reports
 from clientela.sharing.models import Share, ShareStatus
 from clientela.tasks.models import TaskFollower, TaskRequester, TimeEntry
 from clientela.workspaces.models import Workspace
@@ -208,6 +209,10 @@ class Loaders:
             return [(o, projects[p]) for o, p in rows if p in projects]
 
         return _grouped(fetch)
+
+    @cached_property
+    def financial_summary_by_client(self) -> DataLoader:
+        return DataLoader(lambda keys: reports.financial_summaries(self.viewer, keys))
 
     @cached_property
     def live_shares_by_organization(self) -> DataLoader:

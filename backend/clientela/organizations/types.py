@@ -7,7 +7,6 @@ import strawberry
 from clientela.graphql.context import Info
 from clientela.organizations.models import Department, Organization, OrganizationKind
 from clientela.policy import ClientAccess
-from clientela.reports import services as reports
 
 OrganizationKindEnum = strawberry.enum(OrganizationKind, name="OrganizationKind")
 ClientAccessEnum = strawberry.enum(ClientAccess, name="ClientAccess")
@@ -57,7 +56,7 @@ class OrganizationType:
 
     @strawberry.field(name="financialSummary", description="Null for viewers who may not see money.")
     async def financial_summary(self: Organization, info: Info) -> LazyFinancialSummary | None:
-        return await reports.financial_summary(info.context.viewer, self)
+        return await info.context.loaders.financial_summary_by_client.load(self.id)
 
 
 __all__ = ["DepartmentType", "OrganizationType", "Department"]
