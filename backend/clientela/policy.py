@@ -253,6 +253,15 @@ def sees_contact(viewer: Viewer, person: User) -> bool:
     return viewer.kind is not ViewerKind.ANONYMOUS
 
 
+def sees_privacy_level(viewer: Viewer, person: User) -> bool:
+    """Which privacy level a person chose is the firm's business (and the person's own)."""
+    return not viewer.is_client or viewer.user_id == person.id
+
+
+def sees_workspace_of(viewer: Viewer, person: User) -> bool:
+    return viewer.is_admin or viewer.user_id == person.id
+
+
 # --- Doing ----------------------------------------------------------------------------------
 
 
@@ -337,6 +346,23 @@ async def fetch_all_visible(model: type[ModelT], visible: Q, raw_ids: list, what
         raise NotFound(what)
     by_id = {row.id: row for row in found}
     return [by_id[i] for i in dict.fromkeys(ids)]
+
+
+async def require_privacy_change(viewer: Viewer, people: list[User]) -> None:
+    """Admins change anyone's contact privacy; staff may change their own."""
+    if viewer.kind is ViewerKind.STAFF and all(person.id == viewer.user_id for person in people):
+        return
+    await require(viewer, Action.SET_OTHERS_PRIVACY)
+
+
+async def require_post_message(viewer: Viewer, project: Project, *, public: bool) -> None:
+    """Clients post PUBLIC replies where the portal settings allow; the firm's side posts
+    where it manages the project."""
+    if viewer.is_client:
+        if not (public and client_may_reply(viewer)):
+            raise Forbidden("You may not post this message.")
+        return
+    await require(viewer, Action.MANAGE_PROJECT, project=project)
 
 
 def client_may_submit(viewer: Viewer) -> bool:

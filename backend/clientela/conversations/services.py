@@ -14,10 +14,10 @@ from tortoise.transactions import in_transaction
 from clientela import policy
 from clientela.conversations.models import Message, MessageRecipient, MessageVisibility
 from clientela.core import validation
-from clientela.core.errors import BadUserInput, Forbidden
+from clientela.core.errors import BadUserInput
 from clientela.mail.outbox import EmailKind, queue_email
 from clientela.people.models import User
-from clientela.policy import Action, Viewer
+from clientela.policy import Viewer
 from clientela.projects import services as projects
 from clientela.projects.models import Project, ProjectFollower
 from clientela.settings import get_settings
@@ -97,11 +97,7 @@ async def post_message(
         project = await Project.get(id=task.project_id)
     else:
         project = await projects.get_project(viewer, project_id)
-    if viewer.is_client:
-        if visibility is not MessageVisibility.PUBLIC or not policy.client_may_reply(viewer):
-            raise Forbidden("You may not post this message.")
-    else:
-        await policy.require(viewer, Action.MANAGE_PROJECT, project=project)
+    await policy.require_post_message(viewer, project, public=visibility is MessageVisibility.PUBLIC)
     async with in_transaction():
         message = await Message.create(
             workspace_id=viewer.workspace_id,

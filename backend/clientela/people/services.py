@@ -13,7 +13,7 @@ from clientela.core.pagination import ROOT_LIST_LIMIT
 from clientela.organizations import services as organizations
 from clientela.organizations.models import Department, Organization, OrganizationKind
 from clientela.people.models import ContactPrivacy, User
-from clientela.policy import Action, Viewer, ViewerKind
+from clientela.policy import Action, Viewer
 
 
 def default_privacy(organization: Organization | None) -> ContactPrivacy:
@@ -82,9 +82,7 @@ async def set_contact_privacy(viewer: Viewer, user_ids: list, privacy: ContactPr
     if not user_ids:
         raise BadUserInput("Name at least one person.", field="userIds")
     people = await policy.fetch_all_visible(User, policy.people_visible(viewer), user_ids, "Person")
-    only_self = all(person.id == viewer.user_id for person in people)
-    if not (only_self and viewer.kind is ViewerKind.STAFF):
-        await policy.require(viewer, Action.SET_OTHERS_PRIVACY)
+    await policy.require_privacy_change(viewer, people)
     await User.filter(id__in=[p.id for p in people]).update(privacy=privacy)
     for person in people:
         person.privacy = privacy

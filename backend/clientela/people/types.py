@@ -33,8 +33,7 @@ class UserType:
 
     @strawberry.field
     def privacy(self: User, info: Info) -> ContactPrivacyEnum | None:
-        viewer = info.context.viewer
-        return self.privacy if not viewer.is_client or viewer.user_id == self.id else None
+        return self.privacy if policy.sees_privacy_level(info.context.viewer, self) else None
 
     @strawberry.field(name="isAdmin")
     def is_admin(self: User) -> bool:
@@ -61,7 +60,7 @@ class UserType:
 
     @strawberry.field
     async def workspace(self: User, info: Info) -> LazyWorkspace | None:
-        if self.id != info.context.viewer.user_id and not info.context.viewer.is_admin:
+        if not policy.sees_workspace_of(info.context.viewer, self):
             return None
         return await info.context.loaders.workspace_by_id.load(self.workspace_id)
 
