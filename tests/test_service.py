@@ -66,13 +66,13 @@ def test_cli_migrates_loads_the_demo_once_and_exports_the_schema(tmp_path):
     # A separate process: the CLI opens and closes its own database connections.
     env = {**os.environ, "CLIENTELA_DATABASE_URL": f"sqlite://{tmp_path / 'demo.db'}"}
 
-    def clientela(*args):
+    def clientela(*args, input=None, ok=True):
         done = subprocess.run(
             [sys.executable, "-c", "from clientela.cli import app; app()", *args],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, input=input,
         )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+        assert (done.returncode == 0) == ok, done.stderr
+        return done.stdout + done.stderr
 
     first = clientela("demo")
     assert "ana@northwind.example" in first and "dave@acme.example" in first
@@ -80,3 +80,6 @@ def test_cli_migrates_loads_the_demo_once_and_exports_the_schema(tmp_path):
     clientela("export-schema", str(tmp_path / "schema.graphql"))
     assert "portalItems" in (tmp_path / "schema.graphql").read_text()
     assert "up to date" in clientela("migrate")
+    admin = ["create-admin", "--workspace", "Firm", "--name", "Root", "--email", "root@firm.example"]
+    assert "Created workspace 'Firm'" in clientela(*admin, input="a long secret pw\na long secret pw\n")
+    assert "at least 10 characters" in clientela(*admin, input="short\nshort\n", ok=False)

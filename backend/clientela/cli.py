@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import logging
 from pathlib import Path
 
@@ -88,11 +87,12 @@ def create_admin(
     workspace: str = typer.Option(..., help="Name of the new workspace."),
     name: str = typer.Option(...),
     email: str = typer.Option(...),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="CLIENTELA_ADMIN_PASSWORD"),
 ) -> None:
     """Create a workspace with its admin (asks for the password)."""
     from clientela.accounts import services as accounts
+    from clientela.core.errors import BadUserInput
 
-    password = getpass.getpass("Password: ")
     settings = get_settings()
 
     async def main() -> None:
@@ -100,7 +100,10 @@ def create_admin(
         async with db.connected(settings.database_url):
             await accounts.create_workspace(workspace_name=workspace, name=name, email=email, password=password, language=None)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except BadUserInput as error:
+        raise typer.BadParameter(error.message) from None
     typer.echo(f"Created workspace {workspace!r} with admin {email}.")
 
 
