@@ -338,10 +338,12 @@ def versions() -> dict:
     return {"python": platform.python_version(), "wrk": wrk_version.strip(), **found}
 
 
-def git_commit() -> str | None:
+def git_commit(tree: Path = ROOT / "backend") -> str | None:
+    """The commit of the source tree measured (a worktree given with --backend has its own), not
+    of the checkout bench/ runs from; None for an exported copy outside git."""
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "backend"], cwd=ROOT, capture_output=True, text=True).stdout
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tree, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "."], cwd=tree, capture_output=True, text=True).stdout
         return out.stdout.strip() + ("+dirty" if dirty.strip() else "")
     except Exception:
         return None
@@ -491,9 +493,10 @@ def main(argv: list[str] | None = None) -> None:
     document = {
         "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
         "started": stamp,
-        "git": git_commit(),
+        "git": git_commit(BACKEND),
         "backend": str(BACKEND),
         "also": {name: str(tree) for name, tree in also.items()},
+        "also_git": {name: git_commit(tree) for name, tree in also.items()},
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "versions": versions(),
         "dataset": {k: info[k] for k in ("tasks", "seed", "rows", "seconds")},
