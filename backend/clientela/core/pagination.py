@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from clientela.core.errors import BadUserInput
@@ -45,11 +47,22 @@ def page_size(first: int | None) -> int:
     return first
 
 
-async def paginate(query: QuerySet, first: int | None, after: str | None, *, newest_first: bool = False) -> Page:
+async def paginate(
+    query: QuerySet,
+    first: int | None,
+    after: str | None,
+    *,
+    newest_first: bool = False,
+    window: Callable[[uuid.UUID | None, int], Q] | None = None,
+) -> Page:
+    """A page of `query` by id. `window(after_id, n)`, if given, narrows the rows to a superset
+    of the next n, so that the database need not look past them."""
     size = page_size(first)
     total_query = query
-    if after:
-        last_id = decode_cursor(after)
+    last_id = decode_cursor(after) if after else None
+    if last_id is not None:
         query = query.filter(id__lt=last_id) if newest_first else query.filter(id__gt=last_id)
+    if window is not None:
+        query = query.filter(window(last_id, size + 1))
     rows = await query.order_by("-id" if newest_first else "id").limit(size + 1)
     return Page(rows=rows[:size], has_next_page=len(rows) > size, total_count_query=total_query)

@@ -55,9 +55,12 @@ async def list_tasks(
         query = query.filter(project_id=project.id)
     if status is not None:
         query = query.filter(status=status)
+    narrowed = project is None and status is None and not labels
     for label in validation.labels(labels) or []:
         query = query.filter(id__in=Subquery(TaskLabel.filter(label=label).values("task_id")))
-    return await paginate(query.select_related("project"), first, after)
+    # The portal's own list: each scope gives just its next page (other filters would thin it).
+    window = (lambda after_id, n: policy.client_task_window(viewer, after_id, n)) if viewer.is_client and narrowed else None
+    return await paginate(query.select_related("project"), first, after, window=window)
 
 
 async def _assignee(viewer: Viewer, assignee_id: object | None) -> User | None:
