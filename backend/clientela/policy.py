@@ -26,7 +26,7 @@ from tortoise.queryset import QuerySet
 
 from clientela.core.errors import Forbidden, NotFound, Unauthenticated
 from clientela.core.ids import parse_id
-from clientela.core.sql import UnionOf
+from clientela.core.sql import UnionOf, count_union
 from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import ContactPrivacy, User
 from clientela.portal.settings import (
@@ -199,6 +199,12 @@ def tasks_visible(viewer: Viewer) -> Q:
     return in_workspace & Q(id__in=UnionOf(*(query.values(column) for query, column in branches)))
 
 
+async def count_client_tasks(viewer: Viewer) -> int:
+    """How many tasks `tasks_visible` gives a client, counted from the scopes alone."""
+    branches = _portal_scopes(viewer)
+    return await count_union(*(query.distinct().values(column) for query, column in branches)) if branches else 0
+
+
 def client_task_window(viewer: Viewer, after: uuid.UUID | None, count: int) -> Q:
     """For a client, a superset of the first `count` visible task ids after `after`: the first
     `count` of each scope, each read from its own index. Narrows a page of `tasks_visible` so
@@ -207,7 +213,7 @@ def client_task_window(viewer: Viewer, after: uuid.UUID | None, count: int) -> Q
     for query, column in _portal_scopes(viewer):
         if after is not None:
             query = query.filter(**{f"{column}__gt": after})
-        windows.append(query.order_by(column).limit(count).values(column))
+        windows.append(query.order_by(column).limit(count).distinct().values(column))
     return Q(id__in=UnionOf(*windows, each_limited=True)) if windows else Q(pk__in=[])
 
 

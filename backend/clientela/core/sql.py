@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+from pypika_tortoise.terms import Parameterizer
 from tortoise.expressions import Subquery
 from tortoise.queryset import ValuesQuery
+
+
+def _branch_sql(query: ValuesQuery, ctx) -> str:
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    sql = query.query.get_parameterized_sql(ctx)[0]
+    return sql[1:-1] if sql.startswith("(") else sql
+
+
+async def count_union(*queries: ValuesQuery) -> int:
+    """SELECT COUNT(*) FROM (… UNION …): how many distinct rows the branches give together,
+    without joining them back to the table they name."""
+    first = queries[0]
+    first._choose_db_if_not_chosen()
+    ctx = first._db.query_class.SQL_CONTEXT.copy(parameterizer=Parameterizer())
+    branches = " UNION ".join(_branch_sql(query, ctx) for query in queries)
+    rows = await first._db.execute_query_dict(f"SELECT COUNT(*) AS n FROM ({branches}) AS counted", ctx.parameterizer.values)
+    return int(rows[0]["n"])
 
 
 class UnionOf(Subquery):
@@ -19,9 +38,6 @@ class UnionOf(Subquery):
     def get_sql(self, ctx) -> str:
         branches = []
         for index, query in enumerate(self.queries):
-            query._choose_db_if_not_chosen()
-            query._make_query()
-            sql = query.query.get_parameterized_sql(ctx)[0]
-            sql = sql[1:-1] if sql.startswith("(") else sql
+            sql = _branch_sql(query, ctx)
             branches.append(f"SELECT * FROM ({sql}) AS branch{index}" if self.each_limited else sql)
         return "(" + " UNION ".join(branches) + ")"

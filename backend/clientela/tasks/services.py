@@ -58,9 +58,17 @@ async def list_tasks(
     narrowed = project is None and status is None and not labels
     for label in validation.labels(labels) or []:
         query = query.filter(id__in=Subquery(TaskLabel.filter(label=label).values("task_id")))
-    # The portal's own list: each scope gives just its next page (other filters would thin it).
-    window = (lambda after_id, n: policy.client_task_window(viewer, after_id, n)) if viewer.is_client and narrowed else None
-    return await paginate(query.select_related("project"), first, after, window=window)
+    query = query.select_related("project")
+    if not (viewer.is_client and narrowed):
+        return await paginate(query, first, after)
+    # The portal's own list: each scope gives just its next page, and counts by itself.
+    return await paginate(
+        query,
+        first,
+        after,
+        window=lambda after_id, n: policy.client_task_window(viewer, after_id, n),
+        count=lambda: policy.count_client_tasks(viewer),
+    )
 
 
 async def _assignee(viewer: Viewer, assignee_id: object | None) -> User | None:

@@ -136,7 +136,7 @@ class TaskConnection:
 
     @strawberry.field(name="totalCount")
     async def total_count(self) -> int:
-        return await self.page.total_count_query.count()
+        return await self.page.total_count()
 
 
 __all__ = ["TaskType", "TaskConnection", "TimeEntryType"]
