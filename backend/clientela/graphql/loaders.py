@@ -77,15 +77,16 @@ def _as_uuid(value: object) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-async def _people_through(row_model, key_field: str, keys: Keys) -> list[tuple[uuid.UUID, User]]:
-    rows = await row_model.filter(**{f"{key_field}__in": keys}).order_by("id").values_list(key_field, "user_id")
-    people = {u.id: u for u in await User.filter(id__in={u for _, u in rows})}
-    return [(k, people[u]) for k, u in rows if u in people]
-
-
 class Loaders:
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
+
+    async def _people_through(self, row_model, key_field: str, keys: Keys) -> list[tuple[uuid.UUID, User]]:
+        """People named by a link table; fetched through user_by_id, so that the people of
+        every list of a page (and the single ones) come in as few queries as possible."""
+        rows = await row_model.filter(**{f"{key_field}__in": keys}).order_by("id").values_list(key_field, "user_id")
+        people = await self.user_by_id.load_many([u for _, u in rows])
+        return [(k, person) for (k, _), person in zip(rows, people, strict=True) if person is not None]
 
     # --- single objects by id (reached through a visible parent) ---
     @cached_property
@@ -111,20 +112,20 @@ class Loaders:
     # --- people of tasks and projects ---
     @cached_property
     def requesters_by_task(self) -> DataLoader:
-        return _grouped(lambda keys: _people_through(TaskRequester, "task_id", keys))
+        return _grouped(lambda keys: self._people_through(TaskRequester, "task_id", keys))
 
     @cached_property
     def followers_by_task(self) -> DataLoader:
-        return _grouped(lambda keys: _people_through(TaskFollower, "task_id", keys))
+        return _grouped(lambda keys: self._people_through(TaskFollower, "task_id", keys))
 
     @cached_property
     def members_by_project(self) -> DataLoader:
-        return _grouped(lambda keys: _people_through(ProjectMember, "project_id", keys))
+        return _grouped(lambda keys: self._people_through(ProjectMember, "project_id", keys))
 
     @cached_property
     def follower_people_by_project(self) -> DataLoader:
         async def fetch(keys: Keys):
-            return await _people_through(ProjectFollower.filter(user_id__isnull=False), "project_id", keys)
+            return await self._people_through(ProjectFollower.filter(user_id__isnull=False), "project_id", keys)
 
         return _grouped(fetch)
 
@@ -170,7 +171,7 @@ class Loaders:
 
     @cached_property
     def recipients_by_message(self) -> DataLoader:
-        return _grouped(lambda keys: _people_through(MessageRecipient, "message_id", keys))
+        return _grouped(lambda keys: self._people_through(MessageRecipient, "message_id", keys))
 
     # --- organizations ---
     @cached_property

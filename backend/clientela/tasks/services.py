@@ -58,6 +58,11 @@ async def list_tasks(
     narrowed = project is None and status is None and not labels
     for label in validation.labels(labels) or []:
         query = query.filter(id__in=Subquery(TaskLabel.filter(label=label).values("task_id")))
+    if project is not None:
+        page = await paginate(query, first, after)
+        for task in page.rows:
+            task.project = project  # already fetched: no need to read it again with every task
+        return page
     query = query.select_related("project")
     if not (viewer.is_client and narrowed):
         return await paginate(query, first, after)
