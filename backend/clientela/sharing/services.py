@@ -106,36 +106,32 @@ async def _managed_share(viewer: Viewer, share_id: object) -> Share:
     return share
 
 
+async def _change_share(viewer: Viewer, share: Share, action: str, summary: str, **changes: object) -> None:
+    """Write a change to a share together with its audit entry; `summary` may name
+    {user} and {organization}."""
+    async with in_transaction():
+        await Share.filter(id=share.id).update(**changes)
+        await share.fetch_related("user", "organization")
+        summary = summary.format(user=share.user.name, organization=share.organization.name)
+        await audit.record(viewer, action, summary, organization_id=share.organization_id)
+    share.update_from_dict(changes)
+
+
 async def set_share_role(viewer: Viewer, share_id: object, role: ShareRole) -> Share:
     share = await _managed_share(viewer, share_id)
     if share.status is ShareStatus.REVOKED:
         raise BadUserInput("This share has been revoked; share the client again instead.", field="shareId")
     if share.role is not role:
-        async with in_transaction():
-            await Share.filter(id=share.id).update(role=role)
-            await share.fetch_related("user", "organization")
-            await audit.record(
-                viewer,
-                "share.role",
-                f"{share.user.name} is now {role.value} on {share.organization.name}",
-                organization_id=share.organization_id,
-            )
-        share.role = role
+        await _change_share(viewer, share, "share.role", f"{{user}} is now {role.value} on {{organization}}", role=role)
     return share
 
 
 async def revoke_share(viewer: Viewer, share_id: object) -> bool:
     share = await _managed_share(viewer, share_id)
     if share.status is not ShareStatus.REVOKED:
-        async with in_transaction():
-            await Share.filter(id=share.id).update(status=ShareStatus.REVOKED)
-            await share.fetch_related("user", "organization")
-            await audit.record(
-                viewer,
-                "share.revoke",
-                f"{share.organization.name} no longer shared with {share.user.name}",
-                organization_id=share.organization_id,
-            )
+        await _change_share(
+            viewer, share, "share.revoke", "{organization} no longer shared with {user}", status=ShareStatus.REVOKED
+        )
     return True
 
 
