@@ -48,8 +48,7 @@ SCOPE_SQL = {
         " UNION SELECT task_id FROM task_follower WHERE user_id = :user"
     ),
     PortalScope.ORGANIZATION_REQUESTS: (
-        "SELECT task_id FROM task_requester WHERE user_id IN"
-        " (SELECT id FROM person WHERE organization_id = :org AND workspace_id = :ws)"
+        "SELECT task_id FROM task_requester WHERE organization_id = :org"
     ),
     PortalScope.FOLLOWED_PROJECTS: (
         "SELECT id FROM task WHERE project_id IN (SELECT f.project_id FROM project_follower f"

@@ -54,7 +54,7 @@ LANGS = (None, None, None, "es", "pt", "ru")
 # UUIDv7 layout, as in clientela.core.ids.
 _VERSION_AND_VARIANT = (0x7 << 76) | (0b10 << 62)
 _RANDOM_MASK = ~((0xF << 76) | (0b11 << 62)) & ((1 << 80) - 1)
-HISTORY_START = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+HISTORY_START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 HISTORY_MS = 365 * 24 * 3600 * 1000
 
 
@@ -191,7 +191,7 @@ async def generate(url: str, tasks: int, seed: int = 1, quiet: bool = False) -> 
         "estimated_minutes", "labels", "created_by_id",
     )
     T_label = w.table("task_label", "task_id", "label")
-    T_req = w.table("task_requester", "task_id", "user_id")
+    T_req = w.table("task_requester", "task_id", "user_id", "organization_id")
     T_tfollow = w.table("task_follower", "task_id", "user_id")
     T_time = w.table("time_entry", "task_id", "user_id", "minutes", "date", "note", "billable")
     T_msg = w.table("message", "workspace_id", "task_id", "project_id", "author_id", "body", "visibility")
@@ -305,7 +305,7 @@ async def generate(url: str, tasks: int, seed: int = 1, quiet: bool = False) -> 
         if people and rand() < 0.65:
             requesters = rng.sample(people, 1 if rand() < 0.7 else 2)
         for r in requesters:
-            new(T_req, later, task, r)
+            new(T_req, later, task, r, client)
         followers = set()
         for _ in range(randrange(0, 3)):
             followers.add(choice(people) if people and rand() < 0.3 else choice(members))

@@ -141,7 +141,7 @@ def wrk(endpoint: Endpoint, seconds: float, connections: int, scripts: Path, thr
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "30s", "-s", str(script), endpoint.url],
         capture_output=True, text=True, check=True,
     ).stdout
-    line = next(l for l in out.splitlines() if l.startswith("BENCH_JSON "))
+    line = next(row for row in out.splitlines() if row.startswith("BENCH_JSON "))
     result = json.loads(line.removeprefix("BENCH_JSON "))
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     return result
@@ -297,7 +297,7 @@ def check(endpoints: list[Endpoint]) -> None:
                     "db.connect calls Tortoise.init) in another task. Tortoise.init(..., _enable_global_fallback=True) "
                     "in clientela/db.py:connect fixes it."
                 )
-            raise SystemExit(f"{endpoint.name} answered HTTP {error.code}: {error.read()[:300]!r} (server logs in {LOGS}){hint}")
+            raise SystemExit(f"{endpoint.name} answered HTTP {error.code}: {error.read()[:300]!r} (server logs in {LOGS}){hint}") from None
         if answer.get("errors") or not answer.get("data"):
             raise SystemExit(f"{endpoint.name} answered {json.dumps(answer)[:500]}")
         answers[endpoint.name] = answer["data"]

@@ -221,7 +221,7 @@ async def build_world(factory: Factory) -> World:
     async def task(p, title, requester=None):
         t = await Task.create(workspace_id=workspace_id, project=p, title=title, description="Details", estimated_minutes=120)
         if requester:
-            await TaskRequester.create(task=t, user=requester.user)
+            await TaskRequester.of(t.id, requester.user).save()
         await TimeEntry.create(task=t, user=staff.user, minutes=90, date="2026-11-02", billable=True)
         await Message.create(workspace_id=workspace_id, task=t, author=staff.user, body=f"internal note on {title}", visibility=MessageVisibility.INTERNAL)
         await Message.create(workspace_id=workspace_id, task=t, author=staff.user, body=f"public reply on {title}", visibility=MessageVisibility.PUBLIC)

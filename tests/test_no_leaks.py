@@ -102,7 +102,7 @@ async def build(plan: Plan):
             workspace_id=workspace.id, project=projects[project], title=f"Task {index}", estimated_minutes=4242, assignee=staff
         )
         for r in requesters:
-            await TaskRequester.create(task=task, user=clients[r].user)
+            await TaskRequester.of(task.id, clients[r].user).save()
         for f in followers:
             await TaskFollower.create(task=task, user=clients[f].user)
         await TimeEntry.create(task=task, user=staff, minutes=4343, date="2026-11-05")

@@ -28,7 +28,7 @@ async def _scoped_world(world):
     followed = await Task.create(workspace_id=world.admin.user.workspace_id, project=world.internal_project, title="Followed by Clara")
     await TaskFollower.create(task=followed, user=world.client.user)
     colleagues = await Task.create(workspace_id=world.admin.user.workspace_id, project=world.internal_project, title="Colin's request")
-    await TaskRequester.create(task=colleagues, user=colleague)
+    await TaskRequester.of(colleagues.id, colleague).save()
     project_only = await Task.create(workspace_id=world.admin.user.workspace_id, project=world.acme_project, title="In followed project")
     return followed, colleagues, project_only
 
@@ -206,3 +206,47 @@ async def test_recipients_preview_and_public_message_emails_with_history(api, wo
     assert await OutboxEmail.filter(text_body__contains="Only us").count() == 0
     assert (await api("MessageRecipients", {"taskId": task_id}, token=world.client.token)).code == "FORBIDDEN"
     assert (await api("PostMessage", internal, token=world.consultant.token)).code == "FORBIDDEN"
+
+
+async def test_the_portal_total_follows_every_change_in_what_a_client_sees(api, world):
+    """The total is kept per process against the workspace's visibility generation: every
+    write that changes what a client sees must move it on (portal_titles checks the total)."""
+    await set_portal(api, world, scopes=["OWN_REQUESTS", "ORGANIZATION_REQUESTS", "FOLLOWED_PROJECTS"])
+    admin = world.admin.token
+    client_id = str(world.client.user.id)
+
+    async def create(project, title, **input):
+        result = await api("CreateTask", {"input": {"projectId": str(project.id), "title": title, **input}}, token=admin)
+        return result.ok()["createTask"]["id"]
+
+    assert await portal_titles(api, world.client) == ["Acme home page"]
+    await create(world.internal_project, "Requested by Clara", requesterIds=[client_id])
+    followed = await create(world.globex_project, "Followed by Clara")
+    colleagues = await create(world.globex_project, "Requested by a colleague")
+    by_newcomer = await create(world.globex_project, "Requested before joining Acme", requesterIds=[str(world.csr.user.id)])
+    assert "Requested by Clara" in await portal_titles(api, world.client)
+
+    (await api("AddTaskFollowers", {"taskId": followed, "userIds": [client_id]}, token=admin)).ok()
+    assert "Followed by Clara" in await portal_titles(api, world.client)
+
+    invite = {"projectId": str(world.acme_project.id), "organizationId": str(world.acme.id), "name": "Colin", "email": "colin@acme.example"}
+    colin = (await api("InviteToProject", {"input": invite}, token=admin)).ok()["inviteToProject"]["id"]
+    (await api("AddTaskRequesters", {"taskId": colleagues, "userIds": [colin]}, token=admin)).ok()
+    assert "Requested by a colleague" in await portal_titles(api, world.client)
+
+    # A person who joins Acme brings their requests into Acme's.
+    assert "Requested before joining Acme" not in await portal_titles(api, world.client)
+    invite = {**invite, "name": world.csr.user.name, "email": world.csr.user.email}
+    (await api("InviteToProject", {"input": invite}, token=admin)).ok()
+    assert "Requested before joining Acme" in await portal_titles(api, world.client)
+    assert by_newcomer
+
+    follow = {"projectId": str(world.globex_project.id), "organizationIds": [str(world.acme.id)]}
+    (await api("FollowProject", follow, token=admin)).ok()
+    assert "Globex findings" in await portal_titles(api, world.client)
+    (await api("UnfollowProject", follow, token=admin)).ok()
+    assert "Globex findings" not in await portal_titles(api, world.client)
+
+    submitted = {"projectId": str(world.acme_project.id), "title": "Submitted by Clara"}
+    (await api("SubmitItem", {"input": submitted}, token=world.client.token)).ok()
+    assert "Submitted by Clara" in await portal_titles(api, world.client)

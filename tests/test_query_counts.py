@@ -2,6 +2,7 @@
 
 from clientela.conversations.models import Message, MessageVisibility
 from clientela.tasks.models import Task, TaskFollower, TaskRequester, TimeEntry
+from clientela.workspaces.services import visibility_changed
 from support import QueryCounter
 
 # Each list field of a task, on a 50-task page; one query each keeps within the node budget.
@@ -27,12 +28,13 @@ async def _project_with_tasks(world, count):
         task = await Task.create(
             workspace_id=world.admin.user.workspace_id, project=world.acme_project, title=f"T{index}", assignee=world.staff.user
         )
-        await TaskRequester.create(task=task, user=world.client.user)
+        await TaskRequester.of(task.id, world.client.user).save()
         await TaskFollower.create(task=task, user=world.staff.user)
         await TimeEntry.create(task=task, user=world.staff.user, minutes=10, date="2026-11-03")
         await Message.create(
             workspace_id=world.admin.user.workspace_id, task=task, author=world.staff.user, body="hi", visibility=MessageVisibility.PUBLIC
         )
+    await visibility_changed(world.admin.user.workspace_id)  # rows written behind the services' back
 
 
 async def _statements(api, token, query, variables):

@@ -110,7 +110,7 @@ def create_admin(
 @app.command()
 def makemigrations(name: str = typer.Option(None, help="Name of the migration.")) -> None:
     """Write a migration for model changes (developers)."""
-    from tortoise.cli.cli import main as tortoise_main
+    from tortoise.cli.cli import run_cli_async
 
     args = ["-c", "clientela.db.TORTOISE_ORM", "makemigrations"] + (["--name", name] if name else [])
-    tortoise_main(args)
+    raise typer.Exit(asyncio.run(run_cli_async(args)))

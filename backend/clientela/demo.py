@@ -82,7 +82,7 @@ async def load_demo() -> list[tuple[str, str, str]]:
         )
         await TaskLabel.bulk_create([TaskLabel(task=task, label=label) for label in labels])
         if requester:
-            await TaskRequester.create(task=task, user=requester)
+            await TaskRequester.of(task.id, requester).save()
         await TimeEntry.create(task=task, user=bruno, minutes=90 + 15 * index, date=today - dt.timedelta(days=index), note="Work session")
         await TimeEntry.create(task=task, user=admin, minutes=30, date=today, note="Review", billable=False)
         await Message.create(workspace_id=workspace_id, task=task, author=bruno, body="Internal: check the budget first.", visibility=MessageVisibility.INTERNAL)

@@ -69,6 +69,8 @@ class Viewer:
     portal: PortalSettings | None = None
     # Client organizations this viewer owns or holds a live share of.
     client_access: dict[uuid.UUID, ClientAccess] = field(default_factory=dict)
+    # The workspace's visibility generation as read at sign-in.
+    visibility_generation: int = 0
 
     @property
     def user_id(self) -> uuid.UUID | None:
@@ -129,6 +131,7 @@ async def viewer_for(user: User | None) -> Viewer:
         organization_id=organization.id if organization else None,
         portal=settings_of(workspace.portal_settings),
         client_access=access,
+        visibility_generation=workspace.visibility_generation,
     )
 
 
@@ -179,7 +182,8 @@ def _portal_scopes(viewer: Viewer) -> list[tuple[QuerySet, str]]:
         branches.append((TaskRequester.filter(user_id=viewer.user_id), "task_id"))
         branches.append((TaskFollower.filter(user_id=viewer.user_id), "task_id"))
     if PortalScope.ORGANIZATION_REQUESTS in scopes and viewer.organization_id:
-        branches.append((TaskRequester.filter(user__organization_id=viewer.organization_id), "task_id"))
+        # Several people of one organization may request the same task.
+        branches.append((TaskRequester.filter(organization_id=viewer.organization_id).distinct(), "task_id"))
     if PortalScope.FOLLOWED_PROJECTS in scopes:
         branches.append((Task.filter(project_id__in=_followed_project_ids(viewer)), "id"))
     return branches
@@ -202,19 +206,23 @@ def tasks_visible(viewer: Viewer) -> Q:
 async def count_client_tasks(viewer: Viewer) -> int:
     """How many tasks `tasks_visible` gives a client, counted from the scopes alone."""
     branches = _portal_scopes(viewer)
-    return await count_union(*(query.distinct().values(column) for query, column in branches)) if branches else 0
+    return await count_union(*(query.values(column) for query, column in branches)) if branches else 0
 
 
 def client_task_window(viewer: Viewer, after: uuid.UUID | None, count: int) -> Q:
-    """For a client, a superset of the first `count` visible task ids after `after`: the first
-    `count` of each scope, each read from its own index. Narrows a page of `tasks_visible` so
-    that its cost follows the page size, not how many tasks the client can see."""
+    """For a client, visible tasks that include the first `count` of `tasks_visible` after
+    `after`: the first `count` of each scope, each read from its own index. A page of the
+    client's tasks filters on this instead of `tasks_visible`, so that its cost follows the
+    page size, not how many tasks the client can see."""
+    require_signed_in(viewer)
     windows = []
     for query, column in _portal_scopes(viewer):
         if after is not None:
             query = query.filter(**{f"{column}__gt": after})
-        windows.append(query.order_by(column).limit(count).distinct().values(column))
-    return Q(id__in=UnionOf(*windows, each_limited=True)) if windows else Q(pk__in=[])
+        windows.append(query.order_by(column).limit(count).values(column))
+    if not windows:
+        return Q(pk__in=[])
+    return Q(workspace_id=viewer.workspace_id) & Q(id__in=UnionOf(*windows, each_limited=True))
 
 
 def projects_visible(viewer: Viewer) -> Q:

@@ -56,9 +56,9 @@ async def paginate(
     window: Callable[[uuid.UUID | None, int], Q] | None = None,
     count: Callable[[], Awaitable[int]] | None = None,
 ) -> Page:
-    """A page of `query` by id. `window(after_id, n)`, if given, narrows the rows to a superset
-    of the next n, so that the database need not look past them; `count`, if given, counts
-    the whole of `query` a cheaper way."""
+    """A page of `query` by id. `window(after_id, n)`, if given, narrows the rows to some that
+    include the next n, so that the database need not look past them; `count`, if given,
+    counts the whole list a cheaper way."""
     size = page_size(first)
     total_query = query
     last_id = decode_cursor(after) if after else None

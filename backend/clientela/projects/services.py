@@ -17,6 +17,7 @@ from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import User
 from clientela.policy import Action, Viewer, ViewerKind
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
+from clientela.workspaces.services import visibility_changed
 
 
 async def get_project(viewer: Viewer, project_id: object) -> Project:
@@ -167,17 +168,21 @@ async def add_follower_rows(project: Project, people: list[User], orgs: list[Org
     rows = await ProjectFollower.filter(project_id=project.id).values_list("user_id", "organization_id")
     have_people = {u for u, _ in rows if u}
     have_orgs = {o for _, o in rows if o}
-    await ProjectFollower.bulk_create(
-        [ProjectFollower(project_id=project.id, user_id=p.id) for p in people if p.id not in have_people]
-        + [ProjectFollower(project_id=project.id, organization_id=o.id) for o in orgs if o.id not in have_orgs]
-    )
+    async with in_transaction():
+        await ProjectFollower.bulk_create(
+            [ProjectFollower(project_id=project.id, user_id=p.id) for p in people if p.id not in have_people]
+            + [ProjectFollower(project_id=project.id, organization_id=o.id) for o in orgs if o.id not in have_orgs]
+        )
+        await visibility_changed(project.workspace_id)
 
 
 async def unfollow(viewer: Viewer, project_id: object, user_ids: list | None, organization_ids: list | None) -> Project:
     project = await get_managed_project(viewer, project_id)
     people, orgs = await _followers(viewer, user_ids, organization_ids)
-    if people:
-        await ProjectFollower.filter(project_id=project.id, user_id__in=[p.id for p in people]).delete()
-    if orgs:
-        await ProjectFollower.filter(project_id=project.id, organization_id__in=[o.id for o in orgs]).delete()
+    async with in_transaction():
+        if people:
+            await ProjectFollower.filter(project_id=project.id, user_id__in=[p.id for p in people]).delete()
+        if orgs:
+            await ProjectFollower.filter(project_id=project.id, organization_id__in=[o.id for o in orgs]).delete()
+        await visibility_changed(project.workspace_id)
     return project

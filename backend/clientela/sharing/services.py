@@ -21,6 +21,7 @@ from clientela.policy import Action, ClientAccess, Viewer
 from clientela.projects import services as projects
 from clientela.settings import get_settings
 from clientela.sharing.models import Share, ShareRole, ShareStatus
+from clientela.tasks import services as tasks
 
 LIVE = (ShareStatus.PENDING, ShareStatus.ACCEPTED)
 
@@ -165,6 +166,7 @@ async def invite_to_project(
             person.department_id = department.id if department else person.department_id
             person.invited = True
             await person.save(update_fields=["organization_id", "department_id", "invited"])
+            await tasks.requester_organization_changed(person)
         if organization.kind is OrganizationKind.INTERNAL:
             await projects.add_member_rows(project, [person])
         else:

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 
 from clientela.core.models import Entity
+
+if TYPE_CHECKING:
+    from clientela.people.models import User
 
 
 class TaskStatus(StrEnum):
@@ -53,11 +58,19 @@ class TaskLabel(Entity):
 class TaskRequester(Entity):
     task = fields.ForeignKeyField("models.Task", related_name="requester_rows")
     user = fields.ForeignKeyField("models.User", related_name="requested_tasks")
+    # The requester's organization, kept here so that an organization's requests are read in
+    # task order from one index (the portal's "organization requests" scope); it follows the
+    # person (see requester_organization_changed).
+    organization = fields.ForeignKeyField("models.Organization", null=True, related_name=False)
 
     class Meta:
         table = "task_requester"
         unique_together = (("task", "user"),)
-        indexes = (("user_id", "task_id"),)
+        indexes = (("user_id", "task_id"), ("organization_id", "task_id"))
+
+    @classmethod
+    def of(cls, task_id: uuid.UUID, person: User) -> TaskRequester:
+        return cls(task_id=task_id, user_id=person.id, organization_id=person.organization_id)
 
 
 class TaskFollower(Entity):
@@ -68,6 +81,10 @@ class TaskFollower(Entity):
         table = "task_follower"
         unique_together = (("task", "user"),)
         indexes = (("user_id", "task_id"),)
+
+    @classmethod
+    def of(cls, task_id: uuid.UUID, person: User) -> TaskFollower:
+        return cls(task_id=task_id, user_id=person.id)
 
 
 class TimeEntry(Entity):

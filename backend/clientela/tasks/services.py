@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 
 from strawberry import UNSET
 from tortoise.expressions import Subquery
@@ -25,6 +26,7 @@ from clientela.tasks.models import (
     TaskStatus,
     TimeEntry,
 )
+from clientela.workspaces.services import visibility_changed
 
 TASK_FIELDS = ("title", "description", "status", "priority", "due_date", "assignee_id", "estimated_minutes", "labels")
 
@@ -63,17 +65,36 @@ async def list_tasks(
         for task in page.rows:
             task.project = project  # already fetched: no need to read it again with every task
         return page
-    query = query.select_related("project")
     if not (viewer.is_client and narrowed):
-        return await paginate(query, first, after)
-    # The portal's own list: each scope gives just its next page, and counts by itself.
+        return await paginate(query.select_related("project"), first, after)
+    # The portal's own list: each scope gives just its next page, and counts by itself. The
+    # window is the client's visibility rule, read page by page, so it stands in for the whole.
     return await paginate(
-        query,
+        Task.all().select_related("project"),
         first,
         after,
         window=lambda after_id, n: policy.client_task_window(viewer, after_id, n),
-        count=lambda: policy.count_client_tasks(viewer),
+        count=lambda: count_client_tasks(viewer),
     )
+
+
+# Counting what a client sees costs as much as the client can see, so the exact total is kept
+# per process against the workspace's visibility generation, which moves on with every write
+# that could change it; a stale entry is never read again and falls out of the LRU.
+_CLIENT_COUNTS: OrderedDict[tuple, int] = OrderedDict()
+_CLIENT_COUNTS_KEPT = 10_000
+
+
+async def count_client_tasks(viewer: Viewer) -> int:
+    scopes = viewer.portal.scopes if viewer.portal else frozenset()
+    key = (viewer.workspace_id, viewer.visibility_generation, viewer.user_id, viewer.organization_id, scopes)
+    if (count := _CLIENT_COUNTS.get(key)) is not None:
+        _CLIENT_COUNTS.move_to_end(key)
+        return count
+    count = _CLIENT_COUNTS[key] = await policy.count_client_tasks(viewer)
+    if len(_CLIENT_COUNTS) > _CLIENT_COUNTS_KEPT:
+        _CLIENT_COUNTS.popitem(last=False)
+    return count
 
 
 async def _assignee(viewer: Viewer, assignee_id: object | None) -> User | None:
@@ -127,7 +148,8 @@ async def _create(viewer: Viewer, project: Project, values: dict, requester_ids:
             labels=cleaned.get("labels", []),
         )
         await _set_labels(task, task.labels)
-        await TaskRequester.bulk_create([TaskRequester(task_id=task.id, user_id=r.id) for r in requesters])
+        await TaskRequester.bulk_create([TaskRequester.of(task.id, person) for person in requesters])
+        await visibility_changed(viewer.workspace_id)
     return task
 
 
@@ -161,7 +183,9 @@ async def _add_people(viewer: Viewer, task_id: object, user_ids: list, row_model
         raise BadUserInput("Name at least one person.", field="userIds")
     people = await policy.fetch_all_visible(User, policy.people_visible(viewer), user_ids, "Person")
     existing = set(await row_model.filter(task_id=task.id).values_list("user_id", flat=True))
-    await row_model.bulk_create([row_model(task_id=task.id, user_id=p.id) for p in people if p.id not in existing])
+    async with in_transaction():
+        await row_model.bulk_create([row_model.of(task.id, p) for p in people if p.id not in existing])
+        await visibility_changed(task.workspace_id)
     return task
 
 
@@ -189,3 +213,9 @@ async def log_time(
         note=note,
         billable=True if billable is None else billable,
     )
+
+
+async def requester_organization_changed(person: User) -> None:
+    """Inside the transaction that moves a person into an organization: their requests go with them."""
+    await TaskRequester.filter(user_id=person.id).update(organization_id=person.organization_id)
+    await visibility_changed(person.workspace_id)

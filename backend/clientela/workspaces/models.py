@@ -13,6 +13,10 @@ class Workspace(Entity):
     language = fields.CharField(max_length=16, default="en")
     # The portal settings, validated against portal-config/portal-settings.schema.json.
     portal_settings: dict = fields.JSONField(default=dict)
+    # Moves on, in the same transaction, with every write that changes which tasks a client's
+    # portal shows; what is computed from those rows is cached against it (see
+    # tasks.services.count_client_tasks).
+    visibility_generation = fields.BigIntField(default=0)
 
     class Meta:
         table = "workspace"
