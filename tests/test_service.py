@@ -2,8 +2,10 @@
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +85,16 @@ def test_cli_migrates_loads_the_demo_once_and_exports_the_schema(tmp_path):
     admin = ["create-admin", "--workspace", "Firm", "--name", "Root", "--email", "root@firm.example"]
     assert "Created workspace 'Firm'" in clientela(*admin, input="a long secret pw\na long secret pw\n")
     assert "at least 10 characters" in clientela(*admin, input="short\nshort\n", ok=False)
+
+
+def test_the_migrations_describe_the_models_exactly(tmp_path):
+    # On a copy of the package: were anything left to write, it would land there.
+    import clientela
+
+    shutil.copytree(Path(clientela.__file__).parent, tmp_path / "clientela", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "CLIENTELA_DATABASE_URL": f"sqlite://{tmp_path / 'empty.db'}"}
+    done = subprocess.run(
+        [sys.executable, "-c", "from clientela.cli import app; app()", "makemigrations"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert "No changes detected" in done.stdout, done.stdout + done.stderr
