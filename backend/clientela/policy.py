@@ -199,6 +199,19 @@ def tasks_visible(viewer: Viewer) -> Q:
     return in_workspace & Q(id__in=UnionOf(*(query.values(column) for query, column in branches)))
 
 
+def project_tasks_visible(viewer: Viewer, project: Project) -> Q:
+    """The tasks of `project`, a project fetched through `projects_visible`, that the viewer may
+    see. For everyone but clients that is every task of the project (`tasks_visible` gives the
+    tasks of visible projects), so the project's id is enough and the visibility subquery need
+    not run again; clients see through their portal scopes, as in `tasks_visible`."""
+    require_signed_in(viewer)
+    if viewer.is_client:
+        return tasks_visible(viewer) & Q(project_id=project.id)
+    if project.workspace_id != viewer.workspace_id:
+        return Q(pk__in=[])
+    return Q(project_id=project.id)
+
+
 async def count_client_tasks(viewer: Viewer) -> int:
     """How many tasks `tasks_visible` gives a client, counted from the scopes alone."""
     branches = _portal_scopes(viewer)
