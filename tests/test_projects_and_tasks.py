@@ -156,3 +156,24 @@ async def test_members_and_staff_visibility(api, factory):
     acme = await factory.organization(admin, "Acme")
     client = await factory.person(admin, acme)
     assert (await api("AddProjectMembers", {"projectId": project["id"], "userIds": [client.id]}, token=admin.token)).code == "BAD_USER_INPUT"
+
+
+async def test_project_page_members_and_followers_in_the_order_they_were_added(api, world):
+    from clientela.projects.models import ProjectFollower, ProjectMember
+    from support import QueryCounter
+
+    project = world.acme_project
+    await ProjectMember.create(project=project, user=world.admin.user)
+    await ProjectFollower.create(project=project, user=world.client.user)
+    await ProjectFollower.create(project=project, organization=world.globex)
+    for viewer in (world.admin, world.staff):
+        with QueryCounter() as counter:
+            page = (await api("ProjectPage", {"id": str(project.id)}, token=viewer.token)).ok()["project"]
+        assert [m["id"] for m in page["members"]] == [str(world.staff.user.id), str(world.admin.user.id)]
+        assert [u["id"] for u in page["followers"]["users"]] == [str(world.client.user.id)]
+        assert [o["id"] for o in page["followers"]["organizations"]] == [str(world.acme.id), str(world.globex.id)]
+        assert page["client"]["id"] == str(world.acme.id)
+        assert page["tasks"]["totalCount"] == 1
+        # session, sign-in access, project, tasks, client, time, members and followers (one
+        # statement), task count, people, the follower organization that is not the client
+        assert counter.count <= 10, counter.count

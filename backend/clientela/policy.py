@@ -26,7 +26,7 @@ from tortoise.queryset import QuerySet
 
 from clientela.core.errors import Forbidden, NotFound, Unauthenticated
 from clientela.core.ids import parse_id
-from clientela.core.sql import UnionOf, count_union
+from clientela.core.sql import UnionOf, count_union, union_rows
 from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import ContactPrivacy, User
 from clientela.portal.settings import (
@@ -110,18 +110,23 @@ async def viewer_for(user: User | None) -> Viewer:
     access: dict[uuid.UUID, ClientAccess] = {}
     if kind is not ViewerKind.CLIENT:
         now = datetime.now(UTC)
-        shares = await Share.filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-            user_id=user.id,
-            status__in=[ShareStatus.PENDING, ShareStatus.ACCEPTED],
-            organization__kind=OrganizationKind.CLIENT,
-        ).values_list("organization_id", "role")
+        # Live shares held and client organizations owned, in one statement.
+        rows = await union_rows(
+            Share.filter(
+                Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+                user_id=user.id,
+                status__in=[ShareStatus.PENDING, ShareStatus.ACCEPTED],
+                organization__kind=OrganizationKind.CLIENT,
+            ).values_list("organization_id", "role"),
+            Organization.filter(owner_id=user.id, kind=OrganizationKind.CLIENT).values_list("id"),
+        )
+        shares = [(_as_uuid(org_id), role) for branch, org_id, role in rows if branch == 0]
+        owned = [_as_uuid(org_id) for branch, org_id, _ in rows if branch == 1]
         for org_id, role in shares:
             role_access = ClientAccess(ShareRole(role).value)
             # A CSR share outranks a consultant one if both exist.
             if access.get(org_id) is not ClientAccess.CSR:
                 access[org_id] = role_access
-        owned = await Organization.filter(owner_id=user.id, kind=OrganizationKind.CLIENT).values_list("id", flat=True)
         for org_id in owned:
             access[org_id] = ClientAccess.OWNER
     return Viewer(
@@ -133,6 +138,10 @@ async def viewer_for(user: User | None) -> Viewer:
         client_access=access,
         visibility_generation=workspace.visibility_generation,
     )
+
+
+def _as_uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def require_signed_in(viewer: Viewer) -> Viewer:
@@ -201,6 +210,19 @@ def tasks_visible(viewer: Viewer) -> Q:
     if not branches:
         return Q(pk__in=[])
     return in_workspace & Q(id__in=UnionOf(*(query.values(column) for query, column in branches)))
+
+
+def project_tasks_visible(viewer: Viewer, project: Project) -> Q:
+    """The tasks of `project`, a project fetched through `projects_visible`, that the viewer may
+    see. For everyone but clients that is every task of the project (`tasks_visible` gives the
+    tasks of visible projects), so the project's id is enough and the visibility subquery need
+    not run again; clients see through their portal scopes, as in `tasks_visible`."""
+    require_signed_in(viewer)
+    if viewer.is_client:
+        return tasks_visible(viewer) & Q(project_id=project.id)
+    if project.workspace_id != viewer.workspace_id:
+        return Q(pk__in=[])
+    return Q(project_id=project.id)
 
 
 async def count_client_tasks(viewer: Viewer) -> int:

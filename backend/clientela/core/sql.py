@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pypika_tortoise.terms import Parameterizer
 from tortoise.expressions import Subquery
-from tortoise.queryset import ValuesQuery
+from tortoise.queryset import ValuesListQuery, ValuesQuery
 
 
 def _branch_sql(query: ValuesQuery, ctx) -> str:
@@ -23,6 +23,22 @@ async def count_union(*queries: ValuesQuery) -> int:
     branches = " UNION ".join(_branch_sql(query, ctx) for query in queries)
     rows = await first._db.execute_query_dict(f"SELECT COUNT(*) AS n FROM ({branches}) AS counted", ctx.parameterizer.values)
     return int(rows[0]["n"])
+
+
+async def union_rows(*queries: ValuesListQuery) -> list[tuple]:
+    """The rows of several `values_list` queries in one statement (UNION ALL), each as (index of
+    its query, *its columns); a query with fewer columns than the widest has its row padded with
+    None. Values come as the database gives them (no model conversion), rows in no set order."""
+    first = queries[0]
+    first._choose_db_if_not_chosen()
+    ctx = first._db.query_class.SQL_CONTEXT.copy(parameterizer=Parameterizer())
+    width = max(len(query._fields_for_select_list) for query in queries)
+    branches = []
+    for index, query in enumerate(queries):
+        padding = ", NULL" * (width - len(query._fields_for_select_list))
+        branches.append(f"SELECT {index} AS branch, b{index}.*{padding} FROM ({_branch_sql(query, ctx)}) AS b{index}")
+    _, rows = await first._db.execute_query(" UNION ALL ".join(branches), ctx.parameterizer.values)
+    return [tuple(row) for row in rows]
 
 
 class UnionOf(Subquery):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -18,6 +18,7 @@ from tortoise.functions import Sum
 from clientela import policy
 from clientela.conversations.models import Message, MessageRecipient, MessageVisibility
 from clientela.core.pagination import LIST_LIMIT
+from clientela.core.sql import union_rows
 from clientela.organizations.models import Department, Organization
 from clientela.people.models import User
 from clientela.policy import Viewer
@@ -73,6 +74,15 @@ def _time_totals(key_field: str) -> DataLoader:
     return DataLoader(load)
 
 
+@dataclass
+class ProjectLinks:
+    """The ids a project's members and followers name, each list in the order of its links."""
+
+    members: Keys = field(default_factory=list)
+    follower_people: Keys = field(default_factory=list)
+    follower_organizations: Keys = field(default_factory=list)
+
+
 def _as_uuid(value: object) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
@@ -119,26 +129,56 @@ class Loaders:
         return _grouped(lambda keys: self._people_through(TaskFollower, "task_id", keys))
 
     @cached_property
+    def links_by_project(self) -> DataLoader:
+        """Who a project's members and followers are, by id: both link tables in one statement,
+        so that members and followers (and their people) load together."""
+
+        async def load(keys: Keys) -> list[ProjectLinks]:
+            wanted = set(keys)
+            rows = await union_rows(
+                ProjectMember.filter(project_id__in=wanted).values_list("project_id", "id", "user_id"),
+                ProjectFollower.filter(project_id__in=wanted).values_list("project_id", "id", "user_id", "organization_id"),
+            )
+            links: dict[uuid.UUID, ProjectLinks] = {}
+            for branch, project_id, _, user_id, organization_id in sorted(rows, key=lambda row: (row[0], _as_uuid(row[2]))):
+                found = links.setdefault(_as_uuid(project_id), ProjectLinks())
+                if branch == 0:
+                    found.members.append(_as_uuid(user_id))
+                elif user_id is not None:
+                    found.follower_people.append(_as_uuid(user_id))
+                if branch == 1 and organization_id is not None:
+                    found.follower_organizations.append(_as_uuid(organization_id))
+            return [links.get(k, ProjectLinks()) for k in keys]
+
+        return DataLoader(load)
+
+    def _linked(self, loader: DataLoader, pick: Callable[[ProjectLinks], Keys]) -> DataLoader:
+        """A list of a project's links, its objects read through `loader` (user_by_id or
+        organization_by_id), so that they come in with the page's other people or organizations."""
+
+        async def load(keys: Keys) -> list[list[Any]]:
+            lists = [pick(links) for links in await self.links_by_project.load_many(keys)]
+            found = await loader.load_many([i for ids in lists for i in ids])
+            result, start = [], 0
+            for ids in lists:
+                items = found[start : start + len(ids)]
+                start += len(ids)
+                result.append([item for item in items if item is not None][:LIST_LIMIT])
+            return result
+
+        return DataLoader(load)
+
+    @cached_property
     def members_by_project(self) -> DataLoader:
-        return _grouped(lambda keys: self._people_through(ProjectMember, "project_id", keys))
+        return self._linked(self.user_by_id, lambda links: links.members)
 
     @cached_property
     def follower_people_by_project(self) -> DataLoader:
-        async def fetch(keys: Keys):
-            return await self._people_through(ProjectFollower.filter(user_id__isnull=False), "project_id", keys)
-
-        return _grouped(fetch)
+        return self._linked(self.user_by_id, lambda links: links.follower_people)
 
     @cached_property
     def follower_organizations_by_project(self) -> DataLoader:
-        async def fetch(keys: Keys):
-            rows = await ProjectFollower.filter(project_id__in=keys, organization_id__isnull=False).order_by("id").values_list(
-                "project_id", "organization_id"
-            )
-            orgs = {o.id: o for o in await Organization.filter(id__in={o for _, o in rows})}
-            return [(p, orgs[o]) for p, o in rows if o in orgs]
-
-        return _grouped(fetch)
+        return self._linked(self.organization_by_id, lambda links: links.follower_organizations)
 
     # --- time ---
     @cached_property

@@ -52,9 +52,7 @@ async def list_tasks(
     labels: list[str] | None = None,
 ) -> Page:
     """Visible tasks, filtered in SQL; `labels` keeps the tasks that carry every label given."""
-    query = Task.filter(policy.tasks_visible(viewer))
-    if project is not None:
-        query = query.filter(project_id=project.id)
+    query = Task.filter(policy.tasks_visible(viewer) if project is None else policy.project_tasks_visible(viewer, project))
     if status is not None:
         query = query.filter(status=status)
     narrowed = project is None and status is None and not labels
