@@ -25,7 +25,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from clientela.core.errors import Forbidden, NotFound, Unauthenticated
-from clientela.core.ids import parse_id
+from clientela.core.ids import as_uuid, parse_id
 from clientela.core.sql import UnionOf, count_union, union_rows
 from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import ContactPrivacy, User
@@ -120,8 +120,8 @@ async def viewer_for(user: User | None) -> Viewer:
             ).values_list("organization_id", "role"),
             Organization.filter(owner_id=user.id, kind=OrganizationKind.CLIENT).values_list("id"),
         )
-        shares = [(_as_uuid(org_id), role) for branch, org_id, role in rows if branch == 0]
-        owned = [_as_uuid(org_id) for branch, org_id, _ in rows if branch == 1]
+        shares = [(as_uuid(org_id), role) for branch, org_id, role in rows if branch == 0]
+        owned = [as_uuid(org_id) for branch, org_id, _ in rows if branch == 1]
         for org_id, role in shares:
             role_access = ClientAccess(ShareRole(role).value)
             # A CSR share outranks a consultant one if both exist.
@@ -138,10 +138,6 @@ async def viewer_for(user: User | None) -> Viewer:
         client_access=access,
         visibility_generation=workspace.visibility_generation,
     )
-
-
-def _as_uuid(value: object) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def require_signed_in(viewer: Viewer) -> Viewer:

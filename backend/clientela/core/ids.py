@@ -38,3 +38,8 @@ def parse_id(raw: str | uuid.UUID | None) -> uuid.UUID | None:
         return uuid.UUID(str(raw))
     except ValueError:
         return None
+
+
+def as_uuid(value: object) -> uuid.UUID:
+    """An id as the database driver gave it (a UUID, or its text on SQLite), as a UUID."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

@@ -17,6 +17,7 @@ from tortoise.functions import Sum
 
 from clientela import policy
 from clientela.conversations.models import Message, MessageRecipient, MessageVisibility
+from clientela.core.ids import as_uuid
 from clientela.core.pagination import LIST_LIMIT
 from clientela.core.sql import union_rows
 from clientela.organizations.models import Department, Organization
@@ -68,7 +69,7 @@ def _time_totals(key_field: str) -> DataLoader:
             .group_by(key_field)
             .values_list(key_field, "minutes_total", "billable_total")
         )
-        totals = {_as_uuid(k): TimeTotals(int(m or 0), int(b or 0)) for k, m, b in rows}
+        totals = {as_uuid(k): TimeTotals(int(m or 0), int(b or 0)) for k, m, b in rows}
         return [totals.get(k, TimeTotals()) for k in keys]
 
     return DataLoader(load)
@@ -81,10 +82,6 @@ class ProjectLinks:
     members: Keys = field(default_factory=list)
     follower_people: Keys = field(default_factory=list)
     follower_organizations: Keys = field(default_factory=list)
-
-
-def _as_uuid(value: object) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 class Loaders:
@@ -140,14 +137,14 @@ class Loaders:
                 ProjectFollower.filter(project_id__in=wanted).values_list("project_id", "id", "user_id", "organization_id"),
             )
             links: dict[uuid.UUID, ProjectLinks] = {}
-            for branch, project_id, _, user_id, organization_id in sorted(rows, key=lambda row: (row[0], _as_uuid(row[2]))):
-                found = links.setdefault(_as_uuid(project_id), ProjectLinks())
+            for branch, project_id, _, user_id, organization_id in sorted(rows, key=lambda row: (row[0], as_uuid(row[2]))):
+                found = links.setdefault(as_uuid(project_id), ProjectLinks())
                 if branch == 0:
-                    found.members.append(_as_uuid(user_id))
+                    found.members.append(as_uuid(user_id))
                 elif user_id is not None:
-                    found.follower_people.append(_as_uuid(user_id))
+                    found.follower_people.append(as_uuid(user_id))
                 if branch == 1 and organization_id is not None:
-                    found.follower_organizations.append(_as_uuid(organization_id))
+                    found.follower_organizations.append(as_uuid(organization_id))
             return [links.get(k, ProjectLinks()) for k in keys]
 
         return DataLoader(load)
