@@ -97,4 +97,5 @@ class TimeEntry(Entity):
 
     class Meta:
         table = "time_entry"
-        indexes = (("task_id", "date"), ("date",))
+        # Covering: time totals by task read the index alone.
+        indexes = (("task_id", "date", "billable", "minutes"), ("date",))

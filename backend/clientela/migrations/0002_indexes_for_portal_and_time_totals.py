@@ -1,8 +1,8 @@
-from tortoise import fields, migrations
-from tortoise.fields.base import OnDelete
-from tortoise.indexes import Index
+from tortoise import migrations
 from tortoise.migrations import operations as ops
-
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0001_initial')]
@@ -24,6 +24,15 @@ class Migration(migrations.Migration):
         ops.AddIndex(
             model_name='TaskRequester',
             index=Index(fields=['organization_id', 'task_id']),
+        ),
+        ops.RemoveIndex(
+            model_name='TimeEntry',
+            name=None,
+            fields=['task_id', 'date'],
+        ),
+        ops.AddIndex(
+            model_name='TimeEntry',
+            index=Index(fields=['task_id', 'date', 'billable', 'minutes']),
         ),
         ops.AddField(
             model_name='Workspace',
