@@ -7,13 +7,14 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from strawberry.dataloader import DataLoader
 from tortoise.expressions import Q
 from tortoise.functions import Sum
+from tortoise.queryset import ValuesListQuery
 
 from clientela import policy
 from clientela.conversations.models import Message, MessageRecipient, MessageVisibility
@@ -75,13 +76,23 @@ def _time_totals(key_field: str) -> DataLoader:
     return DataLoader(load)
 
 
-@dataclass
-class ProjectLinks:
-    """The ids a project's members and followers name, each list in the order of its links."""
+LinkQuery = Callable[[set[uuid.UUID]], ValuesListQuery]
 
-    members: Keys = field(default_factory=list)
-    follower_people: Keys = field(default_factory=list)
-    follower_organizations: Keys = field(default_factory=list)
+
+def _links(**kinds: LinkQuery) -> DataLoader:
+    """Ids named by link tables, per parent and kind of link, all kinds in one statement. Each
+    query, given the parent ids, selects (parent id, link id, named id); each list keeps the
+    order of its links."""
+
+    async def load(keys: Keys) -> list[dict[str, Keys]]:
+        names = list(kinds)
+        rows = await union_rows(*(query(set(keys)) for query in kinds.values()))
+        found: dict[uuid.UUID, dict[str, Keys]] = defaultdict(lambda: {name: [] for name in names})
+        for branch, parent, _, named in sorted(rows, key=lambda row: (row[0], as_uuid(row[2]))):
+            found[as_uuid(parent)][names[branch]].append(as_uuid(named))
+        return [found.get(k) or {name: [] for name in names} for k in keys]
+
+    return DataLoader(load)
 
 
 class Loaders:
@@ -118,47 +129,35 @@ class Loaders:
 
     # --- people of tasks and projects ---
     @cached_property
-    def requesters_by_task(self) -> DataLoader:
-        return _grouped(lambda keys: self._people_through(TaskRequester, "task_id", keys))
-
-    @cached_property
-    def followers_by_task(self) -> DataLoader:
-        return _grouped(lambda keys: self._people_through(TaskFollower, "task_id", keys))
+    def links_by_task(self) -> DataLoader:
+        return _links(
+            requesters=lambda keys: TaskRequester.filter(task_id__in=keys).values_list("task_id", "id", "user_id"),
+            followers=lambda keys: TaskFollower.filter(task_id__in=keys).values_list("task_id", "id", "user_id"),
+        )
 
     @cached_property
     def links_by_project(self) -> DataLoader:
-        """Who a project's members and followers are, by id: both link tables in one statement,
-        so that members and followers (and their people) load together."""
+        return _links(
+            members=lambda keys: ProjectMember.filter(project_id__in=keys).values_list("project_id", "id", "user_id"),
+            follower_people=lambda keys: ProjectFollower.filter(project_id__in=keys, user_id__isnull=False).values_list(
+                "project_id", "id", "user_id"
+            ),
+            follower_organizations=lambda keys: ProjectFollower.filter(
+                project_id__in=keys, organization_id__isnull=False
+            ).values_list("project_id", "id", "organization_id"),
+        )
 
-        async def load(keys: Keys) -> list[ProjectLinks]:
-            wanted = set(keys)
-            rows = await union_rows(
-                ProjectMember.filter(project_id__in=wanted).values_list("project_id", "id", "user_id"),
-                ProjectFollower.filter(project_id__in=wanted).values_list("project_id", "id", "user_id", "organization_id"),
-            )
-            links: dict[uuid.UUID, ProjectLinks] = {}
-            for branch, project_id, _, user_id, organization_id in sorted(rows, key=lambda row: (row[0], as_uuid(row[2]))):
-                found = links.setdefault(as_uuid(project_id), ProjectLinks())
-                if branch == 0:
-                    found.members.append(as_uuid(user_id))
-                elif user_id is not None:
-                    found.follower_people.append(as_uuid(user_id))
-                if branch == 1 and organization_id is not None:
-                    found.follower_organizations.append(as_uuid(organization_id))
-            return [links.get(k, ProjectLinks()) for k in keys]
-
-        return DataLoader(load)
-
-    def _linked(self, loader: DataLoader, pick: Callable[[ProjectLinks], Keys]) -> DataLoader:
-        """A list of a project's links, its objects read through `loader` (user_by_id or
-        organization_by_id), so that they come in with the page's other people or organizations."""
+    def _linked(self, links: DataLoader, kind: str, loader: DataLoader) -> DataLoader:
+        """One kind of link as a list of objects, read through `loader` (user_by_id or
+        organization_by_id), so that they come in with the page's other people or organizations;
+        all kinds of links of a parent come from one statement (`links`)."""
 
         async def load(keys: Keys) -> list[list[Any]]:
-            lists = [pick(links) for links in await self.links_by_project.load_many(keys)]
-            found = await loader.load_many([i for ids in lists for i in ids])
+            lists = [found[kind] for found in await links.load_many(keys)]
+            objects = await loader.load_many([i for ids in lists for i in ids])
             result, start = [], 0
             for ids in lists:
-                items = found[start : start + len(ids)]
+                items = objects[start : start + len(ids)]
                 start += len(ids)
                 result.append([item for item in items if item is not None][:LIST_LIMIT])
             return result
@@ -166,16 +165,24 @@ class Loaders:
         return DataLoader(load)
 
     @cached_property
+    def requesters_by_task(self) -> DataLoader:
+        return self._linked(self.links_by_task, "requesters", self.user_by_id)
+
+    @cached_property
+    def followers_by_task(self) -> DataLoader:
+        return self._linked(self.links_by_task, "followers", self.user_by_id)
+
+    @cached_property
     def members_by_project(self) -> DataLoader:
-        return self._linked(self.user_by_id, lambda links: links.members)
+        return self._linked(self.links_by_project, "members", self.user_by_id)
 
     @cached_property
     def follower_people_by_project(self) -> DataLoader:
-        return self._linked(self.user_by_id, lambda links: links.follower_people)
+        return self._linked(self.links_by_project, "follower_people", self.user_by_id)
 
     @cached_property
     def follower_organizations_by_project(self) -> DataLoader:
-        return self._linked(self.organization_by_id, lambda links: links.follower_organizations)
+        return self._linked(self.links_by_project, "follower_organizations", self.organization_by_id)
 
     # --- time ---
     @cached_property
