@@ -14,12 +14,17 @@ def _branch_sql(query: ValuesQuery, ctx) -> str:
     return sql[1:-1] if sql.startswith("(") else sql
 
 
+def _statement_context(query: ValuesQuery):
+    """A context for one statement made of several queries: their parameters numbered in turn."""
+    query._choose_db_if_not_chosen()
+    return query._db.query_class.SQL_CONTEXT.copy(parameterizer=Parameterizer())
+
+
 async def count_union(*queries: ValuesQuery) -> int:
     """SELECT COUNT(*) FROM (… UNION …): how many distinct rows the branches give together,
     without joining them back to the table they name."""
     first = queries[0]
-    first._choose_db_if_not_chosen()
-    ctx = first._db.query_class.SQL_CONTEXT.copy(parameterizer=Parameterizer())
+    ctx = _statement_context(first)
     branches = " UNION ".join(_branch_sql(query, ctx) for query in queries)
     rows = await first._db.execute_query_dict(f"SELECT COUNT(*) AS n FROM ({branches}) AS counted", ctx.parameterizer.values)
     return int(rows[0]["n"])
@@ -30,8 +35,7 @@ async def union_rows(*queries: ValuesListQuery) -> list[tuple]:
     its query, *its columns); a query with fewer columns than the widest has its row padded with
     None. Values come as the database gives them (no model conversion), rows in no set order."""
     first = queries[0]
-    first._choose_db_if_not_chosen()
-    ctx = first._db.query_class.SQL_CONTEXT.copy(parameterizer=Parameterizer())
+    ctx = _statement_context(first)
     width = max(len(query._fields_for_select_list) for query in queries)
     branches = []
     for index, query in enumerate(queries):

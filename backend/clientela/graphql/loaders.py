@@ -90,7 +90,7 @@ def _links(**kinds: LinkQuery) -> DataLoader:
         found: dict[uuid.UUID, dict[str, Keys]] = defaultdict(lambda: {name: [] for name in names})
         for branch, parent, _, named in sorted(rows, key=lambda row: (row[0], as_uuid(row[2]))):
             found[as_uuid(parent)][names[branch]].append(as_uuid(named))
-        return [found.get(k) or {name: [] for name in names} for k in keys]
+        return [found[k] for k in keys]
 
     return DataLoader(load)
 

@@ -72,7 +72,7 @@ async def list_tasks(
         first,
         after,
         window=lambda after_id, n: policy.client_task_window(viewer, after_id, n),
-        count=lambda: count_client_tasks(viewer),
+        count=lambda: cached_client_task_count(viewer),
     )
 
 
@@ -83,7 +83,7 @@ _CLIENT_COUNTS: OrderedDict[tuple, int] = OrderedDict()
 _CLIENT_COUNTS_KEPT = 10_000
 
 
-async def count_client_tasks(viewer: Viewer) -> int:
+async def cached_client_task_count(viewer: Viewer) -> int:
     scopes = viewer.portal.scopes if viewer.portal else frozenset()
     key = (viewer.workspace_id, viewer.visibility_generation, viewer.user_id, viewer.organization_id, scopes)
     if (count := _CLIENT_COUNTS.get(key)) is not None:

@@ -15,7 +15,7 @@ class Workspace(Entity):
     portal_settings: dict = fields.JSONField(default=dict)
     # Moves on, in the same transaction, with every write that changes which tasks a client's
     # portal shows; what is computed from those rows is cached against it (see
-    # tasks.services.count_client_tasks).
+    # tasks.services.cached_client_task_count).
     visibility_generation = fields.BigIntField(default=0)
 
     class Meta:
