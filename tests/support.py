@@ -39,7 +39,8 @@ async def wipe_database() -> None:
 
 def _load_contract() -> dict[str, str]:
     operations: dict[str, str] = {}
-    for path in sorted(CONTRACT_DIR.glob("*.graphql")):
+    # Planned operations are binding once adopted: copied into contract/planned/.
+    for path in sorted(CONTRACT_DIR.glob("*.graphql")) + sorted(CONTRACT_DIR.glob("planned/*.graphql")):
         for definition in parse(path.read_text()).definitions:
             if isinstance(definition, OperationDefinitionNode) and definition.name:
                 operations[definition.name.value] = print_ast(definition)

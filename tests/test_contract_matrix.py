@@ -91,6 +91,7 @@ MATRIX = {
     "Projects": (lambda w, me: {"clientId": str(w.acme.id)}, READ_ACME),
     "ProjectPage": (lambda w, me: {"id": str(w.acme_project.id)}, READ_ACME_PROJECT),
     "AddProjectMembers": (lambda w, me: {"projectId": str(w.acme_project.id), "userIds": [me.id if me else w.admin.id]}, MANAGE_ACME),
+    "RemoveProjectMembers": (lambda w, me: {"projectId": str(w.acme_project.id), "userIds": ids(w.staff.user)}, MANAGE_ACME),
     "FollowProject": (lambda w, me: {"projectId": str(w.acme_project.id), "organizationIds": ids(w.acme)}, MANAGE_ACME),
     "UnfollowProject": (lambda w, me: {"projectId": str(w.acme_project.id), "organizationIds": ids(w.acme)}, MANAGE_ACME),
     "InviteToProject": (

@@ -31,3 +31,6 @@ def test_the_tests_use_the_current_contract():
     assert names == sorted(p.name for p in CONTRACT_DIR.glob("*.graphql"))
     match, mismatch, errors = filecmp.cmpfiles(SHARED_CONTRACT, CONTRACT_DIR, names, shallow=False)
     assert mismatch == [] and errors == [], "copy ../shared/contract/*.graphql into tests/contract/"
+    adopted = sorted(p.name for p in (CONTRACT_DIR / "planned").glob("*.graphql"))
+    match, mismatch, errors = filecmp.cmpfiles(SHARED_CONTRACT / "planned", CONTRACT_DIR / "planned", adopted, shallow=False)
+    assert match == adopted, "the adopted planned operations differ from ../shared/contract/planned/"

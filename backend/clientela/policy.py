@@ -24,7 +24,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from clientela.core.errors import Forbidden, NotFound, Unauthenticated
+from clientela.core.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from clientela.core.ids import as_uuid, parse_id
 from clientela.core.sql import UnionOf, count_union, union_rows
 from clientela.organizations.models import Organization, OrganizationKind
@@ -91,6 +91,25 @@ class Viewer:
 
 ANONYMOUS = Viewer(kind=ViewerKind.ANONYMOUS)
 
+# Shares in these states may still grant something; whether one does also depends on its expiry.
+SHARE_STATES_HELD = (ShareStatus.PENDING, ShareStatus.ACCEPTED)
+
+
+def live_shares(now: datetime | None = None) -> Q:
+    """The one definition of a live share: held (PENDING or ACCEPTED) and not past its expiry.
+    Only a live share grants anything, so revoking or expiring one ends all it gave."""
+    now = now or datetime.now(UTC)
+    return Q(status__in=SHARE_STATES_HELD) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+# How much access to a client each way of holding it gives; a person's access is the highest.
+ACCESS_RANK = {ClientAccess.CONSULTANT: 0, ClientAccess.CSR: 1, ClientAccess.OWNER: 2}
+
+
+def strongest_access(*accesses: ClientAccess | None) -> ClientAccess | None:
+    held = [a for a in accesses if a is not None]
+    return max(held, key=ACCESS_RANK.__getitem__) if held else None
+
 
 async def viewer_for(user: User | None) -> Viewer:
     """Work out the viewer for a signed-in person. Shares and organization kinds are read
@@ -109,26 +128,16 @@ async def viewer_for(user: User | None) -> Viewer:
         kind = ViewerKind.CLIENT
     access: dict[uuid.UUID, ClientAccess] = {}
     if kind is not ViewerKind.CLIENT:
-        now = datetime.now(UTC)
         # Live shares held and client organizations owned, in one statement.
         rows = await union_rows(
-            Share.filter(
-                Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-                user_id=user.id,
-                status__in=[ShareStatus.PENDING, ShareStatus.ACCEPTED],
-                organization__kind=OrganizationKind.CLIENT,
-            ).values_list("organization_id", "role"),
+            Share.filter(live_shares(), user_id=user.id, organization__kind=OrganizationKind.CLIENT).values_list(
+                "organization_id", "role"
+            ),
             Organization.filter(owner_id=user.id, kind=OrganizationKind.CLIENT).values_list("id"),
         )
-        shares = [(as_uuid(org_id), role) for branch, org_id, role in rows if branch == 0]
-        owned = [as_uuid(org_id) for branch, org_id, _ in rows if branch == 1]
-        for org_id, role in shares:
-            role_access = ClientAccess(ShareRole(role).value)
-            # A CSR share outranks a consultant one if both exist.
-            if access.get(org_id) is not ClientAccess.CSR:
-                access[org_id] = role_access
-        for org_id in owned:
-            access[org_id] = ClientAccess.OWNER
+        for branch, org_id, role in rows:
+            held = ClientAccess(ShareRole(role).value) if branch == 0 else ClientAccess.OWNER
+            access[as_uuid(org_id)] = strongest_access(access.get(as_uuid(org_id)), held)
     return Viewer(
         kind=kind,
         user=user,
@@ -244,9 +253,12 @@ def client_task_window(viewer: Viewer, after: uuid.UUID | None, count: int) -> Q
 
 
 def projects_visible(viewer: Viewer) -> Q:
-    """admin: all; staff and guests: projects they are members or followers of, and every
-    project of the clients they own or hold a share of; clients: projects they or their
-    organization follow, and the projects of the tasks the portal shows them."""
+    """admin: all; staff: projects they are members or followers of, and every project of the
+    clients they own or hold a share of; guests (people outside the firm's own teams): every
+    project of the clients they hold a live share of, and clientless projects they are members
+    or followers of; their membership of a client's project grants nothing of its own, so it
+    ends with the share; clients: projects they or their organization follow, and the projects
+    of the tasks the portal shows them."""
     require_signed_in(viewer)
     in_workspace = Q(workspace_id=viewer.workspace_id)
     if viewer.is_admin:
@@ -254,11 +266,13 @@ def projects_visible(viewer: Viewer) -> Q:
     if viewer.is_client:
         task_projects = Subquery(Task.filter(tasks_visible(viewer)).values("project_id"))
         return in_workspace & (Q(id__in=_followed_project_ids(viewer)) | Q(id__in=task_projects))
-    reach = Q(id__in=Subquery(ProjectMember.filter(user_id=viewer.user_id).values("project_id")))
-    reach |= Q(id__in=Subquery(ProjectFollower.filter(user_id=viewer.user_id).values("project_id")))
+    joined = Q(id__in=Subquery(ProjectMember.filter(user_id=viewer.user_id).values("project_id")))
+    joined |= Q(id__in=Subquery(ProjectFollower.filter(user_id=viewer.user_id).values("project_id")))
+    if viewer.kind is not ViewerKind.STAFF:
+        joined &= Q(client_id__isnull=True)
     if viewer.client_access:
-        reach |= Q(client_id__in=list(viewer.client_access))
-    return in_workspace & reach
+        joined |= Q(client_id__in=list(viewer.client_access))
+    return in_workspace & joined
 
 
 def shares_visible(viewer: Viewer) -> Q:
@@ -320,12 +334,16 @@ def sees_workspace_of(viewer: Viewer, person: User) -> bool:
 class Action(Enum):
     CREATE_INTERNAL_ORGANIZATION = "create internal organizations"
     CREATE_CLIENT = "create client organizations"
+    # Both make people staff (or stop them being staff): the firm's own teams see everything.
+    CHANGE_ORGANIZATION_KIND = "change an organization's kind"
+    ADD_STAFF = "add people to the firm's own teams"
     MANAGE_ORGANIZATION = "change an organization, its departments and contacts"
     SET_OTHERS_PRIVACY = "change other people's contact privacy"
     MANAGE_PORTAL_SETTINGS = "change the portal settings"
     SHARE_CLIENT = "share a client, change a share's role or revoke a share"
     CREATE_PROJECT = "create projects for this client"
-    MANAGE_PROJECT = "manage this project (edit it and its tasks, log time, post messages, add people)"
+    MANAGE_PROJECT = "manage this project (edit it and its tasks, log time, post messages)"
+    GRANT_PROJECT_ACCESS = "add or remove this project's members, followers and requesters, or invite people to it"
     SEE_SHARE_CANDIDATES = "look people up to share clients with"
     READ_REPORTS = "read reports"
     READ_AUDIT_LOG = "read this audit log"
@@ -337,12 +355,18 @@ class Action(Enum):
 PERMISSIONS: dict[Action, frozenset[ViewerKind | ClientAccess]] = {
     Action.CREATE_INTERNAL_ORGANIZATION: frozenset({ViewerKind.ADMIN}),
     Action.CREATE_CLIENT: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF}),
+    Action.CHANGE_ORGANIZATION_KIND: frozenset({ViewerKind.ADMIN}),
+    Action.ADD_STAFF: frozenset({ViewerKind.ADMIN}),
     Action.MANAGE_ORGANIZATION: frozenset({ViewerKind.ADMIN, ClientAccess.OWNER}),
     Action.SET_OTHERS_PRIVACY: frozenset({ViewerKind.ADMIN}),
     Action.MANAGE_PORTAL_SETTINGS: frozenset({ViewerKind.ADMIN}),
     Action.SHARE_CLIENT: frozenset({ViewerKind.ADMIN, ClientAccess.OWNER}),
     Action.CREATE_PROJECT: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ClientAccess.OWNER, ClientAccess.CSR}),
     Action.MANAGE_PROJECT: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ClientAccess.OWNER, ClientAccess.CSR}),
+    # What an added member, follower or requester reaches is bounded by the rules of reading
+    # above (a guest's membership counts only with a live share), so nobody who may grant this
+    # can grant themselves more than they hold.
+    Action.GRANT_PROJECT_ACCESS: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ClientAccess.OWNER, ClientAccess.CSR}),
     Action.SEE_SHARE_CANDIDATES: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ClientAccess.OWNER}),
     Action.READ_REPORTS: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ViewerKind.GUEST}),
     Action.READ_AUDIT_LOG: frozenset({ViewerKind.ADMIN, ClientAccess.OWNER}),
@@ -423,3 +447,55 @@ def client_may_submit(viewer: Viewer) -> bool:
 
 def client_may_reply(viewer: Viewer) -> bool:
     return viewer.is_client and viewer.portal is not None and viewer.portal.can_post_messages
+
+
+async def require_removal(viewer: Viewer, project: Project, user_ids: list) -> None:
+    """Who may add a project's members and followers may remove them; anyone who sees a project
+    may take themselves off it."""
+    if user_ids and {parse_id(raw) for raw in user_ids} == {viewer.user_id}:
+        return
+    await require(viewer, Action.GRANT_PROJECT_ACCESS, project=project)
+
+
+INVITE_REFUSED = "This address cannot be invited into {organization}."
+
+
+async def require_invite(viewer: Viewer, organization: Organization, address: str) -> User | None:
+    """Inviting an address into an organization: the person it belongs to, or None for a new
+    person. People never move between organizations as a side effect of an invitation: a known
+    person joins only if the inviter can see them and they have no organization, hold no live
+    share and are not an admin (or are in the organization already). Every other known address
+    is refused with the same words as one the inviter cannot see, so the answer tells nothing
+    about people beyond the inviter's sight. Inviting into the firm's own teams makes staff."""
+    if organization.kind is not OrganizationKind.CLIENT:
+        await require(viewer, Action.ADD_STAFF)
+    else:  # a consultant of one client managing another's project adds no one to the first
+        await require(viewer, Action.GRANT_PROJECT_ACCESS, organization_id=organization.id)
+    known = await User.get_or_none(workspace_id=viewer.workspace_id, email=address)
+    if known is None:
+        return None
+    visible = await User.filter(people_visible(viewer), id=known.id).exists()
+    if visible and known.organization_id == organization.id:
+        return known
+    may_join = (
+        visible
+        and known.organization_id is None
+        and not known.is_admin
+        and not await Share.filter(live_shares(), user_id=known.id).exists()
+    )
+    if not may_join:
+        raise BadUserInput(INVITE_REFUSED.format(organization=organization.name), field="email")
+    return known
+
+
+def require_filterable(viewer: Viewer, task_field: TaskField, argument: str) -> None:
+    """A field the viewer may not read cannot be filtered on either: which items match would
+    tell its value. Refused, so that the answer never depends on the hidden value."""
+    if not sees_task_field(viewer, task_field):
+        raise BadUserInput(f"Items cannot be filtered by {argument} here.", field=argument)
+
+
+def tasks_counted(viewer: Viewer) -> Q | None:
+    """The tasks an aggregate (time totals of a project) may count for this viewer: a client's
+    figures count only the items the client sees; None: every task of a visible project."""
+    return tasks_visible(viewer) if viewer.is_client else None

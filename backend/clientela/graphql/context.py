@@ -36,6 +36,7 @@ class Context:
                 self._loaders.workspace_by_id.prime(user.workspace_id, user.workspace)
                 if user.organization is not None:
                     self._loaders.organization_by_id.prime(user.organization_id, user.organization)
+                    self._loaders.language_of_organization.prime(user.organization_id, user.organization.language)
         return self._loaders
 
 

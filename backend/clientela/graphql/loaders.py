@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from strawberry.dataloader import DataLoader
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Sum
 from tortoise.queryset import ValuesListQuery
 
@@ -26,16 +26,20 @@ from clientela.people.models import User
 from clientela.policy import Viewer
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
 from clientela.reports import services as reports
-from clientela.sharing.models import Share, ShareStatus
-from clientela.tasks.models import TaskFollower, TaskRequester, TimeEntry
+from clientela.sharing.models import Share
+from clientela.tasks.models import Task, TaskFollower, TaskRequester, TimeEntry
 from clientela.workspaces.models import Workspace
 
 Keys = list[uuid.UUID]
 
 
-def _by_id(model) -> DataLoader:
+def _by_id(model, visible: Q | None = None) -> DataLoader:
+    """Objects by id; with `visible`, those the viewer may not look up are None, so that an
+    object reached through a nested field shows no more than its lookup by id."""
+
     async def load(keys: Keys) -> list[Any]:
-        found = {row.id: row for row in await model.filter(id__in=set(keys))}
+        query = model.filter(id__in=set(keys))
+        found = {row.id: row for row in await (query.filter(visible) if visible is not None else query)}
         return [found.get(k) for k in keys]
 
     return DataLoader(load)
@@ -60,12 +64,16 @@ class TimeTotals:
     billable_minutes: int = 0
 
 
-def _time_totals(key_field: str) -> DataLoader:
-    """Minutes and billable minutes per task or project, in one aggregate query."""
+def _time_totals(key_field: str, tasks_counted: Q | None = None) -> DataLoader:
+    """Minutes and billable minutes per task or project, in one aggregate query, of the tasks
+    `tasks_counted` selects (all when None)."""
 
     async def load(keys: Keys) -> list[TimeTotals]:
+        entries = TimeEntry.filter(**{f"{key_field}__in": set(keys)})
+        if tasks_counted is not None:
+            entries = entries.filter(task_id__in=Subquery(Task.filter(tasks_counted).values("id")))
         rows = (
-            await TimeEntry.filter(**{f"{key_field}__in": set(keys)})
+            await entries
             .annotate(minutes_total=Sum("minutes"), billable_total=Sum("minutes", _filter=Q(billable=True)))
             .group_by(key_field)
             .values_list(key_field, "minutes_total", "billable_total")
@@ -113,11 +121,24 @@ class Loaders:
 
     @cached_property
     def organization_by_id(self) -> DataLoader:
-        return _by_id(Organization)
+        return _by_id(Organization, policy.organizations_visible(self.viewer))
 
     @cached_property
     def department_by_id(self) -> DataLoader:
-        return _by_id(Department)
+        visible = Subquery(Organization.filter(policy.organizations_visible(self.viewer)).values("id"))
+        return _by_id(Department, Q(organization_id__in=visible))
+
+    @cached_property
+    def language_of_organization(self) -> DataLoader:
+        """An organization's language, which a person's effective language falls back on
+        whether or not the viewer may look the organization up."""
+
+        async def load(keys: Keys) -> list[str | None]:
+            rows = await Organization.filter(id__in=set(keys)).values_list("id", "language")
+            found = {as_uuid(org_id): language for org_id, language in rows}
+            return [found.get(k) for k in keys]
+
+        return DataLoader(load)
 
     @cached_property
     def project_by_id(self) -> DataLoader:
@@ -198,7 +219,7 @@ class Loaders:
 
     @cached_property
     def time_by_project(self) -> DataLoader:
-        return _time_totals("task__project_id")
+        return _time_totals("task__project_id", policy.tasks_counted(self.viewer))
 
     # --- conversations ---
     @cached_property
@@ -262,11 +283,7 @@ class Loaders:
     @cached_property
     def live_shares_by_organization(self) -> DataLoader:
         async def fetch(keys: Keys):
-            shares = Share.filter(
-                policy.shares_visible(self.viewer),
-                organization_id__in=keys,
-                status__in=[ShareStatus.PENDING, ShareStatus.ACCEPTED],
-            )
+            shares = Share.filter(policy.shares_visible(self.viewer), policy.live_shares(), organization_id__in=keys)
             return [(s.organization_id, s) for s in await shares.order_by("id")]
 
         return _grouped(fetch)
@@ -274,11 +291,7 @@ class Loaders:
     @cached_property
     def live_shares_by_user(self) -> DataLoader:
         async def fetch(keys: Keys):
-            shares = Share.filter(
-                policy.shares_visible(self.viewer),
-                user_id__in=keys,
-                status__in=[ShareStatus.PENDING, ShareStatus.ACCEPTED],
-            )
+            shares = Share.filter(policy.shares_visible(self.viewer), policy.live_shares(), user_id__in=keys)
             return [(s.user_id, s) for s in await shares.order_by("id")]
 
         return _grouped(fetch)

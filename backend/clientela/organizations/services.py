@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tortoise.transactions import in_transaction
+
 from clientela import policy
 from clientela.audit import services as audit
 from clientela.core import validation
@@ -39,13 +41,17 @@ async def update_organization(
     if kind is not None:
         changes["kind"] = kind
     await policy.require(viewer, Action.MANAGE_ORGANIZATION, organization_id=organization.id)
-    if kind is not None and kind is not organization.kind:
-        await audit.record(
-            viewer, "organization.kind", f"{organization.name} is now {kind.value}", organization_id=organization.id
-        )
-    if changes:
-        await Organization.filter(id=organization.id).update(**changes)
-        organization.update_from_dict(changes)
+    kind_changes = kind is not None and kind is not organization.kind
+    if kind_changes:
+        await policy.require(viewer, Action.CHANGE_ORGANIZATION_KIND)
+    async with in_transaction():
+        if kind_changes:
+            await audit.record(
+                viewer, "organization.kind", f"{organization.name} is now {kind.value}", organization_id=organization.id
+            )
+        if changes:
+            await Organization.filter(id=organization.id).update(**changes)
+            organization.update_from_dict(changes)
     return organization
 
 

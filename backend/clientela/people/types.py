@@ -44,10 +44,8 @@ class UserType:
         if self.language:
             return self.language
         loaders = info.context.loaders
-        if self.organization_id:
-            organization = await loaders.organization_by_id.load(self.organization_id)
-            if organization.language:
-                return organization.language
+        if self.organization_id and (language := await loaders.language_of_organization.load(self.organization_id)):
+            return language
         return (await loaders.workspace_by_id.load(self.workspace_id)).language
 
     @strawberry.field

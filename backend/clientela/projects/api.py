@@ -65,6 +65,15 @@ class Mutation:
     async def add_project_members(self, info: Info, project_id: strawberry.ID, user_ids: list[strawberry.ID]) -> ProjectType:
         return await services.add_members(info.context.viewer, project_id, user_ids)
 
+    @strawberry.mutation(
+        name="removeProjectMembers",
+        description="Who may add members may remove them; a person may always remove themselves.",
+    )
+    async def remove_project_members(
+        self, info: Info, project_id: strawberry.ID, user_ids: list[strawberry.ID]
+    ) -> ProjectType:
+        return await services.remove_members(info.context.viewer, project_id, user_ids)
+
     @strawberry.mutation(name="followProject", description="Shares the project with client people or whole client organizations.")
     async def follow_project(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from strawberry import UNSET
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from clientela import policy
@@ -127,20 +128,53 @@ async def _people(viewer: Viewer, user_ids: list) -> list[User]:
     return await policy.fetch_all_visible(User, policy.people_visible(viewer), user_ids, "Person")
 
 
-async def add_members(viewer: Viewer, project_id: object, user_ids: list) -> Project:
-    project = await get_managed_project(viewer, project_id)
-    people = await _people(viewer, user_ids)
-    if await User.filter(id__in=[p.id for p in people], organization__kind=OrganizationKind.CLIENT).exists():
-        raise BadUserInput("Clients follow projects instead of joining them; use followProject.", field="userIds")
-    await add_member_rows(project, people)
+async def _granting_project(viewer: Viewer, project_id: object) -> Project:
+    project = await get_project(viewer, project_id)
+    await policy.require(viewer, Action.GRANT_PROJECT_ACCESS, project=project)
     return project
 
 
-async def add_member_rows(project: Project, people: list[User]) -> None:
-    existing = set(await ProjectMember.filter(project_id=project.id).values_list("user_id", flat=True))
-    await ProjectMember.bulk_create(
-        [ProjectMember(project_id=project.id, user_id=p.id) for p in people if p.id not in existing]
+async def add_members(viewer: Viewer, project_id: object, user_ids: list) -> Project:
+    project = await _granting_project(viewer, project_id)
+    if not user_ids:
+        raise BadUserInput("Name at least one person.", field="userIds")
+    people = await _people(viewer, user_ids)
+    if await User.filter(id__in=[p.id for p in people], organization__kind=OrganizationKind.CLIENT).exists():
+        raise BadUserInput("Clients follow projects instead of joining them; use followProject.", field="userIds")
+    async with in_transaction():
+        added = await add_member_rows(project, people)
+        if added:
+            names = ", ".join(p.name for p in added)
+            await audit.record(viewer, "project.members.add", f"{names} added to {project.name}", organization_id=project.client_id)
+    return project
+
+
+async def remove_members(viewer: Viewer, project_id: object, user_ids: list) -> Project:
+    project = await get_project(viewer, project_id)
+    if not user_ids:
+        raise BadUserInput("Name at least one person.", field="userIds")
+    await policy.require_removal(viewer, project, user_ids)
+    # The members list of a visible project names its members, whoever else the viewer sees.
+    members = Subquery(ProjectMember.filter(project_id=project.id).values("user_id"))
+    people = await policy.fetch_all_visible(
+        User, policy.people_visible(viewer) | Q(id__in=members), user_ids, "Person"
     )
+    async with in_transaction():
+        removed = await ProjectMember.filter(project_id=project.id, user_id__in=[p.id for p in people]).delete()
+        if removed:
+            names = ", ".join(p.name for p in people)
+            await audit.record(
+                viewer, "project.members.remove", f"{names} removed from {project.name}", organization_id=project.client_id
+            )
+    return project
+
+
+async def add_member_rows(project: Project, people: list[User]) -> list[User]:
+    """Make people members of a project; returns those who were not members yet."""
+    existing = set(await ProjectMember.filter(project_id=project.id).values_list("user_id", flat=True))
+    added = [p for p in people if p.id not in existing]
+    await ProjectMember.bulk_create([ProjectMember(project_id=project.id, user_id=p.id) for p in added])
+    return added
 
 
 async def _followers(viewer: Viewer, user_ids: list | None, organization_ids: list | None) -> tuple[list, list]:
@@ -158,7 +192,7 @@ async def _followers(viewer: Viewer, user_ids: list | None, organization_ids: li
 async def follow(viewer: Viewer, project_id: object, user_ids: list | None, organization_ids: list | None) -> Project:
     """Share a project with client people or whole client organizations (including the people
     who join the organization later)."""
-    project = await get_managed_project(viewer, project_id)
+    project = await _granting_project(viewer, project_id)
     people, orgs = await _followers(viewer, user_ids, organization_ids)
     await add_follower_rows(project, people, orgs)
     return project
@@ -177,7 +211,11 @@ async def add_follower_rows(project: Project, people: list[User], orgs: list[Org
 
 
 async def unfollow(viewer: Viewer, project_id: object, user_ids: list | None, organization_ids: list | None) -> Project:
-    project = await get_managed_project(viewer, project_id)
+    project = await get_project(viewer, project_id)
+    if organization_ids:
+        await policy.require(viewer, Action.GRANT_PROJECT_ACCESS, project=project)
+    else:
+        await policy.require_removal(viewer, project, user_ids or [])
     people, orgs = await _followers(viewer, user_ids, organization_ids)
     async with in_transaction():
         if people:

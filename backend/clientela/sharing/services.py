@@ -21,10 +21,6 @@ from clientela.policy import Action, ClientAccess, Viewer
 from clientela.projects import services as projects
 from clientela.settings import get_settings
 from clientela.sharing.models import Share, ShareRole, ShareStatus
-from clientela.tasks import services as tasks
-
-LIVE = (ShareStatus.PENDING, ShareStatus.ACCEPTED)
-
 
 @dataclass
 class Invitee:
@@ -73,10 +69,14 @@ async def share_organization(
                 raise BadUserInput("You cannot share a client with yourself.", field="invitees")
             if person.organization_id == organization.id:
                 raise BadUserInput(f"{person.name} belongs to {organization.name} already.", field="invitees")
-            live = await Share.get_or_none(organization_id=organization.id, user_id=person.id, status__in=LIVE)
-            if live is not None:
-                shares.append(live)
+            held = await Share.get_or_none(
+                organization_id=organization.id, user_id=person.id, status__in=policy.SHARE_STATES_HELD
+            )
+            if held is not None and await Share.filter(policy.live_shares(), id=held.id).exists():
+                shares.append(held)
                 continue
+            if held is not None:  # expired: one held share per person and client (a unique index)
+                await Share.filter(id=held.id).update(status=ShareStatus.REVOKED)
             share = await Share.create(organization=organization, user=person, role=role, created_by_id=viewer.user_id)
             if not person.invited:
                 await User.filter(id=person.id).update(invited=True)
@@ -147,26 +147,25 @@ async def invite_to_project(
 ) -> User:
     """Add a new or known person to an organization and to a project (a member if the
     organization is internal, a follower if it is a client) and email them an invitation."""
-    project = await projects.get_managed_project(viewer, project_id)
+    project = await projects.get_project(viewer, project_id)
+    await policy.require(viewer, Action.GRANT_PROJECT_ACCESS, project=project)
     organization = await organizations.get_organization(viewer, organization_id)
     department = await organizations.department_of(organization, department_id)
     name = validation.name(name)
     email = validation.email(email)
     settings = get_settings()
     async with in_transaction():
-        person = await User.get_or_none(workspace_id=viewer.workspace_id, email=email)
+        person = await policy.require_invite(viewer, organization, email)
         if person is None:
             person = await people.create_person(
                 viewer, name=name, email=email, organization=organization, department=department, invited=True
             )
-        elif person.organization_id not in (None, organization.id):
-            raise BadUserInput("This person belongs to another organization.", field="email")
         else:
+            # Joining brings no earlier requests along: those were filed outside this organization.
             person.organization_id = organization.id
             person.department_id = department.id if department else person.department_id
             person.invited = True
             await person.save(update_fields=["organization_id", "department_id", "invited"])
-            await tasks.requester_organization_changed(person)
         if organization.kind is OrganizationKind.INTERNAL:
             await projects.add_member_rows(project, [person])
         else:

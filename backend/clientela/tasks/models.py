@@ -58,9 +58,9 @@ class TaskLabel(Entity):
 class TaskRequester(Entity):
     task = fields.ForeignKeyField("models.Task", related_name="requester_rows")
     user = fields.ForeignKeyField("models.User", related_name="requested_tasks")
-    # The requester's organization, kept here so that an organization's requests are read in
-    # task order from one index (the portal's "organization requests" scope); it follows the
-    # person (see requester_organization_changed).
+    # The requester's organization when the request was made, kept here so that an
+    # organization's requests are read in task order from one index (the portal's "organization
+    # requests" scope). A person who later joins an organization brings no earlier requests in.
     organization = fields.ForeignKeyField("models.Organization", null=True, related_name=False)
 
     class Meta:

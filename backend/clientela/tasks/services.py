@@ -15,6 +15,7 @@ from clientela.core.errors import BadUserInput, Forbidden
 from clientela.core.pagination import Page, paginate
 from clientela.people.models import User
 from clientela.policy import Action, Viewer
+from clientela.portal.settings import TaskField
 from clientela.projects import services as projects
 from clientela.projects.models import Project
 from clientela.tasks.models import (
@@ -54,7 +55,10 @@ async def list_tasks(
     """Visible tasks, filtered in SQL; `labels` keeps the tasks that carry every label given."""
     query = Task.filter(policy.tasks_visible(viewer) if project is None else policy.project_tasks_visible(viewer, project))
     if status is not None:
+        policy.require_filterable(viewer, TaskField.STATUS, "status")
         query = query.filter(status=status)
+    if labels:
+        policy.require_filterable(viewer, TaskField.LABELS, "labels")
     narrowed = project is None and status is None and not labels
     for label in validation.labels(labels) or []:
         query = query.filter(id__in=Subquery(TaskLabel.filter(label=label).values("task_id")))
@@ -176,7 +180,8 @@ async def submit_item(viewer: Viewer, project_id: object, title: str, descriptio
 
 
 async def _add_people(viewer: Viewer, task_id: object, user_ids: list, row_model) -> Task:
-    task, _ = await get_managed_task(viewer, task_id)
+    task = await get_task(viewer, task_id)
+    await policy.require(viewer, Action.GRANT_PROJECT_ACCESS, project=await Project.get(id=task.project_id))
     if not user_ids:
         raise BadUserInput("Name at least one person.", field="userIds")
     people = await policy.fetch_all_visible(User, policy.people_visible(viewer), user_ids, "Person")
@@ -211,9 +216,3 @@ async def log_time(
         note=note,
         billable=True if billable is None else billable,
     )
-
-
-async def requester_organization_changed(person: User) -> None:
-    """Inside the transaction that moves a person into an organization: their requests go with them."""
-    await TaskRequester.filter(user_id=person.id).update(organization_id=person.organization_id)
-    await visibility_changed(person.workspace_id)
