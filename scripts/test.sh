@@ -57,19 +57,28 @@ run() {  # run <name> <database url, empty = unset> [pytest args...]
 run SQLite "" "$@"
 run PostgreSQL "$PG_URL" "$@"
 
-# One total for both runs, from the JUnit reports (errors count as failures).
-.venv/bin/python - "$REPORTS"/*.xml <<'EOF'
+# Each database's own summary, then one total for both runs, from the JUnit reports (errors
+# count as failures). A run that died before writing its report counts as one failure, so
+# that the last line never reads as green when a run is missing.
+.venv/bin/python - "$REPORTS" SQLite PostgreSQL <<'EOF'
 import sys, xml.etree.ElementTree as ET
-passed = failed = 0
-for path in sys.argv[1:]:
+from pathlib import Path
+reports, names = Path(sys.argv[1]), sys.argv[2:]
+total_passed = total_failed = 0
+for name in names:
     try:
-        root = ET.parse(path).getroot()
+        root = ET.parse(reports / f"{name}.xml").getroot()
     except (OSError, ET.ParseError):
-        continue  # pytest died before writing it; its exit code already failed the run
+        print(f"{name}: no report (pytest died before writing it)")
+        total_failed += 1
+        continue
+    passed = failed = 0
     for s in root.iter("testsuite"):
         bad = int(s.get("failures", 0)) + int(s.get("errors", 0))
         failed += bad
         passed += int(s.get("tests", 0)) - bad - int(s.get("skipped", 0))
-print(f"{passed} passed, {failed} failed")
+    print(f"{name}: {passed} passed, {failed} failed")
+    total_passed, total_failed = total_passed + passed, total_failed + failed
+print(f"{total_passed} passed, {total_failed} failed")
 EOF
 exit $status

@@ -92,6 +92,12 @@ async def test_contact_privacy_levels(api, factory):
             "self": await contact_seen(client_peer, client_peer),
         }
         assert seen == {k: (v, v) for k, v in expectations.items()}, privacy
+        # Which level a person chose is the firm's business and the person's own, never a peer's.
+        levels = {
+            name: next(p["privacy"] for p in (await api("People", token=viewer.token)).ok()["people"] if p["id"] == client_peer.id)
+            for name, viewer in (("admin", admin), ("staff", staff), ("client", client), ("self", client_peer))
+        }
+        assert levels == {"admin": privacy, "staff": privacy, "client": None, "self": privacy}
     # Staff may set their own privacy, not a colleague's.
     own = await api("SetContactPrivacy", {"userIds": [staff.id], "privacy": "HIDDEN_FROM_ALL"}, token=staff.token)
     assert own.ok()["setContactPrivacy"] == [{"id": staff.id, "privacy": "HIDDEN_FROM_ALL"}]

@@ -239,3 +239,43 @@ async def test_password_reset_takes_the_same_floor_of_time_for_known_and_unknown
         (await api("RequestPasswordReset", {"email": email})).ok()
         durations[label] = time.monotonic() - started
     assert all(d >= RESET_ANSWER_FLOOR_SECONDS for d in durations.values()), durations
+
+
+async def test_a_person_holds_one_share_of_a_client_and_an_expired_one_grants_nothing(api, world):
+    import pytest
+    from tortoise.exceptions import IntegrityError
+
+    from clientela.sharing.models import ShareRole
+
+    held = await Share.get(user_id=world.csr.user.id)
+    again = {"organizationId": str(world.acme.id), "invitees": [{"userId": world.csr.id}], "role": "CONSULTANT"}
+    [kept] = (await api("ShareOrganization", again, token=world.owner.token)).ok()["shareOrganization"]
+    assert (kept["id"], kept["role"]) == (str(held.id), "CSR")
+    with pytest.raises(IntegrityError):  # not even two concurrent requests can leave a second grant
+        await Share.create(organization=world.acme, user=world.csr.user, role=ShareRole.CONSULTANT, status=ShareStatus.ACCEPTED)
+
+    await Share.filter(id=held.id).update(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    assert (await api("MyClients", token=world.csr.token)).ok()["myClients"] == []
+    assert (await api("ProjectPage", {"id": str(world.acme_project.id)}, token=world.csr.token)).code == "NOT_FOUND"
+    [renewed] = (await api("ShareOrganization", again, token=world.owner.token)).ok()["shareOrganization"]
+    assert renewed["id"] != str(held.id) and renewed["role"] == "CONSULTANT"
+    assert (await Share.get(id=held.id)).status is ShareStatus.REVOKED
+    assert (await api("MyClients", token=world.csr.token)).ok()["myClients"][0]["access"] == "CONSULTANT"
+
+
+def test_a_persons_access_to_a_client_is_the_highest_they_hold():
+    from clientela.policy import ClientAccess, strongest_access
+
+    assert strongest_access(ClientAccess.CONSULTANT, ClientAccess.CSR) is ClientAccess.CSR
+    assert strongest_access(ClientAccess.CSR, ClientAccess.CONSULTANT) is ClientAccess.CSR
+    assert strongest_access(ClientAccess.CSR, ClientAccess.OWNER, ClientAccess.CONSULTANT) is ClientAccess.OWNER
+    assert strongest_access(None, ClientAccess.CONSULTANT) is ClientAccess.CONSULTANT
+    assert strongest_access() is None
+
+
+async def test_the_owner_of_a_client_who_also_holds_a_share_of_it_keeps_owning_it(api, world):
+    from clientela.sharing.models import ShareRole
+
+    await Share.create(organization=world.acme, user=world.owner.user, role=ShareRole.CONSULTANT, status=ShareStatus.ACCEPTED)
+    clients = (await api("MyClients", token=world.owner.token)).ok()["myClients"]
+    assert [(c["name"], c["access"]) for c in clients] == [("Acme", "OWNER")]
