@@ -48,11 +48,22 @@ async def test_who_may_add_members_may_remove_them_and_anyone_may_leave(api, wor
     # Staff reach a client's project only as members: Sam no longer sees it.
     assert (await api("ProjectPage", {"id": project_id}, token=world.staff.token)).code == "NOT_FOUND"
 
-    await ProjectMember.create(project=world.internal_project, user=world.consultant.user)
-    leave = {"projectId": str(world.internal_project.id), "userIds": [world.consultant.id]}
-    assert (await api("RemoveProjectMembers", leave, token=world.consultant.token)).ok()["removeProjectMembers"]["members"] == [
-        {"id": world.staff.id}
-    ]
+    await ProjectMember.create(project=world.acme_project, user=world.consultant.user)
+    leave = {"projectId": project_id, "userIds": [world.consultant.id]}
+    assert (await api("RemoveProjectMembers", leave, token=world.consultant.token)).ok()["removeProjectMembers"]["members"] == []
+
+
+async def test_a_csr_cannot_turn_a_clients_project_into_one_outside_every_share(api, world):
+    project_id = str(world.acme_project.id)
+    (await api("AddProjectMembers", {"projectId": project_id, "userIds": [world.csr.id]}, token=world.csr.token)).ok()
+    before = await fingerprint()
+    orphan = {"id": project_id, "input": {"clientId": None}}
+    assert (await api("UpdateProject", orphan, token=world.csr.token)).code == "FORBIDDEN"
+    assert await fingerprint() == before
+    # Had it happened (an admin may), her membership would still grant nothing.
+    (await api("UpdateProject", orphan, token=world.admin.token)).ok()
+    assert (await api("ProjectPage", {"id": project_id}, token=world.csr.token)).code == "NOT_FOUND"
+    assert (await api("ProjectPage", {"id": project_id}, token=world.staff.token)).ok()["project"]["client"] is None
 
 
 async def guest_with_a_globex_share(factory, world):

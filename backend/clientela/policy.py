@@ -254,11 +254,10 @@ def client_task_window(viewer: Viewer, after: uuid.UUID | None, count: int) -> Q
 
 def projects_visible(viewer: Viewer) -> Q:
     """admin: all; staff: projects they are members or followers of, and every project of the
-    clients they own or hold a share of; guests (people outside the firm's own teams): every
-    project of the clients they hold a live share of, and clientless projects they are members
-    or followers of; their membership of a client's project grants nothing of its own, so it
-    ends with the share; clients: projects they or their organization follow, and the projects
-    of the tasks the portal shows them."""
+    clients they own or hold a share of; guests (people outside the firm's own teams): exactly
+    the projects of the clients they hold a live share of: being a member or follower grants
+    them nothing of its own, so everything ends with the share; clients: projects they or
+    their organization follow, and the projects of the tasks the portal shows them."""
     require_signed_in(viewer)
     in_workspace = Q(workspace_id=viewer.workspace_id)
     if viewer.is_admin:
@@ -266,13 +265,11 @@ def projects_visible(viewer: Viewer) -> Q:
     if viewer.is_client:
         task_projects = Subquery(Task.filter(tasks_visible(viewer)).values("project_id"))
         return in_workspace & (Q(id__in=_followed_project_ids(viewer)) | Q(id__in=task_projects))
-    joined = Q(id__in=Subquery(ProjectMember.filter(user_id=viewer.user_id).values("project_id")))
-    joined |= Q(id__in=Subquery(ProjectFollower.filter(user_id=viewer.user_id).values("project_id")))
-    if viewer.kind is not ViewerKind.STAFF:
-        joined &= Q(client_id__isnull=True)
-    if viewer.client_access:
-        joined |= Q(client_id__in=list(viewer.client_access))
-    return in_workspace & joined
+    reach = Q(client_id__in=list(viewer.client_access))
+    if viewer.kind is ViewerKind.STAFF:
+        reach |= Q(id__in=Subquery(ProjectMember.filter(user_id=viewer.user_id).values("project_id")))
+        reach |= Q(id__in=Subquery(ProjectFollower.filter(user_id=viewer.user_id).values("project_id")))
+    return in_workspace & reach
 
 
 def shares_visible(viewer: Viewer) -> Q:

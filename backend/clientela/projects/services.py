@@ -41,8 +41,10 @@ async def list_projects(viewer: Viewer, client_id: object | None) -> list[Projec
 
 async def _client_for(viewer: Viewer, client_id: object | None) -> Organization | None:
     """The client a project may be given: a visible CLIENT organization the viewer may create
-    projects for."""
+    projects for. None, a project of no client, only who may create those: a client's CSR
+    taking the client away would otherwise turn its project into one outside every share."""
     if client_id is None:
+        await policy.require(viewer, Action.CREATE_PROJECT)
         return None
     client = await organizations.get_client(viewer, client_id)
     await policy.require(viewer, Action.CREATE_PROJECT, organization_id=client.id)
@@ -63,8 +65,6 @@ async def create_project(
     budget = validation.money(budget, "budget")
     hourly_rate = validation.money(hourly_rate, "hourlyRate")
     client = await _client_for(viewer, client_id)
-    if client is None:
-        await policy.require(viewer, Action.CREATE_PROJECT)
     async with in_transaction():
         project = await Project.create(
             workspace_id=viewer.workspace_id,
