@@ -10,6 +10,18 @@ Viewer kinds: admin; staff (member of an INTERNAL organization); client (member 
 organization); guest (signed in, no organization: typically a consultant invited by a share);
 anonymous. Orthogonal to the kind, a viewer may own client organizations (OWNER) and hold live
 shares of others (CSR or CONSULTANT).
+
+Writes that change who sees what are decided here too, by these rules:
+- Reach comes from grants and ends with them: a guest reaches exactly the projects of the
+  clients they hold a live share of (`live_shares`); their membership or following of a
+  project grants nothing of its own (`projects_visible`).
+- Who may add or remove members, followers and requesters, or invite people into a project,
+  is `Action.GRANT_PROJECT_ACCESS` in the table; what an added person reaches is still bounded
+  by the reading rules, so nobody grants themselves more than they hold.
+- People never move between organizations (`require_invite`); making someone staff (an
+  organization's kind, people added to the firm's own teams) is admin-only.
+- Hidden means hidden everywhere: what a viewer may not read cannot be filtered on
+  (`require_filterable`) or counted (`tasks_counted`).
 """
 
 from __future__ import annotations
