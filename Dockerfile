@@ -24,4 +24,5 @@ USER clientela
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
-CMD ["sh", "-c", "clientela migrate && exec uvicorn clientela.app:create_app --factory --host 0.0.0.0 --port 8000"]
+# `clientela serve` migrates first, and believes X-Forwarded-For only from CLIENTELA_FORWARDED_ALLOW_IPS.
+CMD ["clientela", "serve", "--host", "0.0.0.0", "--port", "8000"]

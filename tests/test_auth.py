@@ -1,6 +1,10 @@
 """Sign-up, sign-in, sessions (auth.graphql)."""
 
+import re
+from unittest import mock
+
 from clientela.accounts.models import Session
+from clientela.mail.models import OutboxEmail
 from clientela.people.models import User
 from clientela.workspaces.models import Workspace
 
@@ -67,14 +71,57 @@ async def test_weak_passwords_and_bad_input_are_refused_and_nothing_is_written(a
     assert await Workspace.all().count() == 0
 
 
-async def test_same_address_in_two_workspaces_signs_in_to_the_one_its_password_opens(api):
+LOG_IN_TO = """mutation($email: String!, $password: String!, $workspaceId: ID) {
+  logIn(email: $email, password: $password, workspaceId: $workspaceId) { token } }"""
+
+
+async def test_same_address_in_two_workspaces_signs_in_where_it_last_authenticated_or_by_workspace_id(api):
     first = (await api("SignUp", SIGN_UP)).ok()["signUp"]
     other = {"input": {**SIGN_UP["input"], "workspaceName": "Southwind", "password": "another long secret"}}
     second = (await api("SignUp", other)).ok()["signUp"]
     assert first["viewer"]["id"] != second["viewer"]["id"]
-    signed_in = (await api("LogIn", {"email": "ana@northwind.example", "password": "another long secret"})).ok()
-    viewer = (await api("Viewer", token=signed_in["logIn"]["token"])).ok()["viewer"]
-    assert viewer["workspace"]["name"] == "Southwind"
+    northwind = await User.get(id=first["viewer"]["id"])
+    southwind = await User.get(id=second["viewer"]["id"])
+
+    async def log_in(password: str, workspace: User | None = None) -> str | None:
+        variables = {"email": "ana@northwind.example", "password": password}
+        if workspace:
+            variables["workspaceId"] = str(workspace.workspace_id)
+        result = await api(LOG_IN_TO, variables)
+        if result.errors:
+            return result.code
+        return (await api("Viewer", token=result.data["logIn"]["token"])).ok()["viewer"]["workspace"]["name"]
+
+    # Southwind's person authenticated last: without workspaceId only its password is tried.
+    assert await log_in("a long enough secret") == "UNAUTHENTICATED"
+    assert await log_in("another long secret") == "Southwind"
+    assert await log_in("a long enough secret", northwind) == "Northwind"
+    assert await log_in("a long enough secret") == "Northwind"
+    # Setting a password from an emailed link counts as authenticating.
+    await api("RequestPasswordReset", {"email": "ana@northwind.example"})
+    email = await OutboxEmail.get(kind="PASSWORD", workspace_id=southwind.workspace_id)
+    token = re.search(r"token=(\S+)", email.text_body).group(1)
+    assert (await api("ResetPassword", {"token": token, "password": "a brand new secret"})).ok()
+    assert await log_in("a brand new secret") == "Southwind"
+
+
+async def test_a_sign_in_checks_one_password_however_many_workspaces_know_the_address(api, factory, monkeypatch):
+    from clientela.accounts import passwords
+    from support import ADMIN_PASSWORD
+
+    admins = [await factory.workspace(f"Firm {n}") for n in range(3)]
+    await User.filter(id__in=[a.user.id for a in admins[1:]]).update(email="shared@firm.example")
+    verify = mock.Mock(wraps=passwords.verify)
+    monkeypatch.setattr(passwords, "verify", verify)
+    for email in (admins[0].user.email, "shared@firm.example", "nobody@firm.example"):
+        for password in (ADMIN_PASSWORD, "wrong password!"):
+            verify.reset_mock()
+            await api("LogIn", {"email": email, "password": password})
+            assert verify.call_count == 1, (email, password)
+    await User.filter(id=admins[0].user.id).update(email="shared@firm.example")
+    verify.reset_mock()
+    assert (await api("LogIn", {"email": "shared@firm.example", "password": ADMIN_PASSWORD})).ok()
+    assert verify.call_count == 1
 
 
 async def test_unknown_token_is_anonymous_and_protected_queries_say_unauthenticated(api):

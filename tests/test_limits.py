@@ -49,6 +49,16 @@ async def test_a_worst_case_over_ten_thousand_nodes_is_refused_before_it_runs(ap
     assert (await api(paged, {"id": str(world.acme_project.id), "n": 51}, token=world.admin.token)).code == "BAD_USER_INPUT"
 
 
+async def test_the_node_budget_counts_a_page_size_from_a_variables_default(api, world):
+    paged = """query($id: ID!, $n: Int = %d) { project(id: $id) { tasks(first: $n) { edges { node {
+        requesters { id } followers { id } } } } } }"""
+    variables = {"id": str(world.acme_project.id)}
+    assert (await api(paged % 50, variables, token=world.admin.token)).ok()
+    refused = await api(paged % 51, variables, token=world.admin.token)
+    assert refused.code == "BAD_USER_INPUT" and refused.errors[0]["extensions"]["limit"] == "nodes"
+    assert (await api(paged % 51, {**variables, "n": 50}, token=world.admin.token)).ok()
+
+
 async def test_field_suggestions_and_introspection_follow_the_settings(database):
     settings = Settings(_env_file=None, development=False, introspection=False, secret_key="x")
     app = create_app(settings, run_email_worker=False, manage_database=False)
@@ -63,6 +73,17 @@ async def test_field_suggestions_and_introspection_follow_the_settings(database)
         assert "content-security-policy" in (await client.get("/healthz")).headers
     typo = await Api(httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(run_email_worker=False, manage_database=False)), base_url="http://t"))("query { viewr { id } }")
     assert "Did you mean" in typo.errors[0]["message"]
+
+
+async def test_introspection_is_off_outside_development_unless_turned_on(database, monkeypatch):
+    monkeypatch.setenv("CLIENTELA_DEVELOPMENT", "false")
+    monkeypatch.delenv("CLIENTELA_INTROSPECTION", raising=False)
+    for introspection, expected in ((None, "BAD_USER_INPUT"), ("true", None)):
+        if introspection:
+            monkeypatch.setenv("CLIENTELA_INTROSPECTION", introspection)
+        app = create_app(Settings(_env_file=None, secret_key="x"), run_email_worker=False, manage_database=False)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://clientela.test") as client:
+            assert (await Api(client)("query { __schema { types { name } } }")).code == expected
 
 
 async def test_request_bodies_over_one_mebibyte_are_refused(api):
@@ -125,6 +146,40 @@ async def test_failed_sign_ins_are_throttled_per_account_without_telling_if_it_e
         assert answers[-1].errors[0]["extensions"]["retryAfterSeconds"] > 0
 
 
+@pytest.mark.parametrize(("proxies", "counted_as"), [("", "127.0.0.1"), ("127.0.0.1", "203.0.113.9")])
+async def test_serve_believes_x_forwarded_for_only_from_the_configured_proxies(database, monkeypatch, proxies, counted_as):
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from clientela import cli, db
+    from clientela.accounts.models import ThrottleHit
+    from clientela.settings import get_settings
+
+    async def migrated(url):
+        pass
+
+    started = {}
+    monkeypatch.setattr(db, "migrate", migrated)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(options, app=app))
+    monkeypatch.setattr(get_settings(), "forwarded_allow_ips", proxies)
+    ran = await asyncio.to_thread(CliRunner().invoke, cli.app, ["serve"])  # serve runs its own event loop
+    assert ran.exit_code == 0, ran.output
+    options = {**started, "host": "127.0.0.1", "port": 0, "log_level": "warning", "lifespan": "off"}
+    server = uvicorn.Server(uvicorn.Config(**options))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not task.done()
+        await asyncio.sleep(0.01)
+    try:
+        port = server.servers[0].sockets[0].getsockname()[1]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"X-Forwarded-For": "203.0.113.9"}) as client:
+            await Api(client)("LogIn", {"email": "nobody@nowhere.example", "password": "wrong password!"})
+    finally:
+        server.should_exit = True
+        await task
+    assert await ThrottleHit.filter(key__startswith="login:ip:").values_list("key", flat=True) == [f"login:ip:{counted_as}"]
+
+
 async def test_sign_ups_are_throttled_per_client_ip(api, monkeypatch):
     from clientela.settings import get_settings
 
@@ -134,3 +189,23 @@ async def test_sign_ups_are_throttled_per_client_ip(api, monkeypatch):
         variables = {"input": {"workspaceName": f"W{index}", "name": "N", "email": f"n{index}@example.org", "password": "long enough secret"}}
         answers.append(await api("SignUp", variables))
     assert [a.code for a in answers] == [None, None, "RATE_LIMITED"]
+
+
+async def test_concurrent_wrong_passwords_are_throttled_before_the_password_is_checked(api, factory, monkeypatch):
+    from unittest import mock
+
+    from clientela.accounts import passwords
+    from clientela.settings import get_settings
+
+    admin = await factory.workspace()
+    monkeypatch.setattr(get_settings(), "failed_logins_per_account", 10)
+    verify = mock.Mock(wraps=passwords.verify)
+    monkeypatch.setattr(passwords, "verify", verify)
+    attempt = {"email": admin.user.email, "password": "wrong password!"}
+    answers = await asyncio.gather(*(api("LogIn", attempt) for _ in range(30)))
+    answered = sorted(a.code for a in answers)
+    tried = verify.call_count
+    assert tried <= 10
+    assert answered == ["RATE_LIMITED"] * (30 - tried) + ["UNAUTHENTICATED"] * tried
+    # Refused attempts keep nothing: the account has 10 - tried guesses left.
+    assert (await api("LogIn", attempt)).code == ("UNAUTHENTICATED" if tried < 10 else "RATE_LIMITED")

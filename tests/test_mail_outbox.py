@@ -109,6 +109,31 @@ async def test_the_email_belongs_to_the_callers_transaction():
     assert await OutboxEmail.all().count() == 1
 
 
+async def test_invitation_emails_are_capped_per_workspace_per_hour_and_a_refusal_writes_nothing(api, world, factory, monkeypatch):
+    from clientela.settings import get_settings
+    from clientela.sharing.models import Share
+
+    monkeypatch.setattr(get_settings(), "invitations_per_workspace_per_hour", 2)
+    shares_before = await Share.all().count()
+    answers = []
+    for n in range(3):
+        variables = {"organizationId": str(world.acme.id), "invitees": [{"email": f"partner{n}@example.org"}]}
+        answers.append(await api("ShareOrganization", variables, token=world.admin.token))
+    assert [a.code for a in answers] == [None, None, "RATE_LIMITED"]
+    assert answers[-1].errors[0]["extensions"]["retryAfterSeconds"] == 3600
+    assert await Share.all().count() == shares_before + 2
+    assert await OutboxEmail.filter(kind="SHARED_ORGANIZATION").count() == 2
+    assert not await User.filter(email="partner2@example.org").exists()
+    invitation = {"projectId": str(world.acme_project.id), "organizationId": str(world.acme.id), "name": "Ivy", "email": "ivy@acme.example"}
+    assert (await api("InviteToProject", {"input": invitation}, token=world.admin.token)).code == "RATE_LIMITED"
+    assert not await User.filter(email="ivy@acme.example").exists()
+    # Another workspace has its own allowance; other emails are not capped.
+    initech = await factory.organization(world.foreign_admin, "Initech")
+    elsewhere = {"organizationId": str(initech.id), "invitees": [{"email": "partner2@example.org"}]}
+    assert (await api("ShareOrganization", elsewhere, token=world.foreign_admin.token)).ok()
+    assert await queue_email(EmailKind.PASSWORD, world.client.user, PASSWORD_CONTEXT) is not None
+
+
 async def test_delivery_through_smtp_uses_the_row_id_as_message_id(smtp_server):
     recipient = await person(language="ru")
     email = await queue_email(EmailKind.PASSWORD, recipient, PASSWORD_CONTEXT)

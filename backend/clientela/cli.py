@@ -39,7 +39,17 @@ def serve(
     _logging()
     settings = get_settings()
     asyncio.run(db.migrate(settings.database_url))
-    uvicorn.run(create_app(settings, run_email_worker=worker), host=host, port=port, log_level="info")
+    # Uvicorn by itself believes X-Forwarded-For from 127.0.0.1: whatever reaches the port over
+    # loopback would choose the address that the per-IP limits count.
+    proxies = settings.forwarded_allow_ips.strip()
+    uvicorn.run(
+        create_app(settings, run_email_worker=worker),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
 
 
 @app.command("worker")

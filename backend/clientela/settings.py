@@ -6,7 +6,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FILE = Path(".clientela-secret")
@@ -26,9 +26,13 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     allow_signup: bool = True
     development: bool = Field(default=True, description="GraphiQL and field suggestions on")
-    introspection: bool = True
+    # Unset: on in development only, so that a production schema is not handed out by default.
+    introspection: bool | None = None
     # Origins allowed to call the API from a browser (CORS), e.g. ["https://portal.example.com"].
     cors_origins: list[str] = []
+    # Proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or networks,
+    # "*" for any); empty: none, and per-IP limits count the connection's own address.
+    forwarded_allow_ips: str = ""
     # A GraphQL request running longer than this is stopped.
     request_timeout_seconds: float = 10.0
     # Rate limits (per hour for sign-ups and reset requests, per 15 minutes for failed sign-ins).
@@ -37,6 +41,14 @@ class Settings(BaseSettings):
     failed_logins_per_ip: int = 50
     password_resets_per_account: int = 5
     password_resets_per_ip: int = 30
+    # Invitation and share emails a workspace may send per hour.
+    invitations_per_workspace_per_hour: int = 200
+
+    @model_validator(mode="after")
+    def _introspection_follows_development(self) -> Settings:
+        if self.introspection is None:
+            self.introspection = self.development
+        return self
 
     @property
     def link_base(self) -> str:

@@ -1,4 +1,9 @@
-"""Rate limits counted in the database, so that every server process sees the same counts."""
+"""Rate limits counted in the database, so that every server process sees the same counts.
+
+An attempt reserves first and counts afterwards: it writes its row, then counts the rows of its
+key in the window, its own included, and withdraws when that is over the limit. Of any attempts
+running side by side, the last to count sees every row written before it, so no more than `limit`
+pass on SQLite or PostgreSQL, without locks."""
 
 from __future__ import annotations
 
@@ -8,23 +13,29 @@ from clientela.accounts.models import ThrottleHit
 from clientela.core.errors import RateLimited
 
 
-async def count(key: str, *, window: timedelta) -> int:
-    since = datetime.now(UTC) - window
-    return await ThrottleHit.filter(key=key, created_at__gte=since).count()
-
-
-async def record(key: str) -> None:
-    await ThrottleHit.create(key=key)
-
-
 def limited(window: timedelta) -> RateLimited:
     return RateLimited(int(window.total_seconds()))
 
 
+async def reserve(limits: dict[str, int], *, window: timedelta) -> list[ThrottleHit]:
+    """Count one attempt against each key of `limits` (key → attempts allowed within `window`),
+    refusing it with RATE_LIMITED, and keeping none of its rows, when any key is over."""
+    hits = [await ThrottleHit.create(key=key) for key in limits]
+    since = datetime.now(UTC) - window
+    for key, limit in limits.items():
+        if await ThrottleHit.filter(key=key, created_at__gte=since).count() > limit:
+            await release(hits)
+            raise limited(window)
+    # Older rows no longer count for anything; drop them so the table stays small.
+    await ThrottleHit.filter(key__in=list(limits), created_at__lt=since).delete()
+    return hits
+
+
+async def release(hits: list[ThrottleHit]) -> None:
+    """Take back attempts that turned out not to count (a sign-in that succeeded)."""
+    await ThrottleHit.filter(id__in=[hit.id for hit in hits]).delete()
+
+
 async def require(key: str, *, limit: int, window: timedelta) -> None:
     """Count an attempt, refusing it with RATE_LIMITED when `key` had `limit` within `window`."""
-    if await count(key, window=window) >= limit:
-        raise limited(window)
-    await record(key)
-    # Older rows no longer count for anything; drop them so the table stays small.
-    await ThrottleHit.filter(key=key, created_at__lt=datetime.now(UTC) - window).delete()
+    await reserve({key: limit}, window=window)

@@ -14,20 +14,36 @@ SUPPORTED_LANGUAGES = ("en", "es", "pt", "ru")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+# Control and format characters are not text: CR or LF in a name breaks every email header it goes
+# into, PostgreSQL refuses NUL, bidi overrides make a name read as something else, and a lone
+# surrogate cannot be stored. The joiners (ZWNJ, ZWJ) are format characters that scripts and emoji need.
+_NOT_TEXT = frozenset({"Cc", "Cf", "Cs"})
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def _printable(value: str, field: str, keep: str = "") -> str:
+    if not value.isprintable():  # the common case needs no look at each character
+        for char in value:
+            if unicodedata.category(char) in _NOT_TEXT and char not in _JOINERS and char not in keep:
+                raise BadUserInput(f"{field} must not contain control characters (U+{ord(char):04X}).", field=field)
+    return value
+
+
 def name(value: str, field: str = "name") -> str:
     value = (value or "").strip()
     if not value:
         raise BadUserInput(f"{field} must not be empty.", field=field)
     if len(value) > MAX_NAME:
         raise BadUserInput(f"{field} must be at most {MAX_NAME} characters.", field=field)
-    return value
+    return _printable(value, field)
 
 
 def text(value: str | None, field: str = "description") -> str:
-    value = value or ""
+    """Text of several lines: keeps LF and tab; CR LF and lone CR become LF."""
+    value = (value or "").replace("\r\n", "\n").replace("\r", "\n")
     if len(value) > MAX_TEXT:
         raise BadUserInput(f"{field} must be at most {MAX_TEXT} characters.", field=field)
-    return value
+    return _printable(value, field, keep="\n\t")
 
 
 def body(value: str, field: str = "body") -> str:
@@ -38,7 +54,7 @@ def body(value: str, field: str = "body") -> str:
 
 def email(value: str, field: str = "email") -> str:
     value = (value or "").strip().lower()
-    if len(value) > 254 or not _EMAIL.match(value):
+    if len(value) > 254 or not _EMAIL.match(value) or not value.isprintable():
         raise BadUserInput(f"{field} is not a valid email address.", field=field)
     return value
 
@@ -64,6 +80,10 @@ def language(value: str | None, field: str = "language") -> str | None:
     return primary
 
 
+MAX_MONEY = Decimal("1e12")
+CENT = Decimal("0.01")
+
+
 def money(value: Decimal | None, field: str) -> Decimal | None:
     if value is None:
         return None
@@ -71,13 +91,16 @@ def money(value: Decimal | None, field: str) -> Decimal | None:
         value = Decimal(value)
     except (InvalidOperation, TypeError):
         raise BadUserInput(f"{field} must be a decimal amount.", field=field) from None
-    if not value.is_finite() or value < 0:
+    if not value.is_finite():
+        raise BadUserInput(f"{field} must be a decimal amount.", field=field)
+    if value < 0:
         raise BadUserInput(f"{field} must not be negative.", field=field)
-    if value != value.quantize(Decimal("0.01")):
-        raise BadUserInput(f"{field} has more than 2 decimal places.", field=field)
-    if value >= Decimal("1e12"):
+    # Before quantizing: quantizing 1E+999999 raises instead of answering.
+    if value >= MAX_MONEY:
         raise BadUserInput(f"{field} is too large.", field=field)
-    return value
+    if value != value.quantize(CENT):
+        raise BadUserInput(f"{field} has more than 2 decimal places.", field=field)
+    return abs(value)  # -0 is 0
 
 
 def minutes(value: int | None, field: str) -> int | None:
@@ -108,6 +131,7 @@ def labels(values: list[str] | None) -> list[str] | None:
         label = raw.strip()
         if not label or len(label) > 100:
             raise BadUserInput("Each label must have 1 to 100 characters.", field="labels")
+        _printable(label, "labels")
         if label not in cleaned:
             cleaned.append(label)
     if len(cleaned) > 50:

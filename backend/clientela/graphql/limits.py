@@ -60,7 +60,13 @@ class NodeBudget(SchemaExtension):
             schema = context.schema._schema
             for operation in operations:
                 root = schema.get_root_type(operation.operation)
-                walker = _Walker(fragments, context.variables or {})
+                # A variable left out takes its default, which may ask for as much as a given one.
+                defaults = {
+                    v.variable.name.value: value_from_ast_untyped(v.default_value)
+                    for v in operation.variable_definitions or ()
+                    if v.default_value is not None
+                }
+                walker = _Walker(fragments, {**defaults, **(context.variables or {})})
                 nodes = walker.cost(operation.selection_set, root, None) if root else 0
                 if nodes > MAX_NODES:
                     context.pre_execution_errors = [

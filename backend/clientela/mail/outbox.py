@@ -3,16 +3,20 @@ whatever transaction the caller has open, so an email exists exactly when its ch
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from clientela.accounts import throttle
 from clientela.mail.models import OutboxEmail, OutboxStatus
 from clientela.mail.rendering import environment, supported_language
 from clientela.people.language import effective_language
 from clientela.people.models import User
+from clientela.settings import get_settings
 
-SUBJECT_MAX_LENGTH = OutboxEmail._meta.fields_map["subject"].max_length
+SUBJECT_MAX_LENGTH = 200
+# Names and titles are cut in subjects, so that the subject still says what the email is about.
+SUBJECT_VALUE_MAX_LENGTH = 80
 
 
 class EmailKind(StrEnum):
@@ -26,6 +30,14 @@ class EmailKind(StrEnum):
         return self.value.lower()
 
 
+# Emails to addresses a workspace typed in itself: capped, so that a fresh sign-up is no spam relay.
+INVITATIONS = frozenset({EmailKind.SHARED_ORGANIZATION, EmailKind.PROJECT_INVITATION})
+
+
+def _cut(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
 def render_email(
     kind: EmailKind, language: str, recipient_name: str, context: dict[str, Any]
 ) -> tuple[str, str, str]:
@@ -34,10 +46,9 @@ def render_email(
     env = environment(language)
     name = EmailKind(kind).template
     values = {**context, "recipient_name": recipient_name, "language": language}
+    short = {k: _cut(" ".join(v.split()), SUBJECT_VALUE_MAX_LENGTH) if isinstance(v, str) else v for k, v in values.items()}
     # One line whatever the names contain: a newline in a header would be a header injection.
-    subject = " ".join(env.get_template(f"{name}.subject.txt").render(values).split())
-    if len(subject) > SUBJECT_MAX_LENGTH:
-        subject = subject[: SUBJECT_MAX_LENGTH - 1] + "…"
+    subject = _cut(" ".join(env.get_template(f"{name}.subject.txt").render(short).split()), SUBJECT_MAX_LENGTH)
     values["subject"] = subject
     text = env.get_template(f"{name}.txt").render(values).strip() + "\n"
     html = env.get_template(f"{name}.html").render(values)
@@ -48,6 +59,10 @@ async def queue_email(kind: EmailKind, recipient: User, context: dict[str, Any])
     """Write one email to the outbox, or nothing when the recipient has no address."""
     if not recipient.email:
         return None
+    if kind in INVITATIONS:
+        # Counted in the caller's transaction, which a refusal rolls back whole.
+        limit = get_settings().invitations_per_workspace_per_hour
+        await throttle.require(f"invitations:workspace:{recipient.workspace_id}", limit=limit, window=timedelta(hours=1))
     language = supported_language(await effective_language(recipient))
     subject, text, html = render_email(kind, language, recipient.name, context)
     return await OutboxEmail.create(

@@ -31,6 +31,8 @@ class User(Entity):
     department = fields.ForeignKeyField("models.Department", related_name="members", null=True)
     language = fields.CharField(max_length=16, null=True)
     privacy = fields.CharEnumField(ContactPrivacy, max_length=24, default=ContactPrivacy.VISIBLE_TO_ALL)
+    # Last time the person authenticated: signed in, or set a password from an emailed link.
+    # Of the people of one address, a sign-in without workspaceId tries the latest.
     last_sign_in_at = fields.DatetimeField(null=True)
 
     class Meta:

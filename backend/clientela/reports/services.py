@@ -126,6 +126,16 @@ def _uuid(value: object) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
+# A spreadsheet opening the CSV runs a cell that starts with one of these as a formula
+# (OWASP "CSV injection"): names and notes are the users' text, never formulas.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: str | None) -> str | None:
+    """Text that a spreadsheet shows as text: a leading quote keeps it from being a formula."""
+    return "'" + value if value and value.startswith(_FORMULA_STARTS) else value
+
+
 async def time_entries_csv(viewer: Viewer, start: dt.date, end: dt.date) -> AsyncIterator[list]:
     """The time entries behind the report, streamed in chunks so a year of entries never sits
     in memory: date, project, person, minutes, billable, billed, note."""
@@ -142,6 +152,7 @@ async def time_entries_csv(viewer: Viewer, start: dt.date, end: dt.date) -> Asyn
             return
         for _id, date, project, person, minutes, is_billable, rate, note in rows:
             billed = billed_amount(minutes, _decimal(rate)) if is_billable else None
-            yield [date.isoformat() if hasattr(date, "isoformat") else date, project, person, minutes,
-                   "yes" if is_billable else "no", "" if billed is None else str(billed), note]
+            yield [date.isoformat() if hasattr(date, "isoformat") else date, spreadsheet_text(project),
+                   spreadsheet_text(person), minutes, "yes" if is_billable else "no",
+                   "" if billed is None else str(billed), spreadsheet_text(note)]
         after = rows[-1][0]

@@ -22,6 +22,7 @@ from clientela.projects import services as projects
 from clientela.settings import get_settings
 from clientela.sharing.models import Share, ShareRole, ShareStatus
 
+
 @dataclass
 class Invitee:
     user_id: object | None = None
