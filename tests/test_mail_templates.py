@@ -50,6 +50,7 @@ CONTEXTS = {
                 "created_at": datetime(2025, 3, 5, 9, 30, tzinfo=UTC),
             },
         ],
+        "history_left_out": 0,
     },
 }
 # Values each email must show, in both parts, whatever the language.
@@ -174,6 +175,22 @@ def test_client_reply_lists_earlier_messages_oldest_first_with_localised_dates()
 
     _, text, html = render(EmailKind.CLIENT_REPLY, "ru")
     assert "4 марта 2025\u202fг., 15:07 UTC" in text
+
+
+def test_a_client_reply_says_how_many_earlier_messages_it_leaves_out_in_each_language():
+    said = {
+        "en": "12 earlier messages are not shown here",
+        "es": "Hay 12 mensajes anteriores que no se muestran aquí",
+        "pt": "12 mensagens anteriores não aparecem aqui",
+        "ru": "12 более ранних сообщений здесь не показаны",
+    }
+    for language, words in said.items():
+        _, text, html = render(EmailKind.CLIENT_REPLY, language, history_left_out=12)
+        assert words in text and words in html, language
+    _, text, _ = render(EmailKind.CLIENT_REPLY, "en", history_left_out=1)
+    assert "1 earlier message is not shown here: open the conversation to read it." in text
+    _, text, html = render(EmailKind.CLIENT_REPLY, "en")
+    assert "not shown here" not in text + html
 
 
 def test_client_reply_without_history_has_no_history_section():

@@ -36,6 +36,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from clientela.conversations.models import Message
 from clientela.core.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from clientela.core.ids import as_uuid, parse_id
 from clientela.core.sql import UnionOf, count_union, union_rows
@@ -50,6 +51,7 @@ from clientela.portal.settings import (
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
 from clientela.sharing.models import Share, ShareRole, ShareStatus
 from clientela.tasks.models import Task, TaskFollower, TaskRequester
+from clientela.workspaces.models import Workspace
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -123,6 +125,15 @@ def strongest_access(*accesses: ClientAccess | None) -> ClientAccess | None:
     return max(held, key=ACCESS_RANK.__getitem__) if held else None
 
 
+def kind_of(person: User, organization: Organization | None) -> ViewerKind:
+    """What kind of viewer a person is, given their organization."""
+    if person.is_admin:
+        return ViewerKind.ADMIN
+    if organization is None:
+        return ViewerKind.GUEST
+    return ViewerKind.STAFF if organization.kind is OrganizationKind.INTERNAL else ViewerKind.CLIENT
+
+
 async def viewer_for(user: User | None) -> Viewer:
     """Work out the viewer for a signed-in person. Shares and organization kinds are read
     fresh on every request, so a revoked share or a changed kind takes effect at once."""
@@ -130,14 +141,7 @@ async def viewer_for(user: User | None) -> Viewer:
         return ANONYMOUS
     workspace = user.workspace
     organization = user.organization
-    if user.is_admin:
-        kind = ViewerKind.ADMIN
-    elif organization is None:
-        kind = ViewerKind.GUEST
-    elif organization.kind is OrganizationKind.INTERNAL:
-        kind = ViewerKind.STAFF
-    else:
-        kind = ViewerKind.CLIENT
+    kind = kind_of(user, organization)
     access: dict[uuid.UUID, ClientAccess] = {}
     if kind is not ViewerKind.CLIENT:
         # Live shares held and client organizations owned, in one statement.
@@ -335,6 +339,103 @@ def sees_privacy_level(viewer: Viewer, person: User) -> bool:
 
 def sees_workspace_of(viewer: Viewer, person: User) -> bool:
     return viewer.is_admin or viewer.user_id == person.id
+
+
+# --- Email: a channel of the same rules ----------------------------------------------------
+
+
+class RecipientReason(StrEnum):
+    REQUESTER = "REQUESTER"
+    TASK_FOLLOWER = "TASK_FOLLOWER"
+    PROJECT_FOLLOWER = "PROJECT_FOLLOWER"
+
+
+async def message_audience(project: Project, task: Task | None) -> dict[uuid.UUID, RecipientReason]:
+    """Who a public message on an item (or on the project itself) is emailed to, with the first
+    reason each has: the item's requesters and followers, then the project's followers (people,
+    and the members of following organizations), each only while they may read the message.
+    `messageRecipients` previews this set, and delivery checks it again."""
+    reasons: dict[uuid.UUID, RecipientReason] = {}
+    if task is not None:
+        rows = await union_rows(
+            TaskRequester.filter(task_id=task.id).values_list("user_id"),
+            TaskFollower.filter(task_id=task.id).values_list("user_id"),
+        )
+        for branch, user_id in sorted(rows, key=lambda row: row[0]):
+            reasons.setdefault(as_uuid(user_id), (RecipientReason.REQUESTER, RecipientReason.TASK_FOLLOWER)[branch])
+    attached = set(reasons)
+    followers = await ProjectFollower.filter(project_id=project.id).values_list("user_id", "organization_id")
+    following = {as_uuid(u) for u, _ in followers if u}
+    if organizations := [o for _, o in followers if o]:
+        following |= set(await User.filter(organization_id__in=organizations).values_list("id", flat=True))
+    for user_id in sorted(following - attached):
+        reasons[user_id] = RecipientReason.PROJECT_FOLLOWER
+    readers = await _message_readers(project, task, attached, set(reasons) - attached)
+    return {user_id: reason for user_id, reason in reasons.items() if user_id in readers}
+
+
+async def _message_readers(project: Project, task: Task | None, attached: set[uuid.UUID], following: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Who of the people attached to an item and of those reached only through following its
+    project may read its public messages now. Attaching a client to an item is what lets them
+    read it; a client reached only through following reads an item's messages where the portal
+    shows that item (its scopes: following the project, or a request of their organization)
+    and its messages (MESSAGES). A project's own conversation goes to its followers. Staff read
+    their workspace's projects; a guest reads a client's projects only with a live share."""
+    people = await User.filter(id__in=attached | following, workspace_id=project.workspace_id).select_related("organization")
+    guests = [p.id for p in people if kind_of(p, p.organization) is ViewerKind.GUEST]
+    sharing = (
+        set(await Share.filter(live_shares(), organization_id=project.client_id, user_id__in=guests).values_list("user_id", flat=True))
+        if guests and project.client_id
+        else set()
+    )
+    requesting_organizations: set[uuid.UUID] = set()
+    if task is not None and following:
+        rows = await TaskRequester.filter(task_id=task.id).values_list("organization_id", flat=True)
+        requesting_organizations = {as_uuid(o) for o in rows if o}
+    portal: PortalSettings | None = None
+    readers: set[uuid.UUID] = set()
+    for person in people:
+        kind = kind_of(person, person.organization)
+        if kind is ViewerKind.GUEST:
+            reads = person.id in sharing
+        elif kind is not ViewerKind.CLIENT or task is None or person.id in attached:
+            reads = True
+        else:
+            portal = portal or settings_of((await Workspace.get(id=project.workspace_id)).portal_settings)
+            reads = TaskField.MESSAGES in portal.visible_task_fields and (
+                PortalScope.FOLLOWED_PROJECTS in portal.scopes
+                or (PortalScope.ORGANIZATION_REQUESTS in portal.scopes and person.organization_id in requesting_organizations)
+            )
+        if reads:
+            readers.add(person.id)
+    return readers
+
+
+async def delivery_refusal(kind: str, recipient_id: uuid.UUID | None, about_id: uuid.UUID | None) -> str | None:
+    """Asked again when an email is delivered, since grants may end while it waits: why its
+    recipient may no longer receive it, or None. A "shared organization" email needs its share
+    still live, a project invitation its recipient still on the project, a message email its
+    recipient still in the message's audience."""
+    if recipient_id is None or about_id is None:
+        return None
+    if kind == "SHARED_ORGANIZATION":
+        if not await Share.filter(live_shares(), id=about_id, user_id=recipient_id).exists():
+            return "The share was revoked or has expired."
+    elif kind == "PROJECT_INVITATION":
+        recipient = await User.get_or_none(id=recipient_id)
+        on_project = Q(user_id=recipient_id)
+        if recipient is not None and recipient.organization_id:
+            on_project |= Q(organization_id=recipient.organization_id)
+        member = await ProjectMember.exists(project_id=about_id, user_id=recipient_id)
+        if not member and not await ProjectFollower.filter(on_project, project_id=about_id).exists():
+            return "The recipient is no longer on the project."
+    elif kind == "CLIENT_REPLY":
+        message = await Message.get_or_none(id=about_id)
+        task = await Task.get_or_none(id=message.task_id) if message and message.task_id else None
+        project = await Project.get_or_none(id=task.project_id if task else message.project_id) if message else None
+        if project is None or recipient_id not in await message_audience(project, task):
+            return "The recipient no longer receives this conversation."
+    return None
 
 
 # --- Doing ----------------------------------------------------------------------------------

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     failed_logins_per_ip: int = 50
     password_resets_per_account: int = 5
     password_resets_per_ip: int = 30
+    # Delivered, cancelled and failed emails are deleted from the outbox after this many days.
+    outbox_retention_days: int = 30
     # Invitation and share emails a workspace may send per hour.
     invitations_per_workspace_per_hour: int = 200
 

@@ -15,7 +15,7 @@ from clientela.accounts.models import PasswordToken, Session
 from clientela.accounts.tokens import new_token, token_hash
 from clientela.core import validation
 from clientela.core.errors import BadUserInput, Forbidden, Unauthenticated
-from clientela.mail.outbox import EmailKind, queue_email
+from clientela.mail.outbox import SET_PASSWORD_LINK, EmailKind, queue_email
 from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import ContactPrivacy, User
 from clientela.settings import get_settings
@@ -139,23 +139,30 @@ async def request_password_reset(email: str, *, client_ip: str) -> bool:
     await throttle.require(f"reset:account:{address}", limit=settings.password_resets_per_account, window=window)
     async with in_transaction():
         for person in await User.filter(email=address):
-            token = new_token()
-            await PasswordToken.create(
-                user=person,
-                token_hash=token_hash(token),
-                expires_at=datetime.now(UTC) + PASSWORD_TOKEN_LIFETIME,
-            )
+            # The link is made when the email is delivered (password_link): no usable token
+            # waits in the outbox.
             await queue_email(
                 EmailKind.PASSWORD,
                 person,
                 {
-                    "set_password_url": f"{settings.link_base}/set-password?token={token}",
+                    "set_password_url": SET_PASSWORD_LINK,
                     "creating": person.password_hash is None,
                     "valid_minutes": int(PASSWORD_TOKEN_LIFETIME.total_seconds() // 60),
                 },
             )
     await asyncio.sleep(max(0.0, RESET_ANSWER_FLOOR_SECONDS - (time.monotonic() - started)))
     return True
+
+
+async def password_link(user_id: uuid.UUID) -> str:
+    """A fresh create/reset-password link for a person, made as its email is delivered; it ends
+    every earlier link of theirs, so only the newest email works."""
+    now = datetime.now(UTC)
+    token = new_token()
+    async with in_transaction():
+        await PasswordToken.filter(user_id=user_id, used_at__isnull=True).update(used_at=now)
+        await PasswordToken.create(user_id=user_id, token_hash=token_hash(token), expires_at=now + PASSWORD_TOKEN_LIFETIME)
+    return f"{get_settings().link_base}/set-password?token={token}"
 
 
 async def reset_password(token: str, password: str) -> bool:

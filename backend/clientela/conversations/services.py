@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from enum import StrEnum
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -17,18 +16,12 @@ from clientela.core import validation
 from clientela.core.errors import BadUserInput
 from clientela.mail.outbox import EmailKind, queue_email
 from clientela.people.models import User
-from clientela.policy import Viewer
+from clientela.policy import RecipientReason, Viewer
 from clientela.projects import services as projects
-from clientela.projects.models import Project, ProjectFollower
+from clientela.projects.models import Project
 from clientela.settings import get_settings
 from clientela.tasks import services as tasks
-from clientela.tasks.models import Task, TaskFollower, TaskRequester
-
-
-class RecipientReason(StrEnum):
-    REQUESTER = "REQUESTER"
-    TASK_FOLLOWER = "TASK_FOLLOWER"
-    PROJECT_FOLLOWER = "PROJECT_FOLLOWER"
+from clientela.tasks.models import Task
 
 
 @dataclass
@@ -43,22 +36,9 @@ def _conversation(task: Task | None, project: Project | None) -> Q:
 
 
 async def _recipients(task: Task | None, project: Project, exclude: uuid.UUID | None) -> list[Recipient]:
-    """The client recipients of a public message and the first reason each receives it:
-    a task's requesters and followers, then the project's followers (people, and the members
-    of following organizations)."""
-    reasons: dict[uuid.UUID, RecipientReason] = {}
-    if task is not None:
-        for user_id in await TaskRequester.filter(task_id=task.id).values_list("user_id", flat=True):
-            reasons.setdefault(user_id, RecipientReason.REQUESTER)
-        for user_id in await TaskFollower.filter(task_id=task.id).values_list("user_id", flat=True):
-            reasons.setdefault(user_id, RecipientReason.TASK_FOLLOWER)
-    followers = await ProjectFollower.filter(project_id=project.id).values_list("user_id", "organization_id")
-    follower_ids = {u for u, _ in followers if u}
-    org_ids = [o for _, o in followers if o]
-    if org_ids:
-        follower_ids |= set(await User.filter(organization_id__in=org_ids).values_list("id", flat=True))
-    for user_id in sorted(follower_ids):
-        reasons.setdefault(user_id, RecipientReason.PROJECT_FOLLOWER)
+    """The recipients of a public message (the policy's audience), with how many earlier public
+    messages each has not been sent."""
+    reasons = await policy.message_audience(project, task)
     reasons.pop(exclude, None)
     people = {u.id: u for u in await User.filter(id__in=list(reasons), email__isnull=False)}
     public = await Message.filter(
@@ -68,7 +48,11 @@ async def _recipients(task: Task | None, project: Project, exclude: uuid.UUID | 
     for (user_id,) in await MessageRecipient.filter(message_id__in=public, user_id__in=list(people)).values_list("user_id"):
         seen[user_id] += 1
     return [
-        Recipient(user=people[user_id], reason=reason, unseen_public_messages=len(public) - seen[user_id])
+        Recipient(
+            user=people[user_id],
+            reason=reason,
+            unseen_public_messages=min(len(public) - seen[user_id], HISTORY_MESSAGES),
+        )
         for user_id, reason in reasons.items()
         if user_id in people
     ]
@@ -112,11 +96,40 @@ async def post_message(
     return message
 
 
+# An email carries at most this much of the conversation a recipient has not been sent (the
+# newest first), then a link to the whole; and one message writes at most OUTBOX_BUDGET of
+# text to the outbox, whatever the number of recipients, so a large fan-out shares it.
+HISTORY_MESSAGES = 10
+HISTORY_BYTES = 64 * 1024
+OUTBOX_BUDGET = 16 * 1024 * 1024
+EMAIL_OVERHEAD = 4 * 1024  # greeting, links and layout around the text
+
+
+def _history(unsent: list[Message], budget: int) -> list[Message]:
+    """The newest unsent messages that fit the budget, oldest first."""
+    kept: list[Message] = []
+    for earlier in reversed(unsent[-HISTORY_MESSAGES:]):
+        budget -= len(earlier.body.encode())
+        if budget < 0:
+            break
+        kept.append(earlier)
+    return kept[::-1]
+
+
 async def _email_recipients(
     viewer: Viewer, message: Message, task: Task | None, project: Project, include_history: bool
 ) -> None:
     settings = get_settings()
     recipients = await _recipients(task, project, exclude=viewer.user_id)
+    if not recipients:
+        return
+    own_size = len(message.body.encode()) + EMAIL_OVERHEAD
+    if own_size * len(recipients) > OUTBOX_BUDGET:
+        longest = OUTBOX_BUDGET // len(recipients) - EMAIL_OVERHEAD
+        raise BadUserInput(
+            f"A public message to {len(recipients)} recipients may be at most {max(longest, 0)} bytes long.", field="body"
+        )
+    history_budget = min(HISTORY_BYTES, (OUTBOX_BUDGET - own_size * len(recipients)) // len(recipients))
     earlier = (
         await Message.filter(_conversation(task, project), visibility=MessageVisibility.PUBLIC, id__lt=message.id)
         .order_by("id")
@@ -132,7 +145,8 @@ async def _email_recipients(
     item_url = f"{settings.link_base}/projects/{project.id}" + (f"?task={task.id}" if task else "")
     rows: list[MessageRecipient] = []
     for recipient in recipients:
-        history = [m for m in earlier if m.id not in sent_before[recipient.user.id]]
+        unsent = [m for m in earlier if m.id not in sent_before[recipient.user.id]]
+        history = _history(unsent, history_budget)
         await queue_email(
             EmailKind.CLIENT_REPLY,
             recipient.user,
@@ -144,7 +158,9 @@ async def _email_recipients(
                 "history": [
                     {"author_name": m.author.name, "body": m.body, "created_at": m.created_at} for m in history
                 ],
+                "history_left_out": len(unsent) - len(history),
             },
+            about=message.id,
         )
         rows += [MessageRecipient(message_id=m.id, user_id=recipient.user.id) for m in [message, *history]]
     await MessageRecipient.bulk_create(rows)

@@ -7,8 +7,9 @@ import strawberry
 
 from clientela import policy
 from clientela.conversations.models import Message, MessageVisibility
-from clientela.conversations.services import Recipient, RecipientReason
+from clientela.conversations.services import Recipient
 from clientela.graphql.context import Info
+from clientela.policy import RecipientReason
 
 MessageVisibilityEnum = strawberry.enum(MessageVisibility, name="MessageVisibility")
 RecipientReasonEnum = strawberry.enum(RecipientReason, name="RecipientReason")

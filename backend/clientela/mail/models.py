@@ -11,6 +11,8 @@ class OutboxStatus(StrEnum):
     PENDING = "PENDING"
     SENT = "SENT"
     FAILED = "FAILED"
+    # Not sent: at delivery, the recipient could no longer receive it (cancel_reason says why).
+    CANCELLED = "CANCELLED"
 
 
 # An email written in the same transaction as the change that causes it; a worker
@@ -20,6 +22,10 @@ class OutboxEmail(Entity):
     workspace = fields.ForeignKeyField("models.Workspace", related_name="outbox", null=True)
     kind = fields.CharField(max_length=40)
     to_address = fields.CharField(max_length=254)
+    # Who it is for and what it is about (a share, a project, a message), so that delivery can
+    # check that the recipient may still receive it.
+    recipient = fields.ForeignKeyField("models.User", related_name=False, null=True)
+    about_id = fields.UUIDField(null=True)
     to_name = fields.CharField(max_length=200, default="")
     subject = fields.CharField(max_length=300)
     text_body = fields.TextField()
@@ -31,7 +37,8 @@ class OutboxEmail(Entity):
     claimed_until = fields.DatetimeField(null=True)
     sent_at = fields.DatetimeField(null=True)
     last_error = fields.TextField(default="")
+    cancel_reason = fields.CharField(max_length=200, default="")
 
     class Meta:
         table = "outbox_email"
-        indexes = (("status", "next_attempt_at"),)
+        indexes = (("status", "next_attempt_at"), ("status", "created_at"))

@@ -3,6 +3,7 @@ whatever transaction the caller has open, so an email exists exactly when its ch
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -55,8 +56,17 @@ def render_email(
     return subject, text, html
 
 
-async def queue_email(kind: EmailKind, recipient: User, context: dict[str, Any]) -> OutboxEmail | None:
-    """Write one email to the outbox, or nothing when the recipient has no address."""
+# Stands where a password email's link goes: the link's token is made only when the email is
+# delivered, so that no usable token is ever stored in the outbox.
+SET_PASSWORD_LINK = "[set-password-link]"
+
+
+async def queue_email(
+    kind: EmailKind, recipient: User, context: dict[str, Any], *, about: uuid.UUID | None = None
+) -> OutboxEmail | None:
+    """Write one email to the outbox, or nothing when the recipient has no address. `about` is
+    what it is about (a share, a project, a message): delivery checks that the recipient may
+    still receive it."""
     if not recipient.email:
         return None
     if kind in INVITATIONS:
@@ -70,6 +80,8 @@ async def queue_email(kind: EmailKind, recipient: User, context: dict[str, Any])
         kind=EmailKind(kind).value,
         to_address=recipient.email,
         to_name=recipient.name,
+        recipient_id=recipient.id,
+        about_id=about,
         subject=subject,
         text_body=text,
         html_body=html,

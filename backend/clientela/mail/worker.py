@@ -18,8 +18,11 @@ import aiosmtplib
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from clientela import policy
+from clientela.accounts import services as accounts
 from clientela.db import is_postgres
 from clientela.mail.models import OutboxEmail, OutboxStatus
+from clientela.mail.outbox import SET_PASSWORD_LINK
 from clientela.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,12 +57,27 @@ async def deliver_due(settings: Settings, *, now: datetime | None = None, batch:
     return await _send(settings, rows, now)
 
 
+async def purge(settings: Settings, *, now: datetime | None = None) -> int:
+    """Delete the rows that are done with (sent, cancelled, given up) and older than the
+    retention period: the outbox is not an archive of what people were told."""
+    before = (now or datetime.now(UTC)) - timedelta(days=settings.outbox_retention_days)
+    done = [OutboxStatus.SENT, OutboxStatus.CANCELLED, OutboxStatus.FAILED]
+    return await OutboxEmail.filter(status__in=done, created_at__lt=before).delete()
+
+
+PURGE_EVERY = timedelta(hours=1)
+
+
 async def run_worker(settings: Settings, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
-    """Deliver the outbox until `stop` is set."""
+    """Deliver the outbox until `stop` is set, and purge it now and then."""
     if not settings.smtp_host:
         log.warning("CLIENTELA_SMTP_HOST is not set: emails stay in the outbox and are only logged")
+    purged_at = datetime.min.replace(tzinfo=UTC)
     while not stop.is_set():
         try:
+            if datetime.now(UTC) - purged_at > PURGE_EVERY:
+                await purge(settings)
+                purged_at = datetime.now(UTC)
             delivered = await deliver_due(settings)
         except Exception:
             log.exception("Delivering the outbox failed; trying again shortly")
@@ -123,8 +141,14 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
                 # using an attempt, for the next poll to send over a fresh connection.
                 await OutboxEmail.filter(id__in=[r.id for r in rows[index:]]).update(claimed_until=None)
                 break
+            refusal = await policy.delivery_refusal(row.kind, row.recipient_id, row.about_id)
+            if refusal is not None:
+                await OutboxEmail.filter(id=row.id).update(
+                    status=OutboxStatus.CANCELLED, cancel_reason=refusal, claimed_until=None
+                )
+                continue
             try:
-                await smtp.send_message(_message(row, settings.mail_from, domain))
+                await smtp.send_message(await _message(row, settings.mail_from, domain))
             except Exception as error:
                 await _failed(row, error, now)
             else:
@@ -140,7 +164,11 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
     return delivered
 
 
-def _message(row: OutboxEmail, mail_from: str, domain: str) -> EmailMessage:
+async def _message(row: OutboxEmail, mail_from: str, domain: str) -> EmailMessage:
+    text, html = row.text_body, row.html_body
+    if SET_PASSWORD_LINK in text and row.recipient_id is not None:
+        link = await accounts.password_link(row.recipient_id)
+        text, html = text.replace(SET_PASSWORD_LINK, link), html.replace(SET_PASSWORD_LINK, link)
     message = EmailMessage()
     message["Subject"] = row.subject
     message["From"] = mail_from
@@ -150,8 +178,8 @@ def _message(row: OutboxEmail, mail_from: str, domain: str) -> EmailMessage:
     # the copy is recognisably the same message.
     message["Message-ID"] = f"<{row.id}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(row.text_body)
-    message.add_alternative(row.html_body, subtype="html")
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
     return message
 
 

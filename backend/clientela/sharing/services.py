@@ -97,6 +97,7 @@ async def share_organization(
                     "has_password": person.password_hash is not None,
                     "password_url": f"{settings.link_base}/set-password",
                 },
+                about=share.id,
             )
             shares.append(share)
     return shares
@@ -187,6 +188,7 @@ async def invite_to_project(
                 "has_password": person.password_hash is not None,
                 "password_url": f"{settings.link_base}/set-password",
             },
+            about=project.id,
         )
     person.organization = organization
     return person
