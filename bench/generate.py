@@ -92,6 +92,25 @@ class Table:
     columns: tuple[str, ...]
     rows: list[tuple] = field(default_factory=list)
     total: int = 0
+    # Columns the generator does not write, with the model's default (NOT NULL columns added
+    # after the generator was written get their default instead of failing the insert).
+    defaults: dict[str, object] = field(default_factory=dict)
+
+
+def _model_defaults(table: str, columns: tuple[str, ...]) -> dict[str, object]:
+    """The model's defaults of `table`'s NOT NULL columns that are not in `columns`."""
+    from tortoise import Tortoise
+
+    model = next(m for m in Tortoise.apps["models"].values() if m._meta.db_table == table)
+    written = {"id", "created_at", *columns}
+    defaults: dict[str, object] = {}
+    for name, column in model._meta.fields_db_projection.items():
+        spec = model._meta.fields_map[name]
+        if column in written or spec.null or spec.default is None:
+            continue
+        value = spec.default() if callable(spec.default) else spec.default
+        defaults[column] = getattr(value, "value", value)  # enums as their text
+    return defaults
 
 
 class Writer:
@@ -103,7 +122,7 @@ class Writer:
         self.tables: dict[str, Table] = {}
 
     def table(self, name: str, *columns: str) -> Table:
-        self.tables[name] = Table(name, ("id", "created_at") + columns)
+        self.tables[name] = Table(name, ("id", "created_at") + columns, defaults=_model_defaults(name, columns))
         return self.tables[name]
 
     def _value(self, value):
@@ -128,13 +147,15 @@ class Writer:
             table = self.tables[name]
             if not table.rows:
                 continue
-            cols = ", ".join(f'"{c}"' for c in table.columns)
+            columns = table.columns + tuple(table.defaults)
+            cols = ", ".join(f'"{c}"' for c in columns)
             if self.dialect == "sqlite":
-                marks = ", ".join("?" for _ in table.columns)
+                marks = ", ".join("?" for _ in columns)
             else:
-                marks = ", ".join(f"${i + 1}" for i in range(len(table.columns)))
+                marks = ", ".join(f"${i + 1}" for i in range(len(columns)))
             sql = f'INSERT INTO "{table.name}" ({cols}) VALUES ({marks})'
-            values = [[self._value(v) for v in row] for row in table.rows]
+            defaults = [self._value(v) for v in table.defaults.values()]
+            values = [[self._value(v) for v in row] + defaults for row in table.rows]
             await self.connection.execute_many(sql, values)
             table.total += len(table.rows)
             table.rows.clear()

@@ -89,7 +89,8 @@ async def profile(url: str, info: dict, names: list[str], requests: int, out: Pa
     from clientela.app import create_app
     from clientela.settings import Settings
 
-    app = create_app(Settings(database_url=url, development=False), run_email_worker=False, manage_database=False)
+    settings = Settings(database_url=url, development=False, **run.FAIR_USE)
+    app = create_app(settings, run_email_worker=False, manage_database=False)
     cases = {e.name: e for e in run.endpoints_for(info, 0, None)}
     summary = {}
     await db.connect(url)

@@ -11,6 +11,11 @@ import pytest
 
 # Generous limits for the suite; the throttling tests set their own.
 os.environ.setdefault("CLIENTELA_SIGNUPS_PER_IP_PER_HOUR", "100000")
+# Fair-use budgets no test meets and never settles with the database (a settlement is not a
+# change of the data the fingerprints compare); tests/test_fair_use.py sets its own.
+os.environ.setdefault("CLIENTELA_FAIR_USE_BURST", "1000000000")
+os.environ.setdefault("CLIENTELA_FAIR_USE_EXPENSIVE_BURST", "1000000000")
+os.environ.setdefault("CLIENTELA_FAIR_USE_SETTLE_EVERY", "1000000000")
 os.environ.setdefault("CLIENTELA_PUBLIC_URL", "http://clientela.test")
 os.environ.setdefault("CLIENTELA_SECRET_KEY", "test-secret-key")
 

@@ -95,11 +95,12 @@ ADMIN_PASSWORD = "correct horse battery"
 
 
 @functools.lru_cache(maxsize=4)
-def _hash_once(password: str) -> str:
-    return _argon2_hash(password)
+def _hash_once_blocking(password: str) -> str:
+    return passwords._hash_blocking(password)
 
 
-_argon2_hash = passwords.hash_password
+async def _hash_once(password: str) -> str:
+    return _hash_once_blocking(password)
 
 
 class Factory:

@@ -209,3 +209,102 @@ async def test_concurrent_wrong_passwords_are_throttled_before_the_password_is_c
     assert answered == ["RATE_LIMITED"] * (30 - tried) + ["UNAUTHENTICATED"] * tried
     # Refused attempts keep nothing: the account has 10 - tried guesses left.
     assert (await api("LogIn", attempt)).code == ("UNAUTHENTICATED" if tried < 10 else "RATE_LIMITED")
+
+
+# --- the cost of aggregates and filters, and input lists (issue 12, item 7) ---
+
+TWELVE_LABELS = [f"label {index}" for index in range(12)]
+
+
+def _refused_for_nodes(result) -> bool:
+    return result.code == "BAD_USER_INPUT" and result.errors[0]["extensions"]["limit"] == "nodes"
+
+
+async def test_aggregates_count_in_the_node_budget(api, world):
+    # 16 time reports (one field and 15 aliases) were 0 nodes and ran 8.5 s: each costs 2,500.
+    reports = " ".join(f'r{i}: timeReport(from: "2026-01-01", to: "2026-12-31") {{ totalMinutes }}' for i in range(15))
+    refused = await api(f'query {{ timeReport(from: "2026-01-01", to: "2026-12-31") {{ totalMinutes }} {reports} }}', token=world.admin.token)
+    assert _refused_for_nodes(refused), refused.errors
+    four = " ".join(f'r{i}: timeReport(from: "2026-01-01", to: "2026-12-31") {{ totalMinutes }}' for i in range(4))
+    assert (await api(f"query {{ {four} }}", token=world.admin.token)).ok()["r0"]["totalMinutes"] == 270
+    # A total costs 1,000 where it stands: ten fit the budget, eleven do not.
+    counts = [f"c{i}: portalItems(first: 1) {{ totalCount }}" for i in range(11)]
+    assert (await api(f"query {{ {' '.join(counts[:10])} }}", token=world.admin.token)).ok()["c0"]["totalCount"] == 3
+    assert _refused_for_nodes(await api(f"query {{ {' '.join(counts)} }}", token=world.admin.token))
+    # Project figures and financial summaries are aggregates too, however deep.
+    figures = [f"p{i}: projects {{ timeSpentMinutes billed {{ amount }} }}" for i in range(4)]  # 3,000 each
+    assert (await api(f"query {{ {' '.join(figures[:3])} }}", token=world.admin.token)).ok()["p0"][0]["timeSpentMinutes"] == 90
+    assert _refused_for_nodes(await api(f"query {{ {' '.join(figures)} }}", token=world.admin.token))
+    summaries = " ".join(f"o{i}: organizations {{ financialSummary {{ projectCount }} }}" for i in range(11))
+    assert _refused_for_nodes(await api(f"query {{ {summaries} }}", token=world.admin.token))
+
+
+async def test_filtered_connections_count_in_the_node_budget(api, world):
+    # Three of these ran into the 10 s limit: a filter may read every task of the projects, 2,500.
+    aliases = "query($labels: [String!]) { %s }"
+    filtered = " ".join(f"a{i}: projects {{ tasks(first: 1, labels: $labels) {{ edges {{ node {{ id }} }} }} }}" for i in range(3))
+    assert _refused_for_nodes(await api(aliases % filtered, {"labels": TWELVE_LABELS}, token=world.admin.token))
+    by_status = " ".join(f"a{i}: projects {{ tasks(first: 1, status: OPEN) {{ edges {{ node {{ id }} }} }} }}" for i in range(3))
+    assert _refused_for_nodes(await api(f"query {{ {by_status} }}", token=world.admin.token))
+    # Without a filter (or with an empty one) the same three fit; so do two filtered ones.
+    assert (await api(aliases % filtered, {"labels": []}, token=world.admin.token)).ok()
+    two = " ".join(f"a{i}: projects {{ tasks(first: 1, labels: $labels) {{ totalCount edges {{ node {{ id }} }} }} }}" for i in range(2))
+    answer = (await api(aliases % two, {"labels": ["nothing carries this"]}, token=world.admin.token)).ok()
+    assert [p["tasks"]["totalCount"] for p in answer["a0"]] == [0, 0, 0]
+    # The pages of a list of projects load per page of parents; their totals cost 1,000 once.
+    nested = await api("query { projects { tasks(first: 2) { totalCount edges { node { id } } } } }", token=world.admin.token)
+    assert [p["tasks"]["totalCount"] for p in nested.ok()["projects"]] == [1, 1, 1]
+    variables = {"projectId": str(world.acme_project.id), "first": 100, "labels": TWELVE_LABELS[:10], "status": "OPEN"}
+    assert (await api("ProjectTasks", variables, token=world.admin.token)).ok()["project"]["tasks"]["totalCount"] == 0
+
+
+async def test_a_labels_filter_names_at_most_ten_labels(api, world):
+    variables = {"projectId": str(world.acme_project.id), "labels": TWELVE_LABELS[:11]}
+    refused = await api("ProjectTasks", variables, token=world.admin.token)
+    assert refused.code == "BAD_USER_INPUT" and "at most 10 labels" in refused.errors[0]["message"]
+    assert refused.errors[0]["extensions"]["field"] == "labels"
+    # The same label twice is one label.
+    variables["labels"] = TWELVE_LABELS[:10] + TWELVE_LABELS[:1]
+    assert (await api("ProjectTasks", variables, token=world.admin.token)).ok()
+
+
+async def test_input_lists_over_a_hundred_items_are_refused_before_anything_runs(api, factory):
+    from clientela.mail.models import OutboxEmail
+    from clientela.people.models import User
+    from clientela.sharing.models import Share
+
+    admin = await factory.workspace()
+    acme = await factory.organization(admin, "Acme")
+    people = await User.all().count()
+    invitees = [{"email": f"invitee{i}@example.org", "name": f"Invitee {i}"} for i in range(101)]
+    refused = await api("ShareOrganization", {"organizationId": str(acme.id), "invitees": invitees}, token=admin.token)
+    assert refused.code == "BAD_USER_INPUT" and refused.data is None
+    assert "invitees has 101 items" in refused.errors[0]["message"] and "100" in refused.errors[0]["message"]
+    assert refused.errors[0]["extensions"] == {"code": "BAD_USER_INPUT", "limit": "inputList", "field": "invitees", "maxItems": 100}
+    assert await Share.all().count() == 0 and await OutboxEmail.all().count() == 0 and await User.all().count() == people
+    # A hundred are fine.
+    partner = await factory.person(admin, None, "Pat Partner")
+    variables = {"organizationId": str(acme.id), "invitees": [{"userId": partner.id}] * 100}
+    assert len({s["id"] for s in (await api("ShareOrganization", variables, token=admin.token)).ok()["shareOrganization"]}) == 1
+    # Lists written in the document, inside input objects, and in variables inside them.
+    project = await api('mutation { createProject(input: { name: "P" }) { id } }', token=admin.token)
+    project_id = project.ok()["createProject"]["id"]
+    ids = ", ".join(f'"{admin.id}"' for _ in range(101))
+    literal = await api(f'mutation {{ addProjectMembers(projectId: "{project_id}", userIds: [{ids}]) {{ id }} }}', token=admin.token)
+    assert literal.code == "BAD_USER_INPUT" and literal.errors[0]["extensions"]["field"] == "userIds"
+    task = {"projectId": project_id, "title": "T", "requesterIds": [admin.id] * 101}
+    nested = await api("CreateTask", {"input": task}, token=admin.token)
+    assert nested.code == "BAD_USER_INPUT" and "input.requesterIds has 101 items" in nested.errors[0]["message"]
+    inner = 'mutation($labels: [String!]) { createTask(input: { projectId: "%s", title: "T", labels: $labels }) { id } }'
+    labels = await api(inner % project_id, {"labels": ["x"] * 101}, token=admin.token)
+    assert labels.code == "BAD_USER_INPUT" and labels.errors[0]["extensions"]["field"] == "labels"
+    from clientela.tasks.models import Task
+
+    assert await Task.all().count() == 0
+    scopes = {"input": {"scopes": ["OWN_REQUESTS"] * 100}}
+    assert (await api("UpdatePortalSettings", scopes, token=admin.token)).ok()["updatePortalSettings"]["scopes"] == ["OWN_REQUESTS"]
+    scopes["input"]["scopes"].append("OWN_REQUESTS")
+    assert (await api("UpdatePortalSettings", scopes, token=admin.token)).code == "BAD_USER_INPUT"
+    # A filter argument too, whatever the field it is on.
+    many = await api("query($l: [String!]) { projects { tasks(labels: $l) { totalCount } } }", {"l": ["x"] * 101}, token=admin.token)
+    assert many.errors[0]["extensions"]["limit"] == "inputList"

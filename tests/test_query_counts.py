@@ -77,3 +77,85 @@ async def test_financial_figures_of_many_clients_cost_the_same_as_of_one(api, wo
     many, result = await _statements(api, world.admin.token, query, {})
     assert len(result.data["organizations"]) == 12
     assert few == many
+
+
+# --- connections under a list of parents load per page of parents (issue 12, item 7) ---
+
+NESTED_TASKS = "query { projects { id tasks(first: 2) { totalCount pageInfo { hasNextPage } edges { node { id } } } } }"
+CONNECTION = "{ totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id title } } }"
+
+
+async def test_tasks_of_a_list_of_projects_cost_the_same_for_2_and_12_projects(api, factory):
+    from clientela.projects.models import Project
+
+    admin = await factory.workspace()
+
+    async def add_projects(count):
+        for index in range(count):
+            project = await Project.create(workspace_id=admin.user.workspace_id, name=f"P{index}")
+            for number in range(3):
+                await Task.create(workspace_id=admin.user.workspace_id, project=project, title=f"T{number}")
+
+    await add_projects(2)
+    few, result = await _statements(api, admin.token, NESTED_TASKS, {})
+    assert [p["tasks"]["totalCount"] for p in result.data["projects"]] == [3, 3]
+    assert all(len(p["tasks"]["edges"]) == 2 and p["tasks"]["pageInfo"]["hasNextPage"] for p in result.data["projects"])
+    await add_projects(10)
+    many, result = await _statements(api, admin.token, NESTED_TASKS, {})
+    assert [p["tasks"]["totalCount"] for p in result.data["projects"]] == [3] * 12
+    assert few == many, (few, many)
+
+
+async def test_tasks_of_a_list_of_projects_are_each_projects_own_in_one_page_and_one_count(api, world):
+    """Loaded together, each project's page, cursor and total are those it has alone, for every
+    kind of viewer and filter; and a list of projects takes the statements one project takes."""
+    from clientela.projects.models import Project
+    from clientela.tasks.models import TaskLabel, TaskStatus
+
+    workspace_id = world.admin.user.workspace_id
+    app = await Project.create(workspace_id=workspace_id, name="Acme app", client=world.acme)
+    plans = [(world.acme_project, ["x"], True), (world.acme_project, ["x", "y"], False), (world.acme_project, [], True),
+             (world.acme_project, ["y", "x"], True), (app, ["x"], True), (app, ["x"], False), (app, [], False)]
+    for index, (project, labels, requested) in enumerate(plans):
+        status = TaskStatus.OPEN if index % 2 else TaskStatus.DONE
+        task = await Task.create(workspace_id=workspace_id, project=project, title=f"N{index}", labels=labels, status=status)
+        await TaskLabel.bulk_create([TaskLabel(task_id=task.id, label=label) for label in labels])
+        if requested:
+            await TaskRequester.of(task.id, world.client.user).save()
+    # Clients see only what they requested, so that a client's page differs from the project's.
+    assert (await api("UpdatePortalSettings", {"input": {"scopes": ["OWN_REQUESTS"]}}, token=world.admin.token)).ok()
+    await visibility_changed(workspace_id)
+    listed = "query($id: ID!) { organization(id: $id) { projects { id tasks(%s) %s } } }"
+    alone = "query($id: ID!) { project(id: $id) { id tasks(%s) %s } }"
+    parents = "query($id: ID!) { organization(id: $id) { projects { id } } }"
+    for viewer in (world.admin, world.staff, world.csr, world.consultant, world.client):
+        base, _ = await _statements(api, viewer.token, parents, {"id": str(world.acme.id)})
+        for arguments in ("first: 1", "first: 10", 'first: 2, labels: ["x"]', 'first: 10, labels: ["x", "y"]', "first: 10, status: OPEN"):
+            statements, result = await _statements(api, viewer.token, listed % (arguments, CONNECTION), {"id": str(world.acme.id)})
+            projects = (result.data["organization"] or {"projects": []})["projects"]
+            assert statements == base + (2 if projects else 0), (viewer.user.name, arguments, statements, base)
+            for project in projects:
+                single = (await api(alone % (arguments, CONNECTION), {"id": project["id"]}, token=viewer.token)).ok()
+                assert single["project"] == project, (viewer.user.name, arguments)
+            if viewer in (world.admin, world.client) and arguments == "first: 10":
+                assert len(projects) == 2 and all(p["tasks"]["edges"] for p in projects)
+        # The next page of each: the cursor of a listed page goes on where it ended.
+        for filters in ("", ', labels: ["x"]'):
+            page = await api(listed % (f"first: 1{filters}", CONNECTION), {"id": str(world.acme.id)}, token=viewer.token)
+            for project in (page.data["organization"] or {"projects": []})["projects"]:
+                after = project["tasks"]["pageInfo"]["endCursor"]
+                arguments = f'first: 2{filters}, after: "{after}"' if after else f"first: 2{filters}"
+                rest = (await api(alone % (arguments, CONNECTION), {"id": project["id"]}, token=viewer.token)).ok()["project"]
+                together = await api(listed % (arguments, CONNECTION), {"id": str(world.acme.id)}, token=viewer.token)
+                assert rest in together.ok()["organization"]["projects"]
+
+
+async def test_a_labels_filter_is_one_subquery_however_many_labels(api, world):
+    variables = {"projectId": str(world.acme_project.id)}
+    sql = {}
+    for count in (1, 5):
+        with QueryCounter() as counter:
+            result = await api("ProjectTasks", {**variables, "labels": [f"l{i}" for i in range(count)]}, token=world.admin.token)
+        assert result.ok()["project"]["tasks"]["totalCount"] == 0
+        sql[count] = [s.count("task_label") for s in counter.statements]
+    assert sql[1] == sql[5] and max(sql[5]) <= 2, sql  # the page may also select it

@@ -13,6 +13,7 @@ import io
 import logging
 from collections.abc import AsyncIterator
 
+import anyio
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
@@ -26,9 +27,11 @@ from starlette.routing import Mount, Route
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
-from clientela import db, http, policy
+from clientela import db, fair_use, http, policy
 from clientela.accounts import services as accounts
-from clientela.core.errors import ClientelaError
+from clientela.core.errors import ClientelaError, RateLimited
+from clientela.fair_use import FairUse
+from clientela.fair_use import budget_key as fair_use_budget_key
 from clientela.graphql.context import Context
 from clientela.graphql.schema import build_schema
 from clientela.mail.worker import run_worker
@@ -46,21 +49,25 @@ def bearer_token(connection: HTTPConnection) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def context_for(connection: HTTPConnection, settings: Settings) -> Context:
+async def context_for(connection: HTTPConnection, settings: Settings, budget: FairUse | None = None) -> Context:
     """Who is asking, worked out once per request from the bearer token."""
     token = bearer_token(connection)
     user = await accounts.user_for_token(token)
+    client_ip = connection.client.host if connection.client else "unknown"
     return Context(
         viewer=await policy.viewer_for(user),
         settings=settings,
-        client_ip=connection.client.host if connection.client else "unknown",
+        client_ip=client_ip,
         session_token=token,
+        fair_use=budget,
+        fair_use_key=fair_use_budget_key(token, user is not None, client_ip),
     )
 
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 # Set by process_result, read by create_response: both run in the request's task.
 _response_media: contextvars.ContextVar[tuple[str, int]] = contextvars.ContextVar("response_media")
+_retry_after: contextvars.ContextVar[int | None] = contextvars.ContextVar("retry_after", default=None)
 
 
 def _prefers_graphql_response(request: Request) -> bool:
@@ -71,28 +78,32 @@ def _prefers_graphql_response(request: Request) -> bool:
 
 
 class ClientelaGraphQL(GraphQL):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, budget: FairUse | None = None) -> None:
         super().__init__(
             build_schema(development=settings.development, introspection=settings.introspection),
             graphql_ide="graphiql" if settings.development else None,
             allow_queries_via_get=True,
         )
         self.settings = settings
+        self.budget = budget
 
     async def get_context(self, request, response) -> Context:
-        return await context_for(request, self.settings)
+        return await context_for(request, self.settings, self.budget)
 
     async def process_result(self, request, result):
         """GraphQL over HTTP: with application/graphql-response+json, a document that never ran
-        (parse, validation or variable errors) is a 400 without a data entry."""
+        (parse, validation or variable errors) is a 400 without a data entry, and one refused
+        by the fair-use budget a 429; either way such a refusal carries a Retry-After header."""
         response = await super().process_result(request, result)
+        refused = [e for e in result.errors or () if e.path is None and (e.extensions or {}).get("code") == "RATE_LIMITED"]
+        _retry_after.set(refused[0].extensions.get("retryAfterSeconds") if refused else None)
         if not _prefers_graphql_response(request):
             _response_media.set(("application/json", 200))
             return response
         never_ran = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
         if never_ran:
             response.pop("data", None)
-        _response_media.set((GRAPHQL_RESPONSE, 400 if never_ran else 200))
+        _response_media.set((GRAPHQL_RESPONSE, (429 if refused else 400) if never_ran else 200))
         return response
 
     def create_response(self, response_data, sub_response):
@@ -101,14 +112,23 @@ class ClientelaGraphQL(GraphQL):
         response.headers["content-type"] = media if media == "application/json" else f"{media}; charset=utf-8"
         if status != 200 and not sub_response.status_code:
             response.status_code = status
+        if (retry_after := _retry_after.get()) is not None:
+            response.headers["retry-after"] = str(retry_after)
         return response
 
     async def execute_operation(self, *args, **kwargs):
+        context = kwargs.get("context")
+
+        async def run():
+            # Every request draws on its session's budget, before its document is even parsed.
+            if context is not None and context.fair_use is not None:
+                await context.fair_use.take(context.fair_use_key, fair_use.GENERAL)
+            return await super(ClientelaGraphQL, self).execute_operation(*args, **kwargs)
+
         try:
-            return await asyncio.wait_for(
-                super().execute_operation(*args, **kwargs),
-                self.settings.request_timeout_seconds,
-            )
+            return await asyncio.wait_for(run(), self.settings.request_timeout_seconds)
+        except RateLimited as error:
+            return ExecutionResult(data=None, errors=[error])
         except TimeoutError:
             return ExecutionResult(
                 data=None,
@@ -121,38 +141,86 @@ class ClientelaGraphQL(GraphQL):
             )
 
 
+class TimeLimitedStreamingResponse(StreamingResponse):
+    """A streamed response that stops sending at `deadline` (the event loop's clock) plus a
+    second of grace, even when the client has stopped reading: the connection is then closed
+    without the response's end, which every HTTP client reports as an incomplete transfer."""
+
+    def __init__(self, content, *, deadline: float, **kwargs) -> None:
+        super().__init__(content, **kwargs)
+        self.deadline = deadline
+
+    async def __call__(self, scope, receive, send) -> None:
+        with anyio.move_on_after(max(0.0, self.deadline - anyio.current_time()) + 1.0):
+            await super().__call__(scope, receive, send)
+
+
+def _timeout_message(seconds: float) -> str:
+    return f"The request ran longer than {seconds:g} seconds and was stopped."
+
+
 async def time_report_csv(request: Request) -> Response:
     """GET /reports/time.csv?from=YYYY-MM-DD&to=YYYY-MM-DD, authenticated by the bearer token;
-    streamed, so a year of time entries never sits in memory."""
-    context = await context_for(request, request.app.state.settings)
+    streamed, so a year of time entries never sits in memory.
+
+    The whole request, streaming included, has the time limit of a GraphQL request
+    (`request_timeout_seconds`). Everything up to the first rows (sign-in, permission, the first
+    chunk) runs before the response starts, so a request that runs out of time there is answered
+    503 with code TIMEOUT; one that runs out while streaming ends with a last line saying that
+    the export was cut there."""
+    settings = request.app.state.settings
+    limit = settings.request_timeout_seconds
+    deadline = anyio.current_time() + limit
     try:
         start = dt.date.fromisoformat(request.query_params.get("from", ""))
         end = dt.date.fromisoformat(request.query_params.get("to", ""))
     except ValueError:
         return JSONResponse({"error": "from and to must be dates (YYYY-MM-DD).", "code": "BAD_USER_INPUT"}, 400)
-    rows = reports.time_entries_csv(context.viewer, start, end)
     try:
-        header = await anext(rows)
+        with anyio.fail_after(limit):
+            context = await context_for(request, settings)
+            budget: FairUse = request.app.state.fair_use
+            await budget.take(context.fair_use_key, fair_use.GENERAL)
+            batches = reports.time_entries_csv(context.viewer, start, end)
+            header = await anext(batches)  # the permission and the dates checked
+            await budget.take(context.fair_use_key, fair_use.EXPENSIVE)
+            first = await anext(batches, [])
+    except TimeoutError:
+        return JSONResponse({"error": _timeout_message(limit), "code": "TIMEOUT"}, 503)
     except ClientelaError as error:
         code = error.extensions["code"]
-        status = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "BAD_USER_INPUT": 400}.get(code, 400)
+        status = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "BAD_USER_INPUT": 400, "RATE_LIMITED": 429}.get(code, 400)
+        if code == "RATE_LIMITED":
+            wait = error.extensions["retryAfterSeconds"]
+            return JSONResponse({"error": error.message, "code": code, "retryAfterSeconds": wait}, status,
+                                headers={"Retry-After": str(wait)})
         return JSONResponse({"error": error.message, "code": code}, status)
 
     async def lines() -> AsyncIterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(header)
-        async for row in rows:
-            writer.writerow(row)
+        writer.writerows(header)
+        writer.writerows(first)
+        batch = first
+        while batch:
             if buffer.tell() > 64_000:
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
+            try:
+                with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
+                    batch = await anext(batches, [])
+            except TimeoutError:
+                writer.writerow([f"# Cut here: {_timeout_message(limit)} Rows after this line are missing; "
+                                 "export a shorter period."])
+                break
+            writer.writerows(batch)
         yield buffer.getvalue()
 
     filename = f"time-report-{start}-{end}.csv"
-    return StreamingResponse(
-        lines(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    return TimeLimitedStreamingResponse(
+        lines(), deadline=deadline, media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
@@ -182,7 +250,8 @@ def create_app(settings: Settings | None = None, *, run_email_worker: bool = Tru
             if manage_database:
                 await db.disconnect()
 
-    graphql = ClientelaGraphQL(settings)
+    budget = FairUse(settings)
+    graphql = ClientelaGraphQL(settings, budget)
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -194,4 +263,5 @@ def create_app(settings: Settings | None = None, *, run_email_worker: bool = Tru
         middleware=http.middleware(settings),
     )
     app.state.settings = settings
+    app.state.fair_use = budget
     return app

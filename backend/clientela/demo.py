@@ -40,7 +40,7 @@ async def load_demo() -> list[tuple[str, str, str]]:
         workspace_name="Northwind Consulting", name="Ana Admin", email=ADMIN_EMAIL, password=PASSWORD, language="en"
     )
     workspace_id, team_id = admin.workspace_id, admin.organization_id
-    password_hash = passwords.hash_password(PASSWORD)
+    password_hash = await passwords.hash_password(PASSWORD)
 
     async def person(name: str, email: str, org_id, **extra) -> User:
         return await User.create(

@@ -238,12 +238,23 @@ def project_tasks_visible(viewer: Viewer, project: Project) -> Q:
     see. For everyone but clients that is every task of the project (`tasks_visible` gives the
     tasks of visible projects), so the project's id is enough and the visibility subquery need
     not run again; clients see through their portal scopes, as in `tasks_visible`."""
+    return projects_tasks_visible(viewer, [project])
+
+
+def projects_tasks_visible(viewer: Viewer, projects: list[Project]) -> Q:
+    """`project_tasks_visible` of several projects at once, as one condition: a statement over
+    the tasks of a page of projects (their counts, a filtered page of each)."""
     require_signed_in(viewer)
     if viewer.is_client:
-        return tasks_visible(viewer) & Q(project_id=project.id)
-    if project.workspace_id != viewer.workspace_id:
+        return tasks_visible(viewer) & _of_projects([p.id for p in projects])
+    in_workspace = [p.id for p in projects if p.workspace_id == viewer.workspace_id]
+    return _of_projects(in_workspace)
+
+
+def _of_projects(ids: list[uuid.UUID]) -> Q:
+    if not ids:
         return Q(pk__in=[])
-    return Q(project_id=project.id)
+    return Q(project_id=ids[0]) if len(ids) == 1 else Q(project_id__in=ids)
 
 
 async def count_client_tasks(viewer: Viewer) -> int:

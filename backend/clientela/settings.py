@@ -33,8 +33,10 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or networks,
     # "*" for any); empty: none, and per-IP limits count the connection's own address.
     forwarded_allow_ips: str = ""
-    # A GraphQL request running longer than this is stopped.
+    # A request running longer than this is stopped (GraphQL, and the CSV export's whole stream).
     request_timeout_seconds: float = 10.0
+    # Threads that hash and check passwords (Argon2), off the event loop.
+    password_hash_workers: int = Field(default=2, ge=1)
     # Rate limits (per hour for sign-ups and reset requests, per 15 minutes for failed sign-ins).
     signups_per_ip_per_hour: int = 20
     failed_logins_per_account: int = 10
@@ -45,6 +47,15 @@ class Settings(BaseSettings):
     outbox_retention_days: int = 30
     # Invitation and share emails a workspace may send per hour.
     invitations_per_workspace_per_hour: int = 200
+    # Fair use, per session (per client address when not signed in): requests per second
+    # sustained and in a burst, and the same for expensive requests (reports, the CSV export,
+    # bulk changes), per minute. See clientela.fair_use.
+    fair_use_requests_per_second: float = Field(default=50.0, gt=0)
+    fair_use_burst: int = Field(default=200, ge=1)
+    fair_use_expensive_per_minute: float = Field(default=10.0, gt=0)
+    fair_use_expensive_burst: int = Field(default=10, ge=1)
+    # A process settles a session's budget with the database once every this many requests.
+    fair_use_settle_every: int = Field(default=20, ge=1)
 
     @model_validator(mode="after")
     def _introspection_follows_development(self) -> Settings:

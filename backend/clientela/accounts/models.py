@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from tortoise import fields
+from tortoise.models import Model
 
 from clientela.core.models import Entity
 
@@ -36,3 +37,19 @@ class ThrottleHit(Entity):
     class Meta:
         table = "throttle_hit"
         indexes = (("key", "created_at"),)
+
+
+# A fair-use budget (token bucket) of one session or client address, shared by every server
+# process: its tokens as of `updated_at` (seconds since the epoch). See clientela.fair_use.
+class FairUseBucket(Model):
+
+    # "<bucket>:s:<hash of the session token>" or "<bucket>:ip:<client address>".
+    id = fields.CharField(max_length=120, primary_key=True)
+    tokens = fields.FloatField()
+    updated_at = fields.FloatField()
+    # Whether the last request that wrote the row was let through.
+    granted = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "fair_use_bucket"
+        indexes = (("updated_at",),)

@@ -61,6 +61,7 @@ async def create_workspace(*, workspace_name: str, name: str, email: str, passwo
     email = validation.email(email)
     validation.password(password)
     language = validation.language(language) or "en"
+    password_hash = await passwords.hash_password(password)  # before the transaction: it takes a while
     async with in_transaction():
         workspace = await Workspace.create(name=workspace_name, language=language)
         team = await Organization.create(workspace=workspace, name=workspace_name, kind=OrganizationKind.INTERNAL)
@@ -70,7 +71,7 @@ async def create_workspace(*, workspace_name: str, name: str, email: str, passwo
             name=name,
             email=email,
             search_text=validation.fold(f"{name} {email}"),
-            password_hash=passwords.hash_password(password),
+            password_hash=password_hash,
             is_admin=True,
             invited=True,
             privacy=ContactPrivacy.HIDDEN_FROM_CLIENTS,
@@ -92,12 +93,12 @@ async def log_in(*, email: str, password: str, workspace_id: uuid.UUID | None, c
     hits = await throttle.reserve(limits, window=timedelta(minutes=15))
     user = await _sign_in_candidate(address, workspace_id)
     if user is None:
-        passwords.spend_equal_time(password)
-    if user is None or not passwords.verify(user.password_hash, password):
+        await passwords.spend_equal_time(password)
+    if user is None or not await passwords.verify(user.password_hash, password):
         raise Unauthenticated("Wrong email or password.")
     await throttle.release(hits)  # only failures count
     if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
+        user.password_hash = await passwords.hash_password(password)
         await user.save(update_fields=["password_hash"])
     return await _start_session(user)
 
@@ -169,15 +170,19 @@ async def reset_password(token: str, password: str) -> bool:
     """Set the password from an emailed token. The token is single use; every other token of
     the person dies, and so does every session: the person signs in afresh."""
     validation.password(password)
+    invalid = BadUserInput("This link is not valid any more. Ask for a new one.", field="token")
+    live = PasswordToken.filter(token_hash=token_hash(token or ""), used_at__isnull=True)
+    # Hashed only for a live token, and outside the transaction (hashing takes a while).
+    if not await live.filter(expires_at__gt=datetime.now(UTC)).exists():
+        raise invalid
+    password_hash = await passwords.hash_password(password)
     now = datetime.now(UTC)
     async with in_transaction():
-        record = await PasswordToken.get_or_none(
-            token_hash=token_hash(token or ""), used_at__isnull=True, expires_at__gt=now
-        ).select_for_update()
+        record = await live.filter(expires_at__gt=now).select_for_update().first()
         if record is None:
-            raise BadUserInput("This link is not valid any more. Ask for a new one.", field="token")
+            raise invalid
         # Setting a password is authenticating: a sign-in without workspaceId now tries this person.
-        await User.filter(id=record.user_id).update(password_hash=passwords.hash_password(password), last_sign_in_at=now)
+        await User.filter(id=record.user_id).update(password_hash=password_hash, last_sign_in_at=now)
         await PasswordToken.filter(user_id=record.user_id, used_at__isnull=True).update(used_at=now)
         await Session.filter(user_id=record.user_id).delete()
     return True

@@ -40,8 +40,9 @@ class NotFound(ClientelaError):
 class RateLimited(ClientelaError):
     code = "RATE_LIMITED"
 
-    def __init__(self, retry_after_seconds: int) -> None:
+    def __init__(self, retry_after_seconds: int, message: str | None = None, **extensions: object) -> None:
         super().__init__(
-            f"Too many attempts; try again in {retry_after_seconds} seconds.",
+            message or f"Too many attempts; try again in {retry_after_seconds} seconds.",
             retryAfterSeconds=retry_after_seconds,
+            **extensions,
         )

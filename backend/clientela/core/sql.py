@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pypika_tortoise.terms import Parameterizer
-from tortoise.expressions import Subquery
-from tortoise.queryset import ValuesListQuery, ValuesQuery
+from tortoise.expressions import RawSQL, Subquery
+from tortoise.queryset import QuerySet, ValuesListQuery, ValuesQuery
 
 
 def _branch_sql(query: ValuesQuery, ctx) -> str:
@@ -61,3 +61,17 @@ class UnionOf(Subquery):
             sql = _branch_sql(query, ctx)
             branches.append(f"SELECT * FROM ({sql}) AS branch{index}" if self.each_limited else sql)
         return "(" + " UNION ".join(branches) + ")"
+
+
+class FirstOfEach(Subquery):
+    """`id IN (the first `count` rows by id of each `partition` of `query`)`, in one pass over
+    `query` (ROW_NUMBER() OVER (PARTITION BY …), SQLite ≥ 3.25 and PostgreSQL): the first page
+    of each of several lists, filtered alike, in one statement."""
+
+    def __init__(self, query: QuerySet, partition: str, count: int) -> None:
+        numbered = query.annotate(row_number=RawSQL(f'ROW_NUMBER() OVER (PARTITION BY "{partition}" ORDER BY "id")'))
+        super().__init__(numbered.values("id", "row_number"))
+        self.count = int(count)
+
+    def get_sql(self, ctx) -> str:
+        return f"(SELECT numbered.id FROM ({_branch_sql(self.query, ctx)}) AS numbered WHERE numbered.row_number <= {self.count})"

@@ -123,7 +123,11 @@ def password(value: str) -> str:
     return value
 
 
-def labels(values: list[str] | None) -> list[str] | None:
+MAX_TASK_LABELS = 50
+MAX_FILTER_LABELS = 10
+
+
+def _label_list(values: list[str] | None, most: int, too_many: str) -> list[str] | None:
     if values is None:
         return None
     cleaned: list[str] = []
@@ -134,9 +138,19 @@ def labels(values: list[str] | None) -> list[str] | None:
         _printable(label, "labels")
         if label not in cleaned:
             cleaned.append(label)
-    if len(cleaned) > 50:
-        raise BadUserInput("A task has at most 50 labels.", field="labels")
+    if len(cleaned) > most:
+        raise BadUserInput(too_many, field="labels")
     return cleaned
+
+
+def labels(values: list[str] | None) -> list[str] | None:
+    """A task's labels."""
+    return _label_list(values, MAX_TASK_LABELS, f"A task has at most {MAX_TASK_LABELS} labels.")
+
+
+def filter_labels(values: list[str] | None) -> list[str] | None:
+    """The labels of a filter: a task must carry each of them."""
+    return _label_list(values, MAX_FILTER_LABELS, f"A labels filter names at most {MAX_FILTER_LABELS} labels.")
 
 
 def fold(value: str) -> str:

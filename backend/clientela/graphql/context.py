@@ -12,6 +12,7 @@ from clientela.policy import Viewer
 from clientela.settings import Settings
 
 if TYPE_CHECKING:
+    from clientela.fair_use import FairUse
     from clientela.graphql.loaders import Loaders
 
 
@@ -23,6 +24,9 @@ class Context:
     session_token: str | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     _loaders: Loaders | None = None
+    # The fair-use budgets of the app serving the request, and whose budget it draws on.
+    fair_use: FairUse | None = None
+    fair_use_key: str = ""
 
     @property
     def loaders(self) -> Loaders:

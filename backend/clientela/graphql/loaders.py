@@ -1,6 +1,7 @@
 """Request-scoped DataLoaders, one per `<Thing>By<Key>`: every list field of a page loads with
-one query per field, however many parents the page has. They are made per request because
-some (messages, projects of a client) apply the viewer's visibility."""
+one query per field, however many parents the page has (connections under a list of parents:
+one statement per PARENTS_PER_STATEMENT parents). They are made per request because some
+(messages, projects of a client, tasks of projects) apply the viewer's visibility."""
 
 from __future__ import annotations
 
@@ -27,10 +28,14 @@ from clientela.policy import Viewer
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
 from clientela.reports import services as reports
 from clientela.sharing.models import Share
+from clientela.tasks import services as tasks
 from clientela.tasks.models import Task, TaskFollower, TaskRequester, TimeEntry
 from clientela.workspaces.models import Workspace
 
 Keys = list[uuid.UUID]
+# A connection nested under a list (projects { tasks(first: 5) }) loads the pages of this many
+# parents in one statement, and their counts in another.
+PARENTS_PER_STATEMENT = 100
 
 
 def _by_id(model, visible: Q | None = None) -> DataLoader:
@@ -82,6 +87,18 @@ def _time_totals(key_field: str, tasks_counted: Q | None = None) -> DataLoader:
         return [totals.get(k, TimeTotals()) for k in keys]
 
     return DataLoader(load)
+
+
+async def _per_arguments(keys: list[tuple], fetch: Callable[..., Awaitable[list[Any]]]) -> list[Any]:
+    """Keys (parent, *arguments): `fetch(parents, *arguments)` once per set of arguments."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for index, key in enumerate(keys):
+        groups[key[1:]].append(index)
+    results: list[Any] = [None] * len(keys)
+    for arguments, indexes in groups.items():
+        for index, result in zip(indexes, await fetch([keys[i][0] for i in indexes], *arguments), strict=True):
+            results[index] = result
+    return results
 
 
 LinkQuery = Callable[[set[uuid.UUID]], ValuesListQuery]
@@ -204,6 +221,35 @@ class Loaders:
     @cached_property
     def follower_organizations_by_project(self) -> DataLoader:
         return self._linked(self.links_by_project, "follower_organizations", self.organization_by_id)
+
+    # --- tasks of projects ---
+    @cached_property
+    def tasks_by_project(self) -> DataLoader:
+        """Pages of a project's visible tasks, keyed by (project, first, after, status, labels)
+        with the arguments checked (tasks.task_list_filters); for a page of projects, one
+        statement per set of arguments, and one more for their counts if asked for."""
+
+        async def fetch(projects: list[Project], first, after, status, labels) -> list:
+            return await tasks.list_project_tasks(
+                self.viewer,
+                projects,
+                first=first,
+                after=after,
+                status=status,
+                labels=labels,
+                count=lambda project: self.task_count_by_project.load((project, status, labels)),
+            )
+
+        return DataLoader(lambda keys: _per_arguments(keys, fetch), max_batch_size=PARENTS_PER_STATEMENT)
+
+    @cached_property
+    def task_count_by_project(self) -> DataLoader:
+        """How many visible tasks a project has, keyed by (project, status, labels)."""
+
+        async def fetch(projects: list[Project], status, labels) -> list[int]:
+            return await tasks.count_project_tasks(self.viewer, projects, status=status, labels=labels)
+
+        return DataLoader(lambda keys: _per_arguments(keys, fetch), max_batch_size=PARENTS_PER_STATEMENT)
 
     # --- time ---
     @cached_property

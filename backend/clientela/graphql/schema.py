@@ -20,8 +20,9 @@ from strawberry.tools import merge_types
 from clientela.accounts import api as accounts
 from clientela.audit import api as audit
 from clientela.conversations import api as conversations
+from clientela.fair_use import ExpensiveBudget
 from clientela.graphql.errors import ClassifyErrors
-from clientela.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, NodeBudget
+from clientela.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, InputListLimit, NodeBudget
 from clientela.organizations import api as organizations
 from clientela.people import api as people
 from clientela.portal import api as portal
@@ -64,7 +65,9 @@ def build_schema(*, development: bool = True, introspection: bool = True) -> str
         QueryDepthLimiter(max_depth=MAX_DEPTH),
         MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         ValidationCache(maxsize=512),
+        InputListLimit(),
         NodeBudget(),
+        ExpensiveBudget(),  # clientela.fair_use: after the limits, before anything runs
     ]
     if not introspection:
         extensions.append(DisableIntrospection())

@@ -1,9 +1,10 @@
-from tortoise import migrations
-from tortoise.migrations import operations as ops
-from clientela.mail.models import OutboxStatus
+from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
-from tortoise import fields
 from tortoise.indexes import Index
+from tortoise.migrations import operations as ops
+
+from clientela.mail.models import OutboxStatus
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0003_one_held_share_per_person')]

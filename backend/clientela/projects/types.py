@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 
 from clientela import policy
+from clientela.core.pagination import decode_cursor, page_size
 from clientela.graphql.context import Info
 from clientela.graphql.money import Money
 from clientela.portal.settings import TaskField
@@ -88,5 +89,11 @@ class ProjectType:
     ) -> LazyTaskConnection:
         from clientela.tasks.types import TaskConnection
 
-        page = await tasks.list_tasks(info.context.viewer, project=self, first=first, after=after, status=status, labels=labels)
+        # Checked here, so that a bad argument is this field's error; the pages of a list of
+        # projects load together (graphql/loaders.py).
+        page_size(first)
+        if after:
+            decode_cursor(after)
+        status, labels = tasks.task_list_filters(info.context.viewer, status, labels)
+        page = await info.context.loaders.tasks_by_project.load((self, first, after, status, labels))
         return TaskConnection.of(page)

@@ -5,18 +5,20 @@ rounded half-up to the currency's minor unit (cents) once per project and person
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 
 from clientela import policy
 from clientela.core.errors import BadUserInput
 from clientela.core.pagination import ROOT_LIST_LIMIT
+from clientela.core.sql import _branch_sql, _statement_context
 from clientela.policy import Action, Viewer
 from clientela.projects.models import Project
 from clientela.tasks.models import TimeEntry
@@ -84,13 +86,15 @@ class TimeReportRow:
     billed: Decimal | None
 
 
-def _report_query(viewer: Viewer, start: dt.date, end: dt.date):
+def _report_query(viewer: Viewer, start: dt.date, end: dt.date, *, since: dt.date | None = None):
+    """The viewer's time entries from `start` to `end`; from `since` instead of `start` when given
+    (one lower bound only, so that the date index is walked from there)."""
     if end < start:
         raise BadUserInput("to must not be before from.", field="to")
     if (end - start).days > MAX_REPORT_DAYS:
         raise BadUserInput(f"A report covers at most {MAX_REPORT_DAYS} days.", field="to")
     visible = Subquery(Project.filter(policy.projects_visible(viewer)).values("id"))
-    return TimeEntry.filter(task__project_id__in=visible, date__gte=start, date__lte=end)
+    return TimeEntry.filter(task__project_id__in=visible, date__gte=since or start, date__lte=end)
 
 
 async def time_report(viewer: Viewer, start: dt.date, end: dt.date) -> list[TimeReportRow]:
@@ -136,23 +140,69 @@ def spreadsheet_text(value: str | None) -> str | None:
     return "'" + value if value and value.startswith(_FORMULA_STARTS) else value
 
 
-async def time_entries_csv(viewer: Viewer, start: dt.date, end: dt.date) -> AsyncIterator[list]:
-    """The time entries behind the report, streamed in chunks so a year of entries never sits
-    in memory: date, project, person, minutes, billable, billed, note."""
+CSV_CHUNK_ROWS = 2000
+CSV_COLUMNS = (
+    "id", "date", "task__project__name", "user__name", "minutes", "billable", "task__project__hourly_rate", "note",
+)
+
+
+async def time_entries_csv(viewer: Viewer, start: dt.date, end: dt.date) -> AsyncIterator[list[list]]:
+    """The time entries behind the report, in (date, id) order: date, project, person, minutes,
+    billable, billed, note; yielded in batches of rows. The first batch is the header alone
+    (yielded after the permission and date checks); then the rows, read by keyset on (date, id)
+    in chunks of CSV_CHUNK_ROWS, so that memory stays flat however long the report.
+
+    Each chunk is one walk of the `time_entry(date)` index from the last date sent (its lower
+    bound is that date itself, not the report's start, so no chunk re-reads what went before;
+    only the entries of that one date are sorted by id). Rows come as the database gives them,
+    without building models, and the next chunk is read while this one is written out."""
     await policy.require(viewer, Action.READ_REPORTS)
-    query = _report_query(viewer, start, end).order_by("id")
-    yield ["date", "project", "person", "minutes", "billable", "billed", "note"]
-    after: uuid.UUID | None = None
-    while True:
-        chunk = query.filter(id__gt=after) if after else query
-        rows = await chunk.limit(1000).values_list(
-            "id", "date", "task__project__name", "user__name", "minutes", "billable", "task__project__hourly_rate", "note"
-        )
-        if not rows:
-            return
-        for _id, date, project, person, minutes, is_billable, rate, note in rows:
-            billed = billed_amount(minutes, _decimal(rate)) if is_billable else None
-            yield [date.isoformat() if hasattr(date, "isoformat") else date, spreadsheet_text(project),
-                   spreadsheet_text(person), minutes, "yes" if is_billable else "no",
-                   "" if billed is None else str(billed), spreadsheet_text(note)]
-        after = rows[-1][0]
+    first = _report_query(viewer, start, end)  # checks the dates
+    yield [["date", "project", "person", "minutes", "billable", "billed", "note"]]
+
+    def chunk_after(rows) -> asyncio.Task | None:
+        if len(rows) < CSV_CHUNK_ROWS:
+            return None
+        last_id, last_date = rows[-1][0], rows[-1][1]
+        last_date = last_date if isinstance(last_date, dt.date) else dt.date.fromisoformat(last_date)
+        query = _report_query(viewer, start, end, since=last_date).filter(Q(date__gt=last_date) | Q(id__gt=last_id))
+        return asyncio.ensure_future(_chunk(query))
+
+    texts: dict[str | None, str | None] = {}  # project and person names, made spreadsheet-safe
+    billed: dict[tuple, str] = {}  # (minutes, hourly rate) -> the billed amount's text
+    following: asyncio.Task | None = None
+    try:
+        rows = await _chunk(first)
+        while rows:
+            following = chunk_after(rows)
+            batch = []
+            for _id, date, project, person, minutes, is_billable, rate, note in rows:
+                if project not in texts:
+                    texts[project] = spreadsheet_text(project)
+                if person not in texts:
+                    texts[person] = spreadsheet_text(person)
+                amount = ""
+                if is_billable:
+                    amount = billed.get((minutes, rate))
+                    if amount is None:
+                        value = billed_amount(minutes, _decimal(rate))
+                        amount = billed[(minutes, rate)] = "" if value is None else str(value)
+                batch.append([date if isinstance(date, str) else date.isoformat(), texts[project], texts[person],
+                              minutes, "yes" if is_billable else "no", amount,
+                              "'" + note if note and note.startswith(_FORMULA_STARTS) else note])
+            yield batch
+            rows = await following if following else []
+    finally:
+        if following and not following.done():
+            following.cancel()
+
+
+async def _chunk(query) -> list[tuple]:
+    return await _raw_rows(query.order_by("date", "id").limit(CSV_CHUNK_ROWS).values_list(*CSV_COLUMNS))
+
+
+async def _raw_rows(query) -> list[tuple]:
+    """The rows of a `values_list` query as the database driver gives them (no model conversion)."""
+    ctx = _statement_context(query)
+    _, rows = await query._db.execute_query(_branch_sql(query, ctx), ctx.parameterizer.values)
+    return rows

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
+import functools
+from collections import OrderedDict, defaultdict
+from collections.abc import Awaitable, Callable
 
 from strawberry import UNSET
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from clientela import policy
 from clientela.core import validation
 from clientela.core.errors import BadUserInput, Forbidden
-from clientela.core.pagination import Page, paginate
+from clientela.core.ids import as_uuid
+from clientela.core.pagination import Page, decode_cursor, page_size, paginate
+from clientela.core.sql import FirstOfEach, UnionOf
 from clientela.people.models import User
 from clientela.policy import Action, Viewer
 from clientela.portal.settings import TaskField
@@ -43,6 +48,32 @@ async def get_managed_task(viewer: Viewer, task_id: object) -> tuple[Task, Proje
     return task, project
 
 
+def task_list_filters(viewer: Viewer, status: TaskStatus | None, labels: list[str] | None) -> tuple:
+    """The filters of a task list, checked: a filter on a field the viewer may not read is
+    refused, and so is a labels filter of more than MAX_FILTER_LABELS labels. Returns
+    (status, labels as a tuple, or None), hashable, for `list_project_tasks`."""
+    if status is not None:
+        policy.require_filterable(viewer, TaskField.STATUS, "status")
+    if labels:
+        policy.require_filterable(viewer, TaskField.LABELS, "labels")
+    cleaned = validation.filter_labels(labels)
+    return status, tuple(cleaned) if cleaned else None
+
+
+def _filtered(query, status: TaskStatus | None, labels: tuple | None):
+    """`query` narrowed to the tasks of `status` that carry every label of `labels`. The labels
+    are one subquery for each task read, whatever their number: how many of them the task
+    carries, from the (task, label) index; its cost follows the tasks read (a page, or the
+    project's tasks to count them), never how many tasks anywhere carry those labels."""
+    if status is not None:
+        query = query.filter(status=status)
+    if labels:
+        carried = TaskLabel.filter(label__in=labels, task_id=RawSQL(f'"{Task._meta.db_table}"."id"'))
+        query = query.annotate(labels_carried=Subquery(carried.annotate(n=Count("id")).values("n")))
+        query = query.filter(labels_carried=len(labels))
+    return query
+
+
 async def list_tasks(
     viewer: Viewer,
     *,
@@ -52,22 +83,13 @@ async def list_tasks(
     status: TaskStatus | None = None,
     labels: list[str] | None = None,
 ) -> Page:
-    """Visible tasks, filtered in SQL; `labels` keeps the tasks that carry every label given."""
-    query = Task.filter(policy.tasks_visible(viewer) if project is None else policy.project_tasks_visible(viewer, project))
-    if status is not None:
-        policy.require_filterable(viewer, TaskField.STATUS, "status")
-        query = query.filter(status=status)
-    if labels:
-        policy.require_filterable(viewer, TaskField.LABELS, "labels")
-    narrowed = project is None and status is None and not labels
-    for label in validation.labels(labels) or []:
-        query = query.filter(id__in=Subquery(TaskLabel.filter(label=label).values("task_id")))
+    """Visible tasks, filtered in SQL; `labels` keeps the tasks that carry every label given.
+    (A project's tasks come through `list_project_tasks`, a page of projects at a time.)"""
+    status, wanted = task_list_filters(viewer, status, labels)
     if project is not None:
-        page = await paginate(query, first, after)
-        for task in page.rows:
-            task.project = project  # already fetched: no need to read it again with every task
-        return page
-    if not (viewer.is_client and narrowed):
+        return (await list_project_tasks(viewer, [project], first=first, after=after, status=status, labels=wanted))[0]
+    query = _filtered(Task.filter(policy.tasks_visible(viewer)), status, wanted)
+    if not viewer.is_client or status is not None or wanted:
         return await paginate(query.select_related("project"), first, after)
     # The portal's own list: each scope gives just its next page, and counts by itself. The
     # window is the client's visibility rule, read page by page, so it stands in for the whole.
@@ -78,6 +100,72 @@ async def list_tasks(
         window=lambda after_id, n: policy.client_task_window(viewer, after_id, n),
         count=lambda: cached_client_task_count(viewer),
     )
+
+
+def _project_tasks(viewer: Viewer, projects: list[Project], status: TaskStatus | None, labels: tuple | None):
+    return _filtered(Task.filter(policy.projects_tasks_visible(viewer, projects)), status, labels)
+
+
+async def list_project_tasks(
+    viewer: Viewer,
+    projects: list[Project],
+    *,
+    first: int | None,
+    after: str | None,
+    status: TaskStatus | None = None,
+    labels: tuple | None = None,
+    count: Callable[[Project], Awaitable[int]] | None = None,
+) -> list[Page]:
+    """A page of the visible tasks of each project, with the filters of `task_list_filters`,
+    for any number of projects in one statement. Unfiltered, the first tasks of each project
+    are read from the (project, id) index, one UNION branch each; filtered, in one pass over the
+    projects' tasks, numbered per project. Each page counts its whole list through
+    `count(project)` if given (see `count_project_tasks`), else by itself."""
+    if len(projects) == 1:
+        page = await paginate(_project_tasks(viewer, projects, status, labels), first, after)
+        pages = [page]
+    else:
+        size = page_size(first)
+        last_id = decode_cursor(after) if after else None
+        after_last = Q(id__gt=last_id) if last_id is not None else Q()
+        if status is None and not labels:
+            first_of_each = UnionOf(
+                *(
+                    _project_tasks(viewer, [p], None, None).filter(after_last).order_by("id").limit(size + 1).values("id")
+                    for p in projects
+                ),
+                each_limited=True,
+            )
+        else:
+            first_of_each = FirstOfEach(_project_tasks(viewer, projects, status, labels).filter(after_last), "project_id", size + 1)
+        found: dict[object, list[Task]] = defaultdict(list)
+        for task in await Task.filter(id__in=first_of_each).order_by("id"):
+            found[task.project_id].append(task)
+        pages = [
+            Page(rows=found[p.id][:size], has_next_page=len(found[p.id]) > size, total_count=_project_tasks(viewer, [p], status, labels).count)
+            for p in projects
+        ]
+    for project, page in zip(projects, pages, strict=True):
+        if count is not None:
+            page.total_count = functools.partial(count, project)
+        for task in page.rows:
+            task.project = project  # already fetched: no need to read it again with every task
+    return pages
+
+
+async def count_project_tasks(
+    viewer: Viewer, projects: list[Project], *, status: TaskStatus | None = None, labels: tuple | None = None
+) -> list[int]:
+    """How many visible tasks (with the filters of `task_list_filters`) each project has, in
+    one statement for any number of projects."""
+    rows = (
+        await _project_tasks(viewer, projects, status, labels)
+        .annotate(tasks=Count("id"))
+        .group_by("project_id")
+        .values_list("project_id", "tasks")
+    )
+    counts = {as_uuid(project_id): tasks for project_id, tasks in rows}
+    return [counts.get(p.id, 0) for p in projects]
 
 
 # Counting what a client sees costs as much as the client can see, so the exact total is kept
