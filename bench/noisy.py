@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.run import RESULTS, ensure_dataset, free_port, graphql_body, service_env, start_server, stop
+from bench.run import FAIR_USE, RESULTS, ensure_dataset, free_port, graphql_body, service_env, start_server, stop
 
 QUIET_RATE = 10  # requests/s
 NOISE_CONNECTIONS = 8
@@ -160,7 +160,10 @@ def main(argv: list[str] | None = None) -> None:
     info = ensure_dataset(args.tasks, args.seed)
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="clientela-noisy-")) / "service.log"
-    server = start_server("clientela.app:create_app", port, service_env(info["url"]), log)
+    env = service_env(info["url"])
+    for name in FAIR_USE:  # the service as it runs in production: default budgets
+        env.pop(f"CLIENTELA_{name.upper()}")
+    server = start_server("clientela.app:create_app", port, env, log)
     try:
         result = asyncio.run(measure(f"http://127.0.0.1:{port}", info, args.seconds))
     finally:
