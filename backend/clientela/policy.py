@@ -393,7 +393,8 @@ async def _message_readers(project: Project, task: Task | None, attached: set[uu
     and its messages (MESSAGES). A project's own conversation goes to its followers. Staff read
     their workspace's projects; a guest reads a client's projects only with a live share."""
     people = await User.filter(id__in=attached | following, workspace_id=project.workspace_id).select_related("organization")
-    guests = [p.id for p in people if kind_of(p, p.organization) is ViewerKind.GUEST]
+    kinds = {person.id: kind_of(person, person.organization) for person in people}
+    guests = [person_id for person_id, kind in kinds.items() if kind is ViewerKind.GUEST]
     sharing = (
         set(await Share.filter(live_shares(), organization_id=project.client_id, user_id__in=guests).values_list("user_id", flat=True))
         if guests and project.client_id
@@ -406,7 +407,7 @@ async def _message_readers(project: Project, task: Task | None, attached: set[uu
     portal: PortalSettings | None = None
     readers: set[uuid.UUID] = set()
     for person in people:
-        kind = kind_of(person, person.organization)
+        kind = kinds[person.id]
         if kind is ViewerKind.GUEST:
             reads = person.id in sharing
         elif kind is not ViewerKind.CLIENT or task is None or person.id in attached:

@@ -160,9 +160,11 @@ async def remove_members(viewer: Viewer, project_id: object, user_ids: list) -> 
         User, policy.people_visible(viewer) | Q(id__in=members), user_ids, "Person"
     )
     async with in_transaction():
-        removed = await ProjectMember.filter(project_id=project.id, user_id__in=[p.id for p in people]).delete()
-        if removed:
-            names = ", ".join(p.name for p in people)
+        rows = ProjectMember.filter(project_id=project.id, user_id__in=[p.id for p in people])
+        members = set(await rows.values_list("user_id", flat=True))
+        if members:
+            await rows.delete()
+            names = ", ".join(p.name for p in people if p.id in members)
             await audit.record(
                 viewer, "project.members.remove", f"{names} removed from {project.name}", organization_id=project.client_id
             )
