@@ -197,6 +197,7 @@ FAIR_USE = {
     "fair_use_burst": 1_000_000,
     "fair_use_expensive_per_minute": 1_000_000.0,
     "fair_use_expensive_burst": 1_000_000,
+    "fair_use_waiting_requests": 1_000_000,
 }
 
 

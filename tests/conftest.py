@@ -16,6 +16,8 @@ os.environ.setdefault("CLIENTELA_SIGNUPS_PER_IP_PER_HOUR", "100000")
 os.environ.setdefault("CLIENTELA_FAIR_USE_BURST", "1000000000")
 os.environ.setdefault("CLIENTELA_FAIR_USE_EXPENSIVE_BURST", "1000000000")
 os.environ.setdefault("CLIENTELA_FAIR_USE_SETTLE_EVERY", "1000000000")
+# The GraphQL over HTTP audit sends its requests all at once, more than may wait by default.
+os.environ.setdefault("CLIENTELA_FAIR_USE_WAITING_REQUESTS", "1000000")
 os.environ.setdefault("CLIENTELA_PUBLIC_URL", "http://clientela.test")
 os.environ.setdefault("CLIENTELA_SECRET_KEY", "test-secret-key")
 

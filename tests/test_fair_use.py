@@ -1,15 +1,18 @@
 """Fair use: per-session request budgets (token buckets) kept in the database, a smaller one for
 expensive operations, shared by every app (process) over the same database."""
 
+import asyncio
 import contextlib
 import logging
 
 import httpx
+import pytest
 from graphql import parse
 
 from clientela.accounts.models import FairUseBucket
 from clientela.app import create_app
-from clientela.fair_use import MANY_IDS, SETTLE_EVERY, expensive_operations
+from clientela.core.errors import RateLimited
+from clientela.fair_use import MANY_IDS, SETTLE_EVERY, Admission, expensive_operations
 from clientela.settings import Settings
 from support import Api
 
@@ -157,3 +160,115 @@ async def test_the_general_budget_writes_once_per_batch_of_requests_and_an_overd
             if (await (first if n % 2 else second)(VIEWER, token=world.staff.token)).code is None:
                 granted += 1
     assert 100 <= granted <= 100 + 2 * 10
+
+
+# --- places: how many GraphQL executions a process runs at once -------------------------------
+
+
+async def _started(*awaitables) -> list[asyncio.Task]:
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    await asyncio.sleep(0.01)
+    return tasks
+
+
+async def test_a_freed_place_goes_to_the_session_with_fewest_running_then_first_come():
+    admission = Admission(places=1, waiting_per_session=10)
+    order: list[str] = []
+    release = {name: asyncio.Event() for name in ("a1", "a2", "a3", "b1", "c1")}
+
+    async def request(key: str, name: str) -> None:
+        async with admission.place(key):
+            order.append(name)
+            await release[name].wait()
+
+    tasks = await _started(request("a", "a1"))
+    tasks += await _started(request("a", "a2"), request("a", "a3"))
+    tasks += await _started(request("b", "b1"))
+    tasks += await _started(request("c", "c1"))
+    assert order == ["a1"]  # one place: the others wait
+    for name in ("a1", "b1", "c1", "a2", "a3"):
+        release[name].set()
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*tasks)
+    # a noisy session's queue does not hold b and c back: they came after a2 and a3 and ran first
+    assert order == ["a1", "b1", "c1", "a2", "a3"]
+    assert admission.free == 1 and not (admission.running or admission.waiting or admission.admitted)
+
+
+async def test_a_request_that_gives_up_waiting_keeps_no_place_and_takes_none():
+    admission = Admission(places=1, waiting_per_session=10)
+    hold = asyncio.Event()
+
+    async def request(key: str) -> str:
+        async with admission.place(key):
+            await hold.wait()
+            return key
+
+    [holder, gives_up, waits] = await _started(request("a"), request("b"), request("c"))
+    gives_up.cancel()
+    await asyncio.sleep(0.01)
+    hold.set()
+    assert await holder == "a" and await waits == "c"
+    assert admission.free == 1 and not (admission.running or admission.waiting or admission.admitted)
+    # Handed a place just as it is cancelled (a time limit): the place passes on, none is lost.
+    hold.clear()
+    [holder, handed, after] = await _started(request("a"), request("b"), request("c"))
+    hold.set()
+    await asyncio.sleep(0)  # the holder ends and hands its place to b, which has not run yet
+    handed.cancel()
+    assert await holder == "a" and await after == "c"
+    assert admission.free == 1 and not (admission.running or admission.waiting or admission.admitted)
+
+
+async def test_too_many_waiting_requests_of_one_session_are_refused():
+    admission = Admission(places=1, waiting_per_session=1)
+    hold = asyncio.Event()
+
+    async def request(key: str) -> None:
+        async with admission.place(key):
+            await hold.wait()
+
+    tasks = await _started(request("a"), request("a"))
+    with pytest.raises(RateLimited) as refused:
+        async with admission.place("a"):
+            pass
+    assert refused.value.extensions["limit"] == "concurrent" and refused.value.extensions["retryAfterSeconds"] == 1
+    other = await _started(request("b"))  # another session still waits its turn
+    hold.set()
+    await asyncio.gather(*tasks, *other)
+    assert admission.free == 1 and not (admission.running or admission.waiting or admission.admitted)
+
+
+async def test_a_request_waits_for_a_place_and_an_expensive_one_runs_beside(world, monkeypatch):
+    from clientela.reports import services as reports
+
+    report_running, report_may_end = asyncio.Event(), asyncio.Event()
+    time_report = reports.time_report
+
+    async def slow_report(*args):
+        report_running.set()
+        await report_may_end.wait()
+        return await time_report(*args)
+
+    monkeypatch.setattr(reports, "time_report", slow_report)
+    async with _client(_settings(fair_use_running_requests=1)) as api:
+        admission = api.client._transport.app.state.fair_use.admission
+        async with admission.place("someone else"):
+            [page] = await _started(api(VIEWER, token=world.staff.token))
+            assert not page.done()  # the only place is taken
+        assert (await asyncio.wait_for(page, 5)).ok()
+        [report] = await _started(api(REPORT, token=world.admin.token))
+        await asyncio.wait_for(report_running.wait(), 5)
+        # The report runs and has left its place: another session's page is answered meanwhile.
+        assert (await asyncio.wait_for(api(VIEWER, token=world.staff.token), 5)).ok()
+        report_may_end.set()
+        assert (await asyncio.wait_for(report, 5)).ok()
+        assert admission.free == 1 and not (admission.running or admission.waiting or admission.admitted)
+
+
+async def test_too_many_waiting_requests_answer_429_with_retry_after(world):
+    async with _client(_settings(fair_use_running_requests=1, fair_use_waiting_requests=0)) as api:
+        async with api.client._transport.app.state.fair_use.admission.place("someone else"):
+            response = await api.client.post("/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {world.staff.token}"})
+    assert response.status_code == 429 and response.headers["retry-after"] == "1"
+    assert response.json()["errors"][0]["extensions"] == {"code": "RATE_LIMITED", "retryAfterSeconds": 1, "limit": "concurrent"}

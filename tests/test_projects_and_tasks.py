@@ -133,7 +133,7 @@ async def test_time_and_cost_use_billable_minutes_and_the_projects_rate(api, fac
 
 
 async def test_billed_rounds_half_up_to_the_cent(api, factory):
-    from clientela.reports.services import billed_amount
+    from clientela.core.money import billed_amount
 
     # 1 minute at 0.30 an hour is 0.005: half-up makes it 0.01 (banker's rounding would give 0.00).
     assert billed_amount(1, Decimal("0.30")) == Decimal("0.01")

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 import anyio
 from graphql import GraphQLError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import (
     JSONResponse,
@@ -30,9 +31,10 @@ from strawberry.types import ExecutionResult
 from clientela import db, fair_use, http, policy
 from clientela.accounts import services as accounts
 from clientela.core.errors import ClientelaError, RateLimited
-from clientela.fair_use import FairUse
+from clientela.fair_use import FairAdmission, FairUse
 from clientela.fair_use import budget_key as fair_use_budget_key
 from clientela.graphql.context import Context
+from clientela.graphql.errors import graphql_error
 from clientela.graphql.schema import build_schema
 from clientela.mail.worker import run_worker
 from clientela.portal.settings import default_portal_settings
@@ -61,6 +63,7 @@ async def context_for(connection: HTTPConnection, settings: Settings, budget: Fa
         session_token=token,
         fair_use=budget,
         fair_use_key=fair_use_budget_key(token, user is not None, client_ip),
+        fair_use_place=connection.scope.get("state", {}).get("fair_use_place"),
     )
 
 
@@ -128,7 +131,7 @@ class ClientelaGraphQL(GraphQL):
         try:
             return await asyncio.wait_for(run(), self.settings.request_timeout_seconds)
         except RateLimited as error:
-            return ExecutionResult(data=None, errors=[error])
+            return ExecutionResult(data=None, errors=[graphql_error(error)])
         except TimeoutError:
             return ExecutionResult(
                 data=None,
@@ -153,6 +156,12 @@ class TimeLimitedStreamingResponse(StreamingResponse):
     async def __call__(self, scope, receive, send) -> None:
         with anyio.move_on_after(max(0.0, self.deadline - anyio.current_time()) + 1.0):
             await super().__call__(scope, receive, send)
+
+
+def error_response(error: ClientelaError) -> JSONResponse:
+    """What an HTTP route answers for `error`."""
+    headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, RateLimited) else None
+    return JSONResponse({"error": error.message, **error.extensions}, error.http_status, headers=headers)
 
 
 def _timeout_message(seconds: float) -> str:
@@ -188,13 +197,7 @@ async def time_report_csv(request: Request) -> Response:
     except TimeoutError:
         return JSONResponse({"error": _timeout_message(limit), "code": "TIMEOUT"}, 503)
     except ClientelaError as error:
-        code = error.extensions["code"]
-        status = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "BAD_USER_INPUT": 400, "RATE_LIMITED": 429}.get(code, 400)
-        if code == "RATE_LIMITED":
-            wait = error.extensions["retryAfterSeconds"]
-            return JSONResponse({"error": error.message, "code": code, "retryAfterSeconds": wait}, status,
-                                headers={"Retry-After": str(wait)})
-        return JSONResponse({"error": error.message, "code": code}, status)
+        return error_response(error)
 
     async def lines() -> AsyncIterator[str]:
         buffer = io.StringIO()
@@ -215,6 +218,7 @@ async def time_report_csv(request: Request) -> Response:
                                  "export a shorter period."])
                 break
             writer.writerows(batch)
+            await budget.admission.background_step()  # interactive requests go first
         yield buffer.getvalue()
 
     filename = f"time-report-{start}-{end}.csv"
@@ -260,7 +264,8 @@ def create_app(settings: Settings | None = None, *, run_email_worker: bool = Tru
             Mount("/", app=portal_web_app()),
         ],
         lifespan=lifespan,
-        middleware=http.middleware(settings),
+        # Innermost: the client address is known (trusted proxies) and a refusal has the headers.
+        middleware=[*http.middleware(settings), Middleware(FairAdmission, fair_use=budget)],
     )
     app.state.settings = settings
     app.state.fair_use = budget

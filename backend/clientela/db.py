@@ -6,6 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.sqlite import SqliteClient
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
 MODEL_MODULES = [
@@ -51,12 +54,29 @@ async def migrate(database_url: str) -> None:
     await Tortoise.close_connections()
 
 
+# Long reads (reports, the CSV export) run on a connection of their own. On SQLite, where one
+# connection runs every statement in turn, a half-second aggregate would otherwise hold every
+# other request's statements; a second connection reads the committed data beside it (WAL mode,
+# Tortoise's default) in its own thread. PostgreSQL's pool already runs statements side by side.
+# It stays out of Tortoise's configuration, where a second connection would make every
+# `in_transaction()` name its connection.
+_long_reads: SqliteClient | None = None
+
+
 async def connect(database_url: str) -> None:
+    global _long_reads
     # uvicorn runs the lifespan in a task of its own; requests must still find the connections.
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    if database_url.startswith("sqlite://") and ":memory:" not in database_url:
+        _long_reads = SqliteClient(connection_name="long_reads", **expand_db_url(_with_sqlite_defaults(database_url))["credentials"])
+        await _long_reads.create_connection(with_db=True)
 
 
 async def disconnect() -> None:
+    global _long_reads
+    if _long_reads is not None:
+        await _long_reads.close()
+        _long_reads = None
     await Tortoise.close_connections()
 
 
@@ -67,6 +87,13 @@ async def connected(database_url: str) -> AsyncIterator[None]:
         yield
     finally:
         await disconnect()
+
+
+def long_reads() -> BaseDBAsyncClient:
+    """The connection for reads that take long: its own on SQLite, the pool on PostgreSQL."""
+    from tortoise import connections
+
+    return _long_reads or connections.get("default")
 
 
 def is_postgres() -> bool:

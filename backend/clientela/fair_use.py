@@ -22,15 +22,33 @@ database; when it says there is enough, it is let through. Across P processes a 
 therefore overdraw by at most P × batch requests before every process knows (10% of the burst
 each); an overdraft is a debt the bucket pays back before it lets more through. With a burst of
 10 or less the batch is 1: every request settles, and the budget is exact.
+
+Budgets bound how often a session asks, not how much of a process it holds at once: eight
+connections looping 50 ms pages stay well within 50 requests/s, and on one event loop every
+step of a quiet client's request then queues behind their steps. So a process also runs at most
+`fair_use_running_requests` GraphQL executions at once (`Admission`): a request waits for a
+place, and a freed place goes to the waiting session with the fewest requests running, and
+among those to the one served least recently: sessions take turns. A quiet client then waits for at most the end of one request,
+not behind every step of all of them. Expensive operations, bounded by their own budget and
+read on their own connection (clientela.db.long_reads), run beside the places; the CSV export
+makes each batch of rows only when no place is taken (or after BACKGROUND_WAIT), so that it
+goes on in the gaps between interactive requests. Waiting counts
+in the request's time limit; beyond `fair_use_waiting_requests` waiting requests of one
+session, a request is refused with RATE_LIMITED. This is per process on purpose: what it
+shares out is the process's event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import math
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from graphql import (
@@ -75,6 +93,8 @@ SETTLE_EVERY = 20
 PURGE_AFTER_SECONDS = 3600
 # Buckets a process keeps in memory (least recently used dropped first).
 LOCAL_BUCKETS = 10_000
+# The longest a step of background work waits for the places to be free.
+BACKGROUND_WAIT = 0.02
 
 
 @dataclass(frozen=True)
@@ -125,7 +145,7 @@ class FairUse:
         self.settings = settings
         self.local: OrderedDict[str, _Local] = OrderedDict()
         self.last_purge = time.time()
-
+        self.admission = Admission(settings.fair_use_running_requests, settings.fair_use_waiting_requests)
     async def take(self, key: str, bucket: str, cost: int = 1) -> None:
         """Let one request through, spending `cost` tokens of `bucket`, or refuse it."""
         every = rules(self.settings)
@@ -167,6 +187,132 @@ class FairUse:
             await _purge(now - max(PURGE_AFTER_SECONDS, *(r.burst / r.per_second for r in every.values())))
         if not granted:
             raise _refusal(rule, cost - rule.refilled(tokens, time.time() - now))
+
+
+class Admission:
+    """The places of one process where GraphQL executions run; see the module's docstring."""
+
+    def __init__(self, places: int, waiting_per_session: int) -> None:
+        self.free = places
+        self.waiting_per_session = waiting_per_session
+        self.running: dict[str, int] = {}
+        self.waiting: dict[str, list[tuple[int, asyncio.Future]]] = {}
+        self.arrivals = 0
+        self.admitted: dict[str, int] = {}  # when each session with a request here last got a place
+        self.admissions = 0
+        self.idle = asyncio.Event()  # no place taken
+        self.idle.set()
+        self.places = places
+
+    async def background_step(self) -> None:
+        """Before a step of background work (a batch of an export): wait until no place is
+        taken, or BACKGROUND_WAIT at most, so that the work goes on, slower, under any load."""
+        if not self.idle.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.idle.wait(), BACKGROUND_WAIT)
+
+    @asynccontextmanager
+    async def place(self, key: str) -> AsyncIterator[Place]:
+        if self.free > 0:
+            self.free -= 1
+            self.idle.clear()
+        else:
+            queue = self.waiting.setdefault(key, [])
+            if len(queue) >= self.waiting_per_session:
+                if not queue:
+                    del self.waiting[key]
+                raise RateLimited(1, "Too many requests at once; try again in 1 second.", limit="concurrent")
+            self.arrivals += 1
+            entry = (self.arrivals, asyncio.get_running_loop().create_future())
+            queue.append(entry)
+            try:
+                await entry[1]  # set when a place is handed over: `free` was not given back
+            except BaseException:
+                if entry in queue:
+                    queue.remove(entry)
+                    if not queue and self.waiting.get(key) is queue:
+                        del self.waiting[key]
+                    self._forget_if_idle(key)
+                elif not entry[1].cancelled():
+                    self._hand_over()  # handed a place just as it gave up: pass it on
+                raise
+        self.running[key] = self.running.get(key, 0) + 1
+        self.admissions += 1
+        self.admitted[key] = self.admissions
+        place = Place(self, key)
+        try:
+            yield place
+        finally:
+            place.release()
+
+    def _leave(self, key: str) -> None:
+        self.running[key] -= 1
+        if not self.running[key]:
+            del self.running[key]
+            self._forget_if_idle(key)
+        self._hand_over()
+
+    def _forget_if_idle(self, key: str) -> None:
+        if key not in self.running and key not in self.waiting:
+            self.admitted.pop(key, None)
+
+    def _hand_over(self) -> None:
+        """The freed place goes to the waiting session with the fewest running, then to the one
+        served least recently (sessions take turns), then to the earliest request."""
+        while self.waiting:
+            key = min(self.waiting, key=lambda k: (self.running.get(k, 0), self.admitted.get(k, 0), self.waiting[k][0][0]))
+            queue = self.waiting[key]
+            _, ready = queue.pop(0)
+            if not queue:
+                del self.waiting[key]
+            if not ready.done():  # not given up meanwhile
+                ready.set_result(None)
+                return
+            self._forget_if_idle(key)
+        self.free += 1
+        if self.free == self.places:
+            self.idle.set()
+
+
+class Place:
+    """A request's place; released when the request ends, or earlier by `release`."""
+
+    def __init__(self, admission: Admission, key: str) -> None:
+        self.admission, self.key, self.held = admission, key, True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.admission._leave(self.key)
+
+
+class FairAdmission:
+    """ASGI middleware: every request to `path` runs in a place, from its first byte read to
+    its last byte sent; its session is the bearer token's (the client address without one)."""
+
+    def __init__(self, app, fair_use: FairUse, path: str = "/graphql") -> None:
+        self.app, self.fair_use, self.path = app, fair_use, path
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        token = token.strip() if scheme.lower() == "bearer" else ""
+        key = budget_key(token, bool(token), scope["client"][0] if scope.get("client") else "unknown")
+        try:
+            async with self.fair_use.admission.place(key) as place:
+                scope.setdefault("state", {})["fair_use_place"] = place
+                await self.app(scope, receive, send)
+        except RateLimited as refusal:
+            await _refuse(refusal, send)
+
+
+async def _refuse(refusal: RateLimited, send) -> None:
+    body = json.dumps({"errors": [{"message": refusal.message, "extensions": refusal.extensions}]}).encode()
+    await send({"type": "http.response.start", "status": refusal.http_status, "headers": [
+        (b"content-type", b"application/json"), (b"retry-after", str(refusal.retry_after_seconds).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _refusal(rule: Rule, missing: float) -> RateLimited:
@@ -288,15 +434,19 @@ def _root_fields(selection_set: SelectionSetNode, fragments: dict, seen: set[str
 
 
 class ExpensiveBudget(SchemaExtension):
-    """Takes a document's expensive operations from the session's EXPENSIVE budget, after
-    validation and before anything runs."""
+    """After validation and before anything runs: an expensive document takes its operations
+    from the session's EXPENSIVE budget, and leaves its place to run beside the others."""
 
     async def on_execute(self):
         execution = self.execution_context
         context = execution.context
         fair_use = getattr(context, "fair_use", None)
-        if fair_use is not None and execution.graphql_document is not None:
-            count = expensive_operations(execution.graphql_document, execution.operation_name, execution.variables)
-            if count:
-                await fair_use.take(context.fair_use_key, EXPENSIVE, count)
+        if fair_use is None or execution.graphql_document is None:
+            yield
+            return
+        count = expensive_operations(execution.graphql_document, execution.operation_name, execution.variables)
+        if count:
+            await fair_use.take(context.fair_use_key, EXPENSIVE, count)
+            if context.fair_use_place is not None:
+                context.fair_use_place.release()
         yield

@@ -36,7 +36,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from clientela.conversations.models import Message
+from clientela.conversations.models import Message, MessageVisibility
 from clientela.core.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from clientela.core.ids import as_uuid, parse_id
 from clientela.core.sql import UnionOf, count_union, union_rows
@@ -329,6 +329,11 @@ def sees_money(viewer: Viewer) -> bool:
 def sees_internal_records(viewer: Viewer) -> bool:
     """Internal messages and time entries: never for clients."""
     return sees_money(viewer)
+
+
+def messages_visible(viewer: Viewer) -> Q:
+    """The messages of a visible task or project the viewer reads: clients only PUBLIC ones."""
+    return Q() if sees_internal_records(viewer) else Q(visibility=MessageVisibility.PUBLIC)
 
 
 def sees_contact(viewer: Viewer, person: User) -> bool:

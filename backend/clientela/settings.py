@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     fair_use_expensive_burst: int = Field(default=10, ge=1)
     # A process settles a session's budget with the database once every this many requests.
     fair_use_settle_every: int = Field(default=20, ge=1)
+    # GraphQL executions a server process runs at once (the others wait, served fairly across
+    # sessions), and how many requests of one session may wait.
+    fair_use_running_requests: int = Field(default=1, ge=1)
+    fair_use_waiting_requests: int = Field(default=32, ge=0)
 
     @model_validator(mode="after")
     def _introspection_follows_development(self) -> Settings:

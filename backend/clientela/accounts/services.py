@@ -56,7 +56,7 @@ async def sign_up(
 
 async def create_workspace(*, workspace_name: str, name: str, email: str, password: str, language: str | None) -> User:
     """A new workspace with its own team and its admin."""
-    workspace_name = validation.name(workspace_name, "workspaceName")
+    workspace_name = validation.name(workspace_name, "workspace_name")
     name = validation.name(name)
     email = validation.email(email)
     validation.password(password)

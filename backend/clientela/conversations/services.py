@@ -73,7 +73,7 @@ async def post_message(
     include_history: bool,
 ) -> Message:
     if (task_id is None) == (project_id is None):
-        raise BadUserInput("Give exactly one of taskId and projectId.", field="taskId")
+        raise BadUserInput("Give exactly one of taskId and projectId.", field="task_id")
     body = validation.body(body)
     task: Task | None = None
     if task_id is not None:

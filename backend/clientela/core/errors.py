@@ -1,23 +1,35 @@
-"""The errors a client may see. Each carries its `extensions.code`; anything else is masked."""
+"""The errors a caller may see, whatever the transport: each has a `code`, a message for people,
+details (`extensions`) and the HTTP status that says the same. graphql/errors.py turns them into
+GraphQL errors and the HTTP routes into responses, each in one place; anything else is masked.
+
+Input errors name the offending input by its domain name (`field="estimated_minutes"`); the
+GraphQL layer shows it as the argument's name (`estimatedMinutes`)."""
 
 from __future__ import annotations
 
-from graphql import GraphQLError
 
-
-class ClientelaError(GraphQLError):
+class ClientelaError(Exception):
     code = "INTERNAL_SERVER_ERROR"
+    http_status = 500
 
-    def __init__(self, message: str, **extensions: object) -> None:
-        super().__init__(message, extensions={"code": self.code, **extensions})
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"code": self.code, **self.details}
 
 
 class BadUserInput(ClientelaError):
     code = "BAD_USER_INPUT"
+    http_status = 400
 
 
 class Unauthenticated(ClientelaError):
     code = "UNAUTHENTICATED"
+    http_status = 401
 
     def __init__(self, message: str = "Sign in first.") -> None:
         super().__init__(message)
@@ -25,6 +37,7 @@ class Unauthenticated(ClientelaError):
 
 class Forbidden(ClientelaError):
     code = "FORBIDDEN"
+    http_status = 403
 
     def __init__(self, message: str = "You may not do this.") -> None:
         super().__init__(message)
@@ -32,6 +45,7 @@ class Forbidden(ClientelaError):
 
 class NotFound(ClientelaError):
     code = "NOT_FOUND"
+    http_status = 404
 
     def __init__(self, what: str = "Object") -> None:
         super().__init__(f"{what} not found.")
@@ -39,10 +53,15 @@ class NotFound(ClientelaError):
 
 class RateLimited(ClientelaError):
     code = "RATE_LIMITED"
+    http_status = 429
 
-    def __init__(self, retry_after_seconds: int, message: str | None = None, **extensions: object) -> None:
+    def __init__(self, retry_after_seconds: int, message: str | None = None, **details: object) -> None:
         super().__init__(
             message or f"Too many attempts; try again in {retry_after_seconds} seconds.",
             retryAfterSeconds=retry_after_seconds,
-            **extensions,
+            **details,
         )
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return int(self.details["retryAfterSeconds"])

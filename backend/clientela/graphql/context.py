@@ -8,12 +8,29 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from strawberry.types import Info as StrawberryInfo
 
+from clientela.conversations.loaders import ConversationLoaders
+from clientela.organizations.loaders import OrganizationLoaders
+from clientela.people.loaders import PeopleLoaders
 from clientela.policy import Viewer
+from clientela.projects.loaders import ProjectLoaders
+from clientela.reports.loaders import ReportLoaders
 from clientela.settings import Settings
+from clientela.sharing.loaders import SharingLoaders
+from clientela.tasks.loaders import TaskLoaders
+from clientela.workspaces.loaders import WorkspaceLoaders
 
 if TYPE_CHECKING:
-    from clientela.fair_use import FairUse
-    from clientela.graphql.loaders import Loaders
+    from clientela.fair_use import FairUse, Place
+
+
+class Loaders(
+    PeopleLoaders, OrganizationLoaders, WorkspaceLoaders, SharingLoaders, ProjectLoaders, TaskLoaders,
+    ConversationLoaders, ReportLoaders,
+):
+    """The request's DataLoaders: each domain's, from its `loaders.py` (see core/dataloaders.py)."""
+
+    def __init__(self, viewer: Viewer) -> None:
+        self.viewer = viewer
 
 
 @dataclass
@@ -27,12 +44,11 @@ class Context:
     # The fair-use budgets of the app serving the request, and whose budget it draws on.
     fair_use: FairUse | None = None
     fair_use_key: str = ""
+    fair_use_place: Place | None = None  # the request's place (clientela.fair_use.Admission)
 
     @property
     def loaders(self) -> Loaders:
         if self._loaders is None:
-            from clientela.graphql.loaders import Loaders
-
             self._loaders = Loaders(self.viewer)
             user = self.viewer.user
             if user is not None:

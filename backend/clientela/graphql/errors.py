@@ -7,10 +7,20 @@ import logging
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.utils.str_converters import to_camel_case
 
 from clientela.core.errors import ClientelaError
 
 log = logging.getLogger("clientela.errors")
+
+
+def graphql_error(error: ClientelaError, *, nodes=None, path=None) -> GraphQLError:
+    """The GraphQL error saying what `error` says; the input it names, by its argument's name."""
+    extensions, message = error.extensions, error.message
+    if isinstance(field := extensions.get("field"), str) and "_" in field:
+        extensions = {**extensions, "field": to_camel_case(field)}
+        message = message.replace(field, extensions["field"])
+    return GraphQLError(message, nodes=nodes, path=path, extensions=extensions, original_error=error)
 
 
 class ClassifyErrors(MaskErrors):
@@ -22,9 +32,7 @@ class ClassifyErrors(MaskErrors):
     def _classify(self, error: GraphQLError, request_id: str) -> GraphQLError:
         original = error.original_error
         if isinstance(original, ClientelaError):
-            return GraphQLError(
-                original.message, nodes=error.nodes, path=error.path, extensions=original.extensions
-            )
+            return graphql_error(original, nodes=error.nodes, path=error.path)
         if original is None or error.path is None:
             # Parse errors, validation errors and bad variables: the document was at fault.
             error.extensions = {**(error.extensions or {}), "code": (error.extensions or {}).get("code", "BAD_USER_INPUT")}

@@ -77,7 +77,7 @@ async def get_client(viewer: Viewer, client_id: object) -> Organization:
     """A visible organization that may be a project's client."""
     organization = await get_organization(viewer, client_id)
     if organization.kind is not OrganizationKind.CLIENT:
-        raise BadUserInput("Only client organizations can be a project's client.", field="clientId")
+        raise BadUserInput("Only client organizations can be a project's client.", field="client_id")
     return organization
 
 
@@ -86,6 +86,6 @@ async def department_of(organization: Organization, department_id: object | None
         return None
     department = await Department.get_or_none(id=parse_id(department_id), organization_id=organization.id)
     if department is None:
-        raise BadUserInput("The department does not belong to this organization.", field="departmentId")
+        raise BadUserInput("The department does not belong to this organization.", field="department_id")
     return department
 

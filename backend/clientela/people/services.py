@@ -80,7 +80,7 @@ async def list_people(viewer: Viewer, organization_id: object | None) -> list[Us
 
 async def set_contact_privacy(viewer: Viewer, user_ids: list, privacy: ContactPrivacy) -> list[User]:
     if not user_ids:
-        raise BadUserInput("Name at least one person.", field="userIds")
+        raise BadUserInput("Name at least one person.", field="user_ids")
     people = await policy.fetch_all_visible(User, policy.people_visible(viewer), user_ids, "Person")
     await policy.require_privacy_change(viewer, people)
     await User.filter(id__in=[p.id for p in people]).update(privacy=privacy)

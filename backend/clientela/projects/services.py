@@ -63,7 +63,7 @@ async def create_project(
     name = validation.name(name)
     description = validation.text(description)
     budget = validation.money(budget, "budget")
-    hourly_rate = validation.money(hourly_rate, "hourlyRate")
+    hourly_rate = validation.money(hourly_rate, "hourly_rate")
     client = await _client_for(viewer, client_id)
     async with in_transaction():
         project = await Project.create(
@@ -110,7 +110,7 @@ async def update_project(viewer: Viewer, project_id: object, changes: dict) -> P
 async def assign_client_to_projects(viewer: Viewer, client_id: object, project_ids: list) -> list[Project]:
     """All or nothing: one unknown, invisible or unmanageable project and none changes."""
     if not project_ids:
-        raise BadUserInput("Name at least one project.", field="projectIds")
+        raise BadUserInput("Name at least one project.", field="project_ids")
     client = await _client_for(viewer, client_id)
     projects = await policy.fetch_all_visible(Project, policy.projects_visible(viewer), project_ids, "Project")
     for project in projects:
@@ -137,10 +137,10 @@ async def _granting_project(viewer: Viewer, project_id: object) -> Project:
 async def add_members(viewer: Viewer, project_id: object, user_ids: list) -> Project:
     project = await _granting_project(viewer, project_id)
     if not user_ids:
-        raise BadUserInput("Name at least one person.", field="userIds")
+        raise BadUserInput("Name at least one person.", field="user_ids")
     people = await _people(viewer, user_ids)
     if await User.filter(id__in=[p.id for p in people], organization__kind=OrganizationKind.CLIENT).exists():
-        raise BadUserInput("Clients follow projects instead of joining them; use followProject.", field="userIds")
+        raise BadUserInput("Clients follow projects instead of joining them; use followProject.", field="user_ids")
     async with in_transaction():
         added = await add_member_rows(project, people)
         if added:
@@ -152,7 +152,7 @@ async def add_members(viewer: Viewer, project_id: object, user_ids: list) -> Pro
 async def remove_members(viewer: Viewer, project_id: object, user_ids: list) -> Project:
     project = await get_project(viewer, project_id)
     if not user_ids:
-        raise BadUserInput("Name at least one person.", field="userIds")
+        raise BadUserInput("Name at least one person.", field="user_ids")
     await policy.require_removal(viewer, project, user_ids)
     # The members list of a visible project names its members, whoever else the viewer sees.
     members = Subquery(ProjectMember.filter(project_id=project.id).values("user_id"))
@@ -181,13 +181,13 @@ async def add_member_rows(project: Project, people: list[User]) -> list[User]:
 
 async def _followers(viewer: Viewer, user_ids: list | None, organization_ids: list | None) -> tuple[list, list]:
     if not user_ids and not organization_ids:
-        raise BadUserInput("Name at least one person or organization.", field="userIds")
+        raise BadUserInput("Name at least one person or organization.", field="user_ids")
     people = await _people(viewer, user_ids or [])
     orgs = await policy.fetch_all_visible(
         Organization, policy.organizations_visible(viewer), organization_ids or [], "Organization"
     )
     if any(org.kind is not OrganizationKind.CLIENT for org in orgs):
-        raise BadUserInput("Only client organizations can follow a project.", field="organizationIds")
+        raise BadUserInput("Only client organizations can follow a project.", field="organization_ids")
     return people, orgs
 
 

@@ -5,12 +5,12 @@ from typing import Annotated
 import strawberry
 
 from clientela import policy
+from clientela.core.money import billed_amount
 from clientela.core.pagination import decode_cursor, page_size
 from clientela.graphql.context import Info
-from clientela.graphql.money import Money
+from clientela.graphql.money import Money, in_currency
 from clientela.portal.settings import TaskField
 from clientela.projects.models import Project
-from clientela.reports.services import billed_amount
 from clientela.tasks import services as tasks
 
 LazyOrganization = Annotated["OrganizationType", strawberry.lazy("clientela.organizations.types")]
@@ -20,10 +20,7 @@ LazyTaskStatusEnum = Annotated["TaskStatusEnum", strawberry.lazy("clientela.task
 
 
 async def money(info: Info, amount) -> Money | None:
-    if amount is None or not policy.sees_money(info.context.viewer):
-        return None
-    workspace = await info.context.loaders.workspace_by_id.load(info.context.viewer.workspace_id)
-    return Money(amount=amount, currency=workspace.currency)
+    return await in_currency(info, amount) if policy.sees_money(info.context.viewer) else None
 
 
 @strawberry.type(name="ProjectFollowers", description="Client people and organizations the project is shared with.")

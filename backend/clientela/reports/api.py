@@ -16,4 +16,4 @@ class Query:
     async def time_report(
         self, info: Info, from_: Annotated[dt.date, strawberry.argument(name="from")], to: dt.date
     ) -> TimeReportType:
-        return TimeReportType(rows=await services.time_report(info.context.viewer, from_, to))
+        return await services.time_report(info.context.viewer, from_, to)

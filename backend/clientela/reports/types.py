@@ -5,15 +5,12 @@ from typing import Annotated
 import strawberry
 
 from clientela.graphql.context import Info
-from clientela.graphql.money import Money
-from clientela.reports.services import FinancialSummary, TimeReportRow
+from clientela.graphql.money import Money, in_currency
+from clientela.reports.repository import FinancialSummary
+from clientela.reports.services import TimeReport, TimeReportRow
 
 LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
 LazyProject = Annotated["ProjectType", strawberry.lazy("clientela.projects.types")]
-
-
-async def _currency(info: Info) -> str:
-    return (await info.context.loaders.workspace_by_id.load(info.context.viewer.workspace_id)).currency
 
 
 @strawberry.type(name="FinancialSummary")
@@ -24,11 +21,11 @@ class FinancialSummaryType:
 
     @strawberry.field
     async def budget(self: FinancialSummary, info: Info) -> Money:
-        return Money(amount=self.budget, currency=await _currency(info))
+        return await in_currency(info, self.budget)
 
     @strawberry.field
     async def billed(self: FinancialSummary, info: Info) -> Money:
-        return Money(amount=self.billed, currency=await _currency(info))
+        return await in_currency(info, self.billed)
 
 
 @strawberry.type(name="TimeReportRow")
@@ -45,13 +42,15 @@ class TimeReportRowType:
 
     @strawberry.field
     async def billed(self: TimeReportRow, info: Info) -> Money | None:
-        return None if self.billed is None else Money(amount=self.billed, currency=await _currency(info))
+        return await in_currency(info, self.billed)
 
 
 @strawberry.type(name="TimeReport")
 class TimeReportType:
-    rows: list[TimeReportRowType]
+    @strawberry.field
+    def rows(self: TimeReport) -> list[TimeReportRowType]:
+        return self.rows
 
-    @strawberry.field(name="totalMinutes")
-    def total_minutes(self) -> int:
-        return sum(row.minutes for row in self.rows)
+    @strawberry.field(description="Of every row, also those beyond the first 1,000 shown.")
+    def total_minutes(self: TimeReport) -> int:
+        return self.total_minutes

@@ -56,7 +56,7 @@ async def share_organization(
     "shared organization" email to each new one, written in the same transaction."""
     organization = await organizations.get_organization(viewer, organization_id)
     if organization.kind is not OrganizationKind.CLIENT:
-        raise BadUserInput("Only client organizations can be shared.", field="organizationId")
+        raise BadUserInput("Only client organizations can be shared.", field="organization_id")
     await policy.require(viewer, Action.SHARE_CLIENT, organization_id=organization.id)
     if not invitees:
         raise BadUserInput("Name at least one invitee.", field="invitees")
@@ -123,7 +123,7 @@ async def _change_share(viewer: Viewer, share: Share, action: str, summary: str,
 async def set_share_role(viewer: Viewer, share_id: object, role: ShareRole) -> Share:
     share = await _managed_share(viewer, share_id)
     if share.status is ShareStatus.REVOKED:
-        raise BadUserInput("This share has been revoked; share the client again instead.", field="shareId")
+        raise BadUserInput("This share has been revoked; share the client again instead.", field="share_id")
     if share.role is not role:
         await _change_share(viewer, share, "share.role", f"{{user}} is now {role.value} on {{organization}}", role=role)
     return share

@@ -6,13 +6,13 @@ from typing import Annotated
 import strawberry
 
 from clientela import policy
+from clientela.core.money import billed_amount
 from clientela.core.pagination import Page
 from clientela.graphql.context import Info
-from clientela.graphql.money import Money
+from clientela.graphql.money import Money, in_currency
 from clientela.graphql.pagination import Edge, PageInfo, edges, page_info
 from clientela.portal.settings import TaskField
 from clientela.projects.models import Project
-from clientela.reports.services import billed_amount
 from clientela.tasks.models import Task, TaskPriority, TaskStatus, TimeEntry
 
 TaskStatusEnum = strawberry.enum(TaskStatus, name="TaskStatus")
@@ -107,9 +107,7 @@ class TaskType:
         if project.hourly_rate is None:
             return None
         totals = await info.context.loaders.time_by_task.load(self.id)
-        amount = billed_amount(totals.billable_minutes, project.hourly_rate)
-        workspace = await info.context.loaders.workspace_by_id.load(info.context.viewer.workspace_id)
-        return Money(amount=amount, currency=workspace.currency)
+        return await in_currency(info, billed_amount(totals.billable_minutes, project.hourly_rate))
 
     @strawberry.field(name="timeEntries", description="Never shown to clients.")
     async def time_entries(self: Task, info: Info) -> list[TimeEntryType] | None:

@@ -1,0 +1,29 @@
+"""Messages of tasks and their recipients, for the request's Loaders."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from strawberry.dataloader import DataLoader
+
+from clientela import policy
+from clientela.conversations.models import Message, MessageRecipient
+from clientela.core.dataloaders import Keys, grouped, through
+from clientela.policy import Viewer
+
+
+class ConversationLoaders:
+    viewer: Viewer
+    user_by_id: DataLoader
+
+    @cached_property
+    def messages_by_task(self) -> DataLoader:
+        async def fetch(keys: Keys):
+            messages = Message.filter(policy.messages_visible(self.viewer), task_id__in=keys)
+            return [(m.task_id, m) for m in await messages.order_by("id")]
+
+        return grouped(fetch)
+
+    @cached_property
+    def recipients_by_message(self) -> DataLoader:
+        return through(MessageRecipient, "message_id", self.user_by_id)

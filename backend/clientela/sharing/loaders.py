@@ -1,0 +1,32 @@
+"""Live shares of clients and of people, for the request's Loaders."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from strawberry.dataloader import DataLoader
+
+from clientela import policy
+from clientela.core.dataloaders import Keys, grouped
+from clientela.policy import Viewer
+from clientela.sharing.models import Share
+
+
+class SharingLoaders:
+    viewer: Viewer
+
+    @cached_property
+    def live_shares_by_organization(self) -> DataLoader:
+        async def fetch(keys: Keys):
+            shares = Share.filter(policy.shares_visible(self.viewer), policy.live_shares(), organization_id__in=keys)
+            return [(s.organization_id, s) for s in await shares.order_by("id")]
+
+        return grouped(fetch)
+
+    @cached_property
+    def live_shares_by_user(self) -> DataLoader:
+        async def fetch(keys: Keys):
+            shares = Share.filter(policy.shares_visible(self.viewer), policy.live_shares(), user_id__in=keys)
+            return [(s.user_id, s) for s in await shares.order_by("id")]
+
+        return grouped(fetch)

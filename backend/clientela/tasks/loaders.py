@@ -1,0 +1,107 @@
+"""Tasks' people, pages of projects' tasks and time, for the request's Loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from strawberry.dataloader import DataLoader
+from tortoise.expressions import Q, Subquery
+from tortoise.functions import Sum
+
+from clientela import policy
+from clientela.core.dataloaders import PARENTS_PER_STATEMENT, Keys, grouped, linked, links, per_arguments
+from clientela.core.ids import as_uuid
+from clientela.policy import Viewer
+from clientela.projects.models import Project
+from clientela.tasks import repository
+from clientela.tasks.models import Task, TaskFollower, TaskRequester, TimeEntry
+
+
+@dataclass(frozen=True)
+class TimeTotals:
+    minutes: int = 0
+    billable_minutes: int = 0
+
+
+def _time_totals(key_field: str, tasks_counted: Q | None = None) -> DataLoader:
+    """Minutes and billable minutes per task or project, in one aggregate query, of the tasks
+    `tasks_counted` selects (all when None)."""
+
+    async def load(keys: Keys) -> list[TimeTotals]:
+        entries = TimeEntry.filter(**{f"{key_field}__in": set(keys)})
+        if tasks_counted is not None:
+            entries = entries.filter(task_id__in=Subquery(Task.filter(tasks_counted).values("id")))
+        rows = (
+            await entries
+            .annotate(minutes_total=Sum("minutes"), billable_total=Sum("minutes", _filter=Q(billable=True)))
+            .group_by(key_field)
+            .values_list(key_field, "minutes_total", "billable_total")
+        )
+        totals = {as_uuid(k): TimeTotals(int(m or 0), int(b or 0)) for k, m, b in rows}
+        return [totals.get(k, TimeTotals()) for k in keys]
+
+    return DataLoader(load)
+
+
+class TaskLoaders:
+    viewer: Viewer
+    user_by_id: DataLoader
+
+    @cached_property
+    def links_by_task(self) -> DataLoader:
+        return links(
+            requesters=lambda keys: TaskRequester.filter(task_id__in=keys).values_list("task_id", "id", "user_id"),
+            followers=lambda keys: TaskFollower.filter(task_id__in=keys).values_list("task_id", "id", "user_id"),
+        )
+
+    @cached_property
+    def requesters_by_task(self) -> DataLoader:
+        return linked(self.links_by_task, "requesters", self.user_by_id)
+
+    @cached_property
+    def followers_by_task(self) -> DataLoader:
+        return linked(self.links_by_task, "followers", self.user_by_id)
+
+    @cached_property
+    def tasks_by_project(self) -> DataLoader:
+        """Pages of a project's visible tasks, keyed by (project, first, after, status, labels)
+        with the arguments checked (tasks.services.task_list_filters); for a page of projects,
+        one statement per set of arguments, and one more for their counts if asked for."""
+
+        async def fetch(projects: list[Project], first, after, status, labels) -> list:
+            return await repository.list_project_tasks(
+                self.viewer,
+                projects,
+                first=first,
+                after=after,
+                status=status,
+                labels=labels,
+                count=lambda project: self.task_count_by_project.load((project, status, labels)),
+            )
+
+        return DataLoader(lambda keys: per_arguments(keys, fetch), max_batch_size=PARENTS_PER_STATEMENT)
+
+    @cached_property
+    def task_count_by_project(self) -> DataLoader:
+        """How many visible tasks a project has, keyed by (project, status, labels)."""
+
+        async def fetch(projects: list[Project], status, labels) -> list[int]:
+            return await repository.count_project_tasks(self.viewer, projects, status=status, labels=labels)
+
+        return DataLoader(lambda keys: per_arguments(keys, fetch), max_batch_size=PARENTS_PER_STATEMENT)
+
+    @cached_property
+    def time_entries_by_task(self) -> DataLoader:
+        async def fetch(keys: Keys):
+            return [(e.task_id, e) for e in await TimeEntry.filter(task_id__in=keys).order_by("date", "id")]
+
+        return grouped(fetch)
+
+    @cached_property
+    def time_by_task(self) -> DataLoader:
+        return _time_totals("task_id")
+
+    @cached_property
+    def time_by_project(self) -> DataLoader:
+        return _time_totals("task__project_id", policy.tasks_counted(self.viewer))
