@@ -2,7 +2,7 @@
 
 from clientela.conversations.models import Message, MessageVisibility
 from clientela.tasks.models import Task, TaskFollower, TaskRequester, TimeEntry
-from clientela.workspaces.services import visibility_changed
+from clientela.workspaces.repository import visibility_changed
 from support import QueryCounter
 
 # Each list field of a task, on a 50-task page; one query each keeps within the node budget.

@@ -10,7 +10,7 @@ import threading
 import httpx
 
 from clientela.accounts import passwords
-from clientela.reports import services as reports
+from clientela.reports import repository as reports
 from clientela.settings import get_settings
 from clientela.tasks.models import Task, TimeEntry
 from support import ADMIN_PASSWORD, CONTRACT
@@ -82,13 +82,13 @@ async def test_the_csv_export_walks_every_entry_once_in_date_order_across_chunks
     await _entries(world, 11)
     monkeypatch.setattr(reports, "CSV_CHUNK_ROWS", 2)
     statements: list[str] = []
-    real_chunk = reports._chunk
+    real_chunk = reports.chunk
 
     async def chunk(query):
         statements.append(query.order_by("date", "id").limit(2).values_list("id").sql(params_inline=True))
         return await real_chunk(query)
 
-    monkeypatch.setattr(reports, "_chunk", chunk)
+    monkeypatch.setattr(reports, "chunk", chunk)
     response = await _csv(api, world.admin.token)
     rows = list(csv.reader(io.StringIO(response.text)))[1:]
     in_range = await TimeEntry.filter(date__gte="2026-11-01", date__lte="2026-11-30")
@@ -104,7 +104,7 @@ async def test_a_csv_export_that_runs_out_of_time_while_streaming_ends_with_a_li
     await _entries(world, 5)
     monkeypatch.setattr(get_settings(), "request_timeout_seconds", 0.3)
     monkeypatch.setattr(reports, "CSV_CHUNK_ROWS", 2)
-    real_chunk = reports._chunk
+    real_chunk = reports.chunk
     calls = 0
 
     async def stuck_after_the_first(query):
@@ -114,7 +114,7 @@ async def test_a_csv_export_that_runs_out_of_time_while_streaming_ends_with_a_li
             await asyncio.Event().wait()  # a database that never answers
         return await real_chunk(query)
 
-    monkeypatch.setattr(reports, "_chunk", stuck_after_the_first)
+    monkeypatch.setattr(reports, "chunk", stuck_after_the_first)
     response = await _csv(api, world.admin.token)
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.text)))
@@ -128,7 +128,7 @@ async def test_a_csv_export_that_runs_out_of_time_before_its_first_rows_is_refus
     async def never(query):
         await asyncio.Event().wait()
 
-    monkeypatch.setattr(reports, "_chunk", never)
+    monkeypatch.setattr(reports, "chunk", never)
     response = await _csv(api, world.admin.token)
     assert response.status_code == 503
     assert response.json()["code"] == "TIMEOUT"

@@ -30,14 +30,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
-from typing import TypeVar
 
 from tortoise.expressions import Q, Subquery
-from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from clientela.conversations.models import Message, MessageVisibility
-from clientela.core.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from clientela.core.errors import BadUserInput, Forbidden, Unauthenticated
 from clientela.core.ids import as_uuid, parse_id
 from clientela.core.sql import UnionOf, count_union, union_rows
 from clientela.organizations.models import Organization, OrganizationKind
@@ -52,8 +50,6 @@ from clientela.projects.models import Project, ProjectFollower, ProjectMember
 from clientela.sharing.models import Share, ShareRole, ShareStatus
 from clientela.tasks.models import Task, TaskFollower, TaskRequester
 from clientela.workspaces.models import Workspace
-
-ModelT = TypeVar("ModelT", bound=Model)
 
 
 class ViewerKind(StrEnum):
@@ -529,26 +525,6 @@ async def require(viewer: Viewer, action: Action, **on: object) -> None:
     require_signed_in(viewer)
     if not await can(viewer, action, **on):
         raise Forbidden(f"You may not {action.value}.")
-
-
-async def fetch_visible(model: type[ModelT], visible: Q, raw_id: object, what: str) -> ModelT:
-    """One object by id through the same filter its lists use; NOT_FOUND otherwise."""
-    object_id = parse_id(raw_id)
-    found = await model.filter(visible, id=object_id).first() if object_id else None
-    if found is None:
-        raise NotFound(what)
-    return found
-
-
-async def fetch_all_visible(model: type[ModelT], visible: Q, raw_ids: list, what: str) -> list[ModelT]:
-    """Several objects by id, all or nothing: one unknown or invisible id is NOT_FOUND."""
-    ids = [parse_id(raw) for raw in raw_ids]
-    wanted = set(ids)
-    found = await model.filter(visible, id__in=[i for i in wanted if i]) if None not in wanted else []
-    if len(found) != len(wanted):
-        raise NotFound(what)
-    by_id = {row.id: row for row in found}
-    return [by_id[i] for i in dict.fromkeys(ids)]
 
 
 async def require_privacy_change(viewer: Viewer, people: list[User]) -> None:

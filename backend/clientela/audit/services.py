@@ -6,6 +6,7 @@ import uuid
 
 from clientela import policy
 from clientela.audit.models import AuditEntry
+from clientela.core.lookup import fetch_visible
 from clientela.core.pagination import Page, paginate
 from clientela.organizations.models import Organization
 from clientela.policy import Action, Viewer
@@ -25,7 +26,7 @@ async def audit_log(viewer: Viewer, organization_id: object | None, first: int |
     """Admins read everything; owners read the entries about their own clients."""
     entries = AuditEntry.filter(workspace_id=viewer.workspace_id)
     if organization_id is not None:
-        organization = await policy.fetch_visible(
+        organization = await fetch_visible(
             Organization, policy.organizations_visible(viewer), organization_id, "Organization"
         )
         await policy.require(viewer, Action.READ_AUDIT_LOG, organization_id=organization.id)

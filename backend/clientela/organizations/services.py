@@ -9,6 +9,7 @@ from clientela.audit import services as audit
 from clientela.core import validation
 from clientela.core.errors import BadUserInput
 from clientela.core.ids import parse_id
+from clientela.core.lookup import fetch_visible
 from clientela.core.pagination import ROOT_LIST_LIMIT
 from clientela.organizations.models import Department, Organization, OrganizationKind
 from clientela.policy import Action, Viewer
@@ -63,7 +64,7 @@ async def create_department(viewer: Viewer, organization_id: object, name: str) 
 
 
 async def get_organization(viewer: Viewer, organization_id: object) -> Organization:
-    return await policy.fetch_visible(Organization, policy.organizations_visible(viewer), organization_id, "Organization")
+    return await fetch_visible(Organization, policy.organizations_visible(viewer), organization_id, "Organization")
 
 
 async def list_organizations(viewer: Viewer, kind: OrganizationKind | None) -> list[Organization]:

@@ -9,6 +9,7 @@ from clientela import policy
 from clientela.audit import services as audit
 from clientela.core import validation
 from clientela.core.errors import BadUserInput
+from clientela.core.lookup import fetch_all_visible, fetch_visible
 from clientela.core.pagination import ROOT_LIST_LIMIT
 from clientela.organizations import services as organizations
 from clientela.organizations.models import Department, Organization, OrganizationKind
@@ -67,7 +68,7 @@ async def add_contact(
 
 
 async def get_person(viewer: Viewer, user_id: object) -> User:
-    return await policy.fetch_visible(User, policy.people_visible(viewer), user_id, "Person")
+    return await fetch_visible(User, policy.people_visible(viewer), user_id, "Person")
 
 
 async def list_people(viewer: Viewer, organization_id: object | None) -> list[User]:
@@ -81,7 +82,7 @@ async def list_people(viewer: Viewer, organization_id: object | None) -> list[Us
 async def set_contact_privacy(viewer: Viewer, user_ids: list, privacy: ContactPrivacy) -> list[User]:
     if not user_ids:
         raise BadUserInput("Name at least one person.", field="user_ids")
-    people = await policy.fetch_all_visible(User, policy.people_visible(viewer), user_ids, "Person")
+    people = await fetch_all_visible(User, policy.people_visible(viewer), user_ids, "Person")
     await policy.require_privacy_change(viewer, people)
     await User.filter(id__in=[p.id for p in people]).update(privacy=privacy)
     for person in people:

@@ -12,17 +12,18 @@ from clientela import policy
 from clientela.audit import services as audit
 from clientela.core import validation
 from clientela.core.errors import BadUserInput
+from clientela.core.lookup import fetch_all_visible, fetch_visible
 from clientela.core.pagination import ROOT_LIST_LIMIT
 from clientela.organizations import services as organizations
 from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import User
 from clientela.policy import Action, Viewer, ViewerKind
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
-from clientela.workspaces.services import visibility_changed
+from clientela.workspaces.repository import visibility_changed
 
 
 async def get_project(viewer: Viewer, project_id: object) -> Project:
-    return await policy.fetch_visible(Project, policy.projects_visible(viewer), project_id, "Project")
+    return await fetch_visible(Project, policy.projects_visible(viewer), project_id, "Project")
 
 
 async def get_managed_project(viewer: Viewer, project_id: object) -> Project:
@@ -112,7 +113,7 @@ async def assign_client_to_projects(viewer: Viewer, client_id: object, project_i
     if not project_ids:
         raise BadUserInput("Name at least one project.", field="project_ids")
     client = await _client_for(viewer, client_id)
-    projects = await policy.fetch_all_visible(Project, policy.projects_visible(viewer), project_ids, "Project")
+    projects = await fetch_all_visible(Project, policy.projects_visible(viewer), project_ids, "Project")
     for project in projects:
         await policy.require(viewer, Action.MANAGE_PROJECT, project=project)
     async with in_transaction():
@@ -125,7 +126,7 @@ async def assign_client_to_projects(viewer: Viewer, client_id: object, project_i
 
 
 async def _people(viewer: Viewer, user_ids: list) -> list[User]:
-    return await policy.fetch_all_visible(User, policy.people_visible(viewer), user_ids, "Person")
+    return await fetch_all_visible(User, policy.people_visible(viewer), user_ids, "Person")
 
 
 async def _granting_project(viewer: Viewer, project_id: object) -> Project:
@@ -156,7 +157,7 @@ async def remove_members(viewer: Viewer, project_id: object, user_ids: list) -> 
     await policy.require_removal(viewer, project, user_ids)
     # The members list of a visible project names its members, whoever else the viewer sees.
     members = Subquery(ProjectMember.filter(project_id=project.id).values("user_id"))
-    people = await policy.fetch_all_visible(
+    people = await fetch_all_visible(
         User, policy.people_visible(viewer) | Q(id__in=members), user_ids, "Person"
     )
     async with in_transaction():
@@ -183,7 +184,7 @@ async def _followers(viewer: Viewer, user_ids: list | None, organization_ids: li
     if not user_ids and not organization_ids:
         raise BadUserInput("Name at least one person or organization.", field="user_ids")
     people = await _people(viewer, user_ids or [])
-    orgs = await policy.fetch_all_visible(
+    orgs = await fetch_all_visible(
         Organization, policy.organizations_visible(viewer), organization_ids or [], "Organization"
     )
     if any(org.kind is not OrganizationKind.CLIENT for org in orgs):

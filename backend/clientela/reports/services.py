@@ -17,7 +17,6 @@ from clientela.core.money import billed_amount, in_cents
 from clientela.core.pagination import ROOT_LIST_LIMIT
 from clientela.policy import Action, Viewer
 from clientela.reports import repository
-from clientela.reports.repository import CSV_CHUNK_ROWS
 
 
 @dataclass
@@ -64,7 +63,7 @@ async def time_entries_csv(viewer: Viewer, start: dt.date, end: dt.date) -> Asyn
     """The time entries behind the report, in (date, id) order: date, project, person, minutes,
     billable, billed, note; yielded in batches of rows. The first batch is the header alone
     (yielded after the permission and date checks); then the rows, read by keyset on (date, id)
-    in chunks of CSV_CHUNK_ROWS (repository.entries_after), yielded CSV_BATCH_ROWS at a time,
+    in chunks of repository.CSV_CHUNK_ROWS (repository.entries_after), yielded CSV_BATCH_ROWS at a time,
     so that memory stays flat however long the report and other requests run between two
     batches. The next chunk is read while this one is written out."""
     await policy.require(viewer, Action.READ_REPORTS)
@@ -72,7 +71,7 @@ async def time_entries_csv(viewer: Viewer, start: dt.date, end: dt.date) -> Asyn
     yield [["date", "project", "person", "minutes", "billable", "billed", "note"]]
 
     def chunk_after(rows) -> asyncio.Task | None:
-        if len(rows) < CSV_CHUNK_ROWS:
+        if len(rows) < repository.CSV_CHUNK_ROWS:
             return None
         return asyncio.ensure_future(repository.chunk(repository.entries_after(viewer, start, end, rows[-1])))
 

@@ -11,6 +11,7 @@ from clientela import policy
 from clientela.audit import services as audit
 from clientela.core import validation
 from clientela.core.errors import BadUserInput
+from clientela.core.lookup import fetch_visible
 from clientela.core.pagination import LIST_LIMIT
 from clientela.mail.outbox import EmailKind, queue_email
 from clientela.organizations import services as organizations
@@ -104,7 +105,7 @@ async def share_organization(
 
 
 async def _managed_share(viewer: Viewer, share_id: object) -> Share:
-    share = await policy.fetch_visible(Share, policy.shares_visible(viewer), share_id, "Share")
+    share = await fetch_visible(Share, policy.shares_visible(viewer), share_id, "Share")
     await policy.require(viewer, Action.SHARE_CLIENT, organization_id=share.organization_id)
     return share
 

@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from clientela import policy
 from clientela.core import validation
 from clientela.core.errors import BadUserInput, Forbidden
+from clientela.core.lookup import fetch_all_visible, fetch_visible
 from clientela.core.pagination import Page, paginate
 from clientela.people.models import User
 from clientela.policy import Action, Viewer
@@ -27,13 +28,13 @@ from clientela.tasks.models import (
     TaskStatus,
     TimeEntry,
 )
-from clientela.workspaces.services import visibility_changed
+from clientela.workspaces.repository import visibility_changed
 
 TASK_FIELDS = ("title", "description", "status", "priority", "due_date", "assignee_id", "estimated_minutes", "labels")
 
 
 async def get_task(viewer: Viewer, task_id: object) -> Task:
-    return await policy.fetch_visible(Task, policy.tasks_visible(viewer), task_id, "Task")
+    return await fetch_visible(Task, policy.tasks_visible(viewer), task_id, "Task")
 
 
 async def get_managed_task(viewer: Viewer, task_id: object) -> tuple[Task, Project]:
@@ -105,7 +106,7 @@ async def cached_client_task_count(viewer: Viewer) -> int:
 async def _assignee(viewer: Viewer, assignee_id: object | None) -> User | None:
     if assignee_id is None:
         return None
-    return await policy.fetch_visible(User, policy.people_visible(viewer), assignee_id, "Person")
+    return await fetch_visible(User, policy.people_visible(viewer), assignee_id, "Person")
 
 
 def _clean(values: dict) -> dict:
@@ -142,7 +143,7 @@ async def _create(viewer: Viewer, project: Project, values: dict, requester_ids:
     cleaned.setdefault("status", TaskStatus.OPEN)
     cleaned.setdefault("priority", TaskPriority.NORMAL)
     assignee = await _assignee(viewer, cleaned.pop("assignee_id", None))
-    requesters = await policy.fetch_all_visible(User, policy.people_visible(viewer), requester_ids, "Person")
+    requesters = await fetch_all_visible(User, policy.people_visible(viewer), requester_ids, "Person")
     async with in_transaction():
         task = await Task.create(
             workspace_id=viewer.workspace_id,
@@ -187,7 +188,7 @@ async def _add_people(viewer: Viewer, task_id: object, user_ids: list, row_model
     await policy.require(viewer, Action.GRANT_PROJECT_ACCESS, project=await Project.get(id=task.project_id))
     if not user_ids:
         raise BadUserInput("Name at least one person.", field="user_ids")
-    people = await policy.fetch_all_visible(User, policy.people_visible(viewer), user_ids, "Person")
+    people = await fetch_all_visible(User, policy.people_visible(viewer), user_ids, "Person")
     existing = set(await row_model.filter(task_id=task.id).values_list("user_id", flat=True))
     async with in_transaction():
         await row_model.bulk_create([row_model.of(task.id, p) for p in people if p.id not in existing])
