@@ -28,8 +28,9 @@ from starlette.routing import Mount, Route
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
-from clientela import db, fair_use, http, policy
+from clientela import db, fair_use, http
 from clientela.accounts import services as accounts
+from clientela.accounts.viewer import viewer_for
 from clientela.core.errors import ClientelaError, RateLimited
 from clientela.fair_use import FairAdmission, FairUse
 from clientela.fair_use import budget_key as fair_use_budget_key
@@ -57,7 +58,7 @@ async def context_for(connection: HTTPConnection, settings: Settings, budget: Fa
     user = await accounts.user_for_token(token)
     client_ip = connection.client.host if connection.client else "unknown"
     return Context(
-        viewer=await policy.viewer_for(user),
+        viewer=await viewer_for(user),
         settings=settings,
         client_ip=client_ip,
         session_token=token,

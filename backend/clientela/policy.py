@@ -34,22 +34,20 @@ from enum import Enum, StrEnum
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-from clientela.conversations.models import Message, MessageVisibility
+from clientela.conversations.models import MessageVisibility
 from clientela.core.errors import BadUserInput, Forbidden, Unauthenticated
-from clientela.core.ids import as_uuid, parse_id
-from clientela.core.sql import UnionOf, count_union, union_rows
+from clientela.core.ids import parse_id
+from clientela.core.sql import UnionOf
 from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import ContactPrivacy, User
 from clientela.portal.settings import (
     PortalScope,
     PortalSettings,
     TaskField,
-    settings_of,
 )
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
-from clientela.sharing.models import Share, ShareRole, ShareStatus
+from clientela.sharing.models import ShareStatus
 from clientela.tasks.models import Task, TaskFollower, TaskRequester
-from clientela.workspaces.models import Workspace
 
 
 class ViewerKind(StrEnum):
@@ -94,6 +92,10 @@ class Viewer:
     def is_client(self) -> bool:
         return self.kind is ViewerKind.CLIENT
 
+    def access_to(self, organization_id: uuid.UUID) -> ClientAccess | None:
+        """How this viewer holds a client: their strongest live share or ownership, or None."""
+        return self.client_access.get(organization_id)
+
     def managed_client_ids(self) -> set[uuid.UUID]:
         """Client organizations whose projects this viewer may manage (OWNER or CSR)."""
         return {org for org, access in self.client_access.items() if access is not ClientAccess.CONSULTANT}
@@ -128,37 +130,6 @@ def kind_of(person: User, organization: Organization | None) -> ViewerKind:
     if organization is None:
         return ViewerKind.GUEST
     return ViewerKind.STAFF if organization.kind is OrganizationKind.INTERNAL else ViewerKind.CLIENT
-
-
-async def viewer_for(user: User | None) -> Viewer:
-    """Work out the viewer for a signed-in person. Shares and organization kinds are read
-    fresh on every request, so a revoked share or a changed kind takes effect at once."""
-    if user is None:
-        return ANONYMOUS
-    workspace = user.workspace
-    organization = user.organization
-    kind = kind_of(user, organization)
-    access: dict[uuid.UUID, ClientAccess] = {}
-    if kind is not ViewerKind.CLIENT:
-        # Live shares held and client organizations owned, in one statement.
-        rows = await union_rows(
-            Share.filter(live_shares(), user_id=user.id, organization__kind=OrganizationKind.CLIENT).values_list(
-                "organization_id", "role"
-            ),
-            Organization.filter(owner_id=user.id, kind=OrganizationKind.CLIENT).values_list("id"),
-        )
-        for branch, org_id, role in rows:
-            held = ClientAccess(ShareRole(role).value) if branch == 0 else ClientAccess.OWNER
-            access[as_uuid(org_id)] = strongest_access(access.get(as_uuid(org_id)), held)
-    return Viewer(
-        kind=kind,
-        user=user,
-        workspace_id=workspace.id,
-        organization_id=organization.id if organization else None,
-        portal=settings_of(workspace.portal_settings),
-        client_access=access,
-        visibility_generation=workspace.visibility_generation,
-    )
 
 
 def require_signed_in(viewer: Viewer) -> Viewer:
@@ -253,10 +224,10 @@ def _of_projects(ids: list[uuid.UUID]) -> Q:
     return Q(project_id=ids[0]) if len(ids) == 1 else Q(project_id__in=ids)
 
 
-async def count_client_tasks(viewer: Viewer) -> int:
-    """How many tasks `tasks_visible` gives a client, counted from the scopes alone."""
-    branches = _portal_scopes(viewer)
-    return await count_union(*(query.values(column) for query, column in branches)) if branches else 0
+def client_task_scopes(viewer: Viewer) -> list[QuerySet]:
+    """The tasks of each of a client's portal scopes as an id query, whose union is what
+    `tasks_visible` gives them (tasks.repository counts a client's tasks from these alone)."""
+    return [query.values(column) for query, column in _portal_scopes(viewer)]
 
 
 def client_task_window(viewer: Viewer, after: uuid.UUID | None, count: int) -> Q:
@@ -362,93 +333,31 @@ class RecipientReason(StrEnum):
     PROJECT_FOLLOWER = "PROJECT_FOLLOWER"
 
 
-async def message_audience(project: Project, task: Task | None) -> dict[uuid.UUID, RecipientReason]:
-    """Who a public message on an item (or on the project itself) is emailed to, with the first
-    reason each has: the item's requesters and followers, then the project's followers (people,
-    and the members of following organizations), each only while they may read the message.
-    `messageRecipients` previews this set, and delivery checks it again."""
-    reasons: dict[uuid.UUID, RecipientReason] = {}
-    if task is not None:
-        rows = await union_rows(
-            TaskRequester.filter(task_id=task.id).values_list("user_id"),
-            TaskFollower.filter(task_id=task.id).values_list("user_id"),
-        )
-        for branch, user_id in sorted(rows, key=lambda row: row[0]):
-            reasons.setdefault(as_uuid(user_id), (RecipientReason.REQUESTER, RecipientReason.TASK_FOLLOWER)[branch])
-    attached = set(reasons)
-    followers = await ProjectFollower.filter(project_id=project.id).values_list("user_id", "organization_id")
-    following = {as_uuid(u) for u, _ in followers if u}
-    if organizations := [o for _, o in followers if o]:
-        following |= set(await User.filter(organization_id__in=organizations).values_list("id", flat=True))
-    for user_id in sorted(following - attached):
-        reasons[user_id] = RecipientReason.PROJECT_FOLLOWER
-    readers = await _message_readers(project, task, attached, set(reasons) - attached)
-    return {user_id: reason for user_id, reason in reasons.items() if user_id in readers}
-
-
-async def _message_readers(project: Project, task: Task | None, attached: set[uuid.UUID], following: set[uuid.UUID]) -> set[uuid.UUID]:
-    """Who of the people attached to an item and of those reached only through following its
-    project may read its public messages now. Attaching a client to an item is what lets them
-    read it; a client reached only through following reads an item's messages where the portal
-    shows that item (its scopes: following the project, or a request of their organization)
-    and its messages (MESSAGES). A project's own conversation goes to its followers. Staff read
-    their workspace's projects; a guest reads a client's projects only with a live share."""
-    people = await User.filter(id__in=attached | following, workspace_id=project.workspace_id).select_related("organization")
-    kinds = {person.id: kind_of(person, person.organization) for person in people}
-    guests = [person_id for person_id, kind in kinds.items() if kind is ViewerKind.GUEST]
-    sharing = (
-        set(await Share.filter(live_shares(), organization_id=project.client_id, user_id__in=guests).values_list("user_id", flat=True))
-        if guests and project.client_id
-        else set()
+def reads_public_messages(
+    kind: ViewerKind,
+    portal: PortalSettings | None,  # needed only for a client reached through following
+    *,
+    on_item: bool,
+    attached: bool,
+    holds_live_share: bool,
+    organization_requested: bool,
+) -> bool:
+    """Whether a person of the workspace reads the public messages of an item (`on_item`) or of
+    a project's own conversation, and so is emailed them (conversations/audience.py gathers
+    the facts). Attaching a client to an item (requester, item follower) is what lets them read
+    it; a client reached only through following the project reads an item's messages where the
+    portal shows that item (its scopes: following the project, or a request of their
+    organization) and its messages (MESSAGES). A project's own conversation goes to its
+    followers. Staff read their workspace's projects; a guest reads a client's projects only
+    with a live share of that client."""
+    if kind is ViewerKind.GUEST:
+        return holds_live_share
+    if kind is not ViewerKind.CLIENT or not on_item or attached:
+        return True
+    return TaskField.MESSAGES in portal.visible_task_fields and (
+        PortalScope.FOLLOWED_PROJECTS in portal.scopes
+        or (PortalScope.ORGANIZATION_REQUESTS in portal.scopes and organization_requested)
     )
-    requesting_organizations: set[uuid.UUID] = set()
-    if task is not None and following:
-        rows = await TaskRequester.filter(task_id=task.id).values_list("organization_id", flat=True)
-        requesting_organizations = {as_uuid(o) for o in rows if o}
-    portal: PortalSettings | None = None
-    readers: set[uuid.UUID] = set()
-    for person in people:
-        kind = kinds[person.id]
-        if kind is ViewerKind.GUEST:
-            reads = person.id in sharing
-        elif kind is not ViewerKind.CLIENT or task is None or person.id in attached:
-            reads = True
-        else:
-            portal = portal or settings_of((await Workspace.get(id=project.workspace_id)).portal_settings)
-            reads = TaskField.MESSAGES in portal.visible_task_fields and (
-                PortalScope.FOLLOWED_PROJECTS in portal.scopes
-                or (PortalScope.ORGANIZATION_REQUESTS in portal.scopes and person.organization_id in requesting_organizations)
-            )
-        if reads:
-            readers.add(person.id)
-    return readers
-
-
-async def delivery_refusal(kind: str, recipient_id: uuid.UUID | None, about_id: uuid.UUID | None) -> str | None:
-    """Asked again when an email is delivered, since grants may end while it waits: why its
-    recipient may no longer receive it, or None. A "shared organization" email needs its share
-    still live, a project invitation its recipient still on the project, a message email its
-    recipient still in the message's audience."""
-    if recipient_id is None or about_id is None:
-        return None
-    if kind == "SHARED_ORGANIZATION":
-        if not await Share.filter(live_shares(), id=about_id, user_id=recipient_id).exists():
-            return "The share was revoked or has expired."
-    elif kind == "PROJECT_INVITATION":
-        recipient = await User.get_or_none(id=recipient_id)
-        on_project = Q(user_id=recipient_id)
-        if recipient is not None and recipient.organization_id:
-            on_project |= Q(organization_id=recipient.organization_id)
-        member = await ProjectMember.exists(project_id=about_id, user_id=recipient_id)
-        if not member and not await ProjectFollower.filter(on_project, project_id=about_id).exists():
-            return "The recipient is no longer on the project."
-    elif kind == "CLIENT_REPLY":
-        message = await Message.get_or_none(id=about_id)
-        task = await Task.get_or_none(id=message.task_id) if message and message.task_id else None
-        project = await Project.get_or_none(id=task.project_id if task else message.project_id) if message else None
-        if project is None or recipient_id not in await message_audience(project, task):
-            return "The recipient no longer receives this conversation."
-    return None
 
 
 # --- Doing ----------------------------------------------------------------------------------
@@ -496,22 +405,22 @@ PERMISSIONS: dict[Action, frozenset[ViewerKind | ClientAccess]] = {
 }
 
 
-async def can(
+def can(
     viewer: Viewer,
     action: Action,
     *,
     organization_id: uuid.UUID | None = None,
     project: Project | None = None,
+    project_member: bool = False,
 ) -> bool:
-    """Whether the viewer may do `action` (on the given client organization or project)."""
+    """Whether the viewer may do `action` (on the given client organization or project);
+    `project_member`: whether the viewer is a member of `project` (the caller reads it, for
+    staff: projects.repository.is_member)."""
     allowed = PERMISSIONS[action]
     if viewer.kind is ViewerKind.ANONYMOUS:
         return False
-    if viewer.kind in allowed:
-        if viewer.kind is not ViewerKind.STAFF or project is None:
-            return True
-        if await ProjectMember.exists(project_id=project.id, user_id=viewer.user_id):
-            return True
+    if viewer.kind in allowed and (viewer.kind is not ViewerKind.STAFF or project is None or project_member):
+        return True
     if project is not None:
         organization_id = project.client_id
     if organization_id is None:
@@ -519,29 +428,34 @@ async def can(
     return viewer.client_access.get(organization_id) in allowed
 
 
-async def require(viewer: Viewer, action: Action, **on: object) -> None:
+def membership_matters(viewer: Viewer, action: Action) -> bool:
+    """Whether `can` needs to know if the viewer is a member of the project."""
+    return viewer.kind is ViewerKind.STAFF and ViewerKind.STAFF in PERMISSIONS[action]
+
+
+def require(viewer: Viewer, action: Action, **on: object) -> None:
     """Refuse with FORBIDDEN. Callers fetch the object through a visibility filter first, so
     that what the viewer may not see answers NOT_FOUND instead."""
     require_signed_in(viewer)
-    if not await can(viewer, action, **on):
+    if not can(viewer, action, **on):
         raise Forbidden(f"You may not {action.value}.")
 
 
-async def require_privacy_change(viewer: Viewer, people: list[User]) -> None:
+def require_privacy_change(viewer: Viewer, people: list[User]) -> None:
     """Admins change anyone's contact privacy; staff may change their own."""
     if viewer.kind is ViewerKind.STAFF and all(person.id == viewer.user_id for person in people):
         return
-    await require(viewer, Action.SET_OTHERS_PRIVACY)
+    require(viewer, Action.SET_OTHERS_PRIVACY)
 
 
-async def require_post_message(viewer: Viewer, project: Project, *, public: bool) -> None:
+def require_post_message(viewer: Viewer, project: Project, *, public: bool, project_member: bool) -> None:
     """Clients post PUBLIC replies where the portal settings allow; the firm's side posts
     where it manages the project."""
     if viewer.is_client:
         if not (public and client_may_reply(viewer)):
             raise Forbidden("You may not post this message.")
         return
-    await require(viewer, Action.MANAGE_PROJECT, project=project)
+    require(viewer, Action.MANAGE_PROJECT, project=project, project_member=project_member)
 
 
 def client_may_submit(viewer: Viewer) -> bool:
@@ -552,40 +466,43 @@ def client_may_reply(viewer: Viewer) -> bool:
     return viewer.is_client and viewer.portal is not None and viewer.portal.can_post_messages
 
 
-async def require_removal(viewer: Viewer, project: Project, user_ids: list) -> None:
+def require_removal(viewer: Viewer, project: Project, user_ids: list, *, project_member: bool) -> None:
     """Who may add a project's members and followers may remove them; anyone who sees a project
     may take themselves off it."""
     if user_ids and {parse_id(raw) for raw in user_ids} == {viewer.user_id}:
         return
-    await require(viewer, Action.GRANT_PROJECT_ACCESS, project=project)
+    require(viewer, Action.GRANT_PROJECT_ACCESS, project=project, project_member=project_member)
 
 
 INVITE_REFUSED = "This address cannot be invited into {organization}."
 
 
-async def require_invite(viewer: Viewer, organization: Organization, address: str) -> User | None:
-    """Inviting an address into an organization: the person it belongs to, or None for a new
-    person. People never move between organizations as a side effect of an invitation: a known
-    person joins only if the inviter can see them and they have no organization, hold no live
-    share and are not an admin (or are in the organization already). Every other known address
-    is refused with the same words as one the inviter cannot see, so the answer tells nothing
-    about people beyond the inviter's sight. Inviting into the firm's own teams makes staff."""
+def require_invite_into(viewer: Viewer, organization: Organization) -> None:
+    """Inviting into the firm's own teams makes staff; into a client, it grants its projects."""
     if organization.kind is not OrganizationKind.CLIENT:
-        await require(viewer, Action.ADD_STAFF)
+        require(viewer, Action.ADD_STAFF)
     else:  # a consultant of one client managing another's project adds no one to the first
-        await require(viewer, Action.GRANT_PROJECT_ACCESS, organization_id=organization.id)
-    known = await User.get_or_none(workspace_id=viewer.workspace_id, email=address)
+        require(viewer, Action.GRANT_PROJECT_ACCESS, organization_id=organization.id)
+
+
+def require_invite(
+    viewer: Viewer, organization: Organization, known: User | None, *, visible: bool, holds_live_share: bool
+) -> User | None:
+    """Inviting an address into an organization: `known` is the person of the workspace the
+    address belongs to (None for a new person), `visible` whether the inviter can see them and
+    `holds_live_share` whether they hold a live share (the caller reads these facts). Returns
+    the person to invite, or None for a new one. People never move between organizations as a
+    side effect of an invitation: a known person joins only if the inviter can see them and
+    they have no organization, hold no live share and are not an admin (or are in the
+    organization already). Every other known address is refused with the same words as one
+    the inviter cannot see, so the answer tells nothing about people beyond the inviter's
+    sight."""
+    require_invite_into(viewer, organization)
     if known is None:
         return None
-    visible = await User.filter(people_visible(viewer), id=known.id).exists()
     if visible and known.organization_id == organization.id:
         return known
-    may_join = (
-        visible
-        and known.organization_id is None
-        and not known.is_admin
-        and not await Share.filter(live_shares(), user_id=known.id).exists()
-    )
+    may_join = visible and known.organization_id is None and not known.is_admin and not holds_live_share
     if not may_join:
         raise BadUserInput(INVITE_REFUSED.format(organization=organization.name), field="email")
     return known

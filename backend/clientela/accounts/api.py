@@ -10,7 +10,7 @@ from clientela.people.types import UserType
 
 @strawberry.input
 class SignUpInput:
-    workspace_name: str = strawberry.field(name="workspaceName")
+    workspace_name: str
     name: str
     email: str
     password: str
@@ -32,7 +32,7 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(name="signUp", description="Creates a workspace with the caller as its admin.")
+    @strawberry.mutation(description="Creates a workspace with the caller as its admin.")
     async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
         signed_in = await services.sign_up(
             workspace_name=input.workspace_name,
@@ -44,7 +44,7 @@ class Mutation:
         )
         return AuthPayload(token=signed_in.token, viewer=signed_in.user)
 
-    @strawberry.mutation(name="logIn")
+    @strawberry.mutation
     async def log_in(
         self, info: Info, email: str, password: str, workspace_id: strawberry.ID | None = None
     ) -> AuthPayload:
@@ -53,17 +53,14 @@ class Mutation:
         )
         return AuthPayload(token=signed_in.token, viewer=signed_in.user)
 
-    @strawberry.mutation(name="logOut", description="Ends the session of the token sent with the request.")
+    @strawberry.mutation(description="Ends the session of the token sent with the request.")
     async def log_out(self, info: Info) -> bool:
         return await services.log_out(info.context.session_token)
 
-    @strawberry.mutation(
-        name="requestPasswordReset",
-        description="Always true. Emails a create/reset-password link if the address is known.",
-    )
+    @strawberry.mutation(description="Always true. Emails a create/reset-password link if the address is known.")
     async def request_password_reset(self, info: Info, email: str) -> bool:
         return await services.request_password_reset(email, client_ip=info.context.client_ip)
 
-    @strawberry.mutation(name="resetPassword", description="Sets the password and ends every session of the person.")
+    @strawberry.mutation(description="Sets the password and ends every session of the person.")
     async def reset_password(self, token: str, password: str) -> bool:
         return await services.reset_password(token, password)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from clientela.accounts import repository
 from clientela.accounts.models import ThrottleHit
 from clientela.core.errors import RateLimited
 
@@ -20,20 +21,20 @@ def limited(window: timedelta) -> RateLimited:
 async def reserve(limits: dict[str, int], *, window: timedelta) -> list[ThrottleHit]:
     """Count one attempt against each key of `limits` (key → attempts allowed within `window`),
     refusing it with RATE_LIMITED, and keeping none of its rows, when any key is over."""
-    hits = [await ThrottleHit.create(key=key) for key in limits]
+    hits = await repository.add_throttle_hits(list(limits))
     since = datetime.now(UTC) - window
     for key, limit in limits.items():
-        if await ThrottleHit.filter(key=key, created_at__gte=since).count() > limit:
+        if await repository.count_throttle_hits(key, since) > limit:
             await release(hits)
             raise limited(window)
     # Older rows no longer count for anything; drop them so the table stays small.
-    await ThrottleHit.filter(key__in=list(limits), created_at__lt=since).delete()
+    await repository.drop_throttle_hits_before(list(limits), since)
     return hits
 
 
 async def release(hits: list[ThrottleHit]) -> None:
     """Take back attempts that turned out not to count (a sign-in that succeeded)."""
-    await ThrottleHit.filter(id__in=[hit.id for hit in hits]).delete()
+    await repository.remove_throttle_hits(hits)
 
 
 async def require(key: str, *, limit: int, window: timedelta) -> None:

@@ -9,7 +9,7 @@ from clientela.graphql.context import Info
 
 @strawberry.type
 class Query:
-    @strawberry.field(name="auditLog", description="Newest first. Admins read all; owners the entries of their clients.")
+    @strawberry.field(description="Newest first. Admins read all; owners the entries of their clients.")
     async def audit_log(
         self, info: Info, organization_id: strawberry.ID | None = None, first: int | None = None, after: str | None = None
     ) -> AuditEntryConnection:

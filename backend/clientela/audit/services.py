@@ -5,32 +5,21 @@ from __future__ import annotations
 import uuid
 
 from clientela import policy
-from clientela.audit.models import AuditEntry
-from clientela.core.lookup import fetch_visible
-from clientela.core.pagination import Page, paginate
-from clientela.organizations.models import Organization
+from clientela.audit import repository
+from clientela.core.pagination import Page
+from clientela.organizations import repository as organizations
 from clientela.policy import Action, Viewer
 
 
 async def record(viewer: Viewer, action: str, summary: str, *, organization_id: uuid.UUID | None = None) -> None:
-    await AuditEntry.create(
-        workspace_id=viewer.workspace_id,
-        organization_id=organization_id,
-        actor_id=viewer.user_id,
-        action=action,
-        summary=summary,
-    )
+    await repository.add_entry(viewer, action, summary, organization_id=organization_id)
 
 
 async def audit_log(viewer: Viewer, organization_id: object | None, first: int | None, after: str | None) -> Page:
     """Admins read everything; owners read the entries about their own clients."""
-    entries = AuditEntry.filter(workspace_id=viewer.workspace_id)
     if organization_id is not None:
-        organization = await fetch_visible(
-            Organization, policy.organizations_visible(viewer), organization_id, "Organization"
-        )
-        await policy.require(viewer, Action.READ_AUDIT_LOG, organization_id=organization.id)
-        entries = entries.filter(organization_id=organization.id)
-    else:
-        await policy.require(viewer, Action.READ_AUDIT_LOG)
-    return await paginate(entries, first, after, newest_first=True)
+        organization = await organizations.organization(viewer, organization_id)
+        policy.require(viewer, Action.READ_AUDIT_LOG, organization_id=organization.id)
+        return await repository.entries(viewer.workspace_id, organization.id, first, after)
+    policy.require(viewer, Action.READ_AUDIT_LOG)
+    return await repository.entries(viewer.workspace_id, None, first, after)

@@ -14,7 +14,6 @@ from clientela.graphql.context import Info
 @strawberry.type
 class Query:
     @strawberry.field(
-        name="messageRecipients",
         description="Who a PUBLIC message on this task would be emailed to, why, and how much history each would get.",
     )
     async def message_recipients(self, info: Info, task_id: strawberry.ID) -> list[MessageRecipientType]:
@@ -23,7 +22,7 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(name="postMessage", description="PUBLIC messages are emailed to the client recipients.")
+    @strawberry.mutation(description="PUBLIC messages are emailed to the client recipients.")
     async def post_message(self, info: Info, input: PostMessageInput) -> MessageType:
         return await services.post_message(
             info.context.viewer,

@@ -7,19 +7,19 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
-from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
-
 from clientela import policy
-from clientela.conversations.models import Message, MessageRecipient, MessageVisibility
+from clientela.conversations import repository
+from clientela.conversations.audience import message_audience
+from clientela.conversations.models import Message, MessageVisibility
 from clientela.core import validation
 from clientela.core.errors import BadUserInput
 from clientela.mail.outbox import EmailKind, queue_email
 from clientela.people.models import User
-from clientela.policy import RecipientReason, Viewer
+from clientela.policy import Action, RecipientReason, Viewer
 from clientela.projects import services as projects
 from clientela.projects.models import Project
 from clientela.settings import get_settings
+from clientela.tasks import repository as task_rows
 from clientela.tasks import services as tasks
 from clientela.tasks.models import Task
 
@@ -31,21 +31,15 @@ class Recipient:
     unseen_public_messages: int
 
 
-def _conversation(task: Task | None, project: Project | None) -> Q:
-    return Q(task_id=task.id) if task else Q(project_id=project.id, task_id__isnull=True)
-
-
 async def _recipients(task: Task | None, project: Project, exclude: uuid.UUID | None) -> list[Recipient]:
     """The recipients of a public message (the policy's audience), with how many earlier public
     messages each has not been sent."""
-    reasons = await policy.message_audience(project, task)
+    reasons = await message_audience(project, task)
     reasons.pop(exclude, None)
-    people = {u.id: u for u in await User.filter(id__in=list(reasons), email__isnull=False)}
-    public = await Message.filter(
-        _conversation(task, project), visibility=MessageVisibility.PUBLIC
-    ).values_list("id", flat=True)
+    people = {u.id: u for u in await repository.people_with_email(list(reasons))}
+    public = await repository.public_message_ids(task, project)
     seen: dict[uuid.UUID, int] = defaultdict(int)
-    for (user_id,) in await MessageRecipient.filter(message_id__in=public, user_id__in=list(people)).values_list("user_id"):
+    for _, user_id in await repository.sent(public, list(people)):
         seen[user_id] += 1
     return [
         Recipient(
@@ -78,22 +72,20 @@ async def post_message(
     task: Task | None = None
     if task_id is not None:
         task = await tasks.get_task(viewer, task_id)
-        project = await Project.get(id=task.project_id)
+        project = await task_rows.project_of(task)
     else:
         project = await projects.get_project(viewer, project_id)
-    await policy.require_post_message(viewer, project, public=visibility is MessageVisibility.PUBLIC)
-    async with in_transaction():
-        message = await Message.create(
-            workspace_id=viewer.workspace_id,
-            task=task,
-            project=project if task is None else None,
-            author_id=viewer.user_id,
-            body=body,
-            visibility=visibility,
-        )
-        if visibility is MessageVisibility.PUBLIC:
+    public = visibility is MessageVisibility.PUBLIC
+    member = await projects.membership(viewer, Action.MANAGE_PROJECT, project)
+    policy.require_post_message(viewer, project, public=public, project_member=member)
+
+    async def deliver(message: Message) -> None:
+        if public:
             await _email_recipients(viewer, message, task, project, include_history)
-    return message
+
+    return await repository.create_message(
+        viewer, task=task, project=project, body=body, visibility=visibility, deliver=deliver
+    )
 
 
 # An email carries at most this much of the conversation a recipient has not been sent (the
@@ -130,20 +122,12 @@ async def _email_recipients(
             f"A public message to {len(recipients)} recipients may be at most {max(longest, 0)} bytes long.", field="body"
         )
     history_budget = min(HISTORY_BYTES, (OUTBOX_BUDGET - own_size * len(recipients)) // len(recipients))
-    earlier = (
-        await Message.filter(_conversation(task, project), visibility=MessageVisibility.PUBLIC, id__lt=message.id)
-        .order_by("id")
-        .select_related("author")
-        if include_history
-        else []
-    )
+    earlier = await repository.public_messages_before(task, project, message) if include_history else []
     sent_before: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    for user_id, message_id in await MessageRecipient.filter(
-        message_id__in=[m.id for m in earlier], user_id__in=[r.user.id for r in recipients]
-    ).values_list("user_id", "message_id"):
+    for message_id, user_id in await repository.sent([m.id for m in earlier], [r.user.id for r in recipients]):
         sent_before[user_id].add(message_id)
     item_url = f"{settings.link_base}/projects/{project.id}" + (f"?task={task.id}" if task else "")
-    rows: list[MessageRecipient] = []
+    sent_to: list[tuple[uuid.UUID, uuid.UUID]] = []
     for recipient in recipients:
         unsent = [m for m in earlier if m.id not in sent_before[recipient.user.id]]
         history = _history(unsent, history_budget)
@@ -162,5 +146,5 @@ async def _email_recipients(
             },
             about=message.id,
         )
-        rows += [MessageRecipient(message_id=m.id, user_id=recipient.user.id) for m in [message, *history]]
-    await MessageRecipient.bulk_create(rows)
+        sent_to += [(m.id, recipient.user.id) for m in [message, *history]]
+    await repository.add_recipients(sent_to)

@@ -19,11 +19,11 @@ LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
 
 @strawberry.input
 class PostMessageInput:
-    task_id: strawberry.ID | None = strawberry.field(name="taskId", default=None)
-    project_id: strawberry.ID | None = strawberry.field(name="projectId", default=None)
+    task_id: strawberry.ID | None = None
+    project_id: strawberry.ID | None = None
     body: str
     visibility: MessageVisibilityEnum
-    include_history: bool = strawberry.field(name="includeHistory", default=True)
+    include_history: bool = True
 
 
 @strawberry.type(name="Message")
@@ -31,7 +31,7 @@ class MessageType:
     id: strawberry.ID
     body: str
     visibility: MessageVisibilityEnum
-    created_at: dt.datetime = strawberry.field(name="createdAt")
+    created_at: dt.datetime
 
     @strawberry.field
     async def author(self: Message, info: Info) -> LazyUser:
@@ -49,7 +49,6 @@ class MessageRecipientType:
     user: LazyUser
     reason: RecipientReasonEnum
     unseen_public_messages: int = strawberry.field(
-        name="unseenPublicMessages",
         description="Earlier public messages of the conversation this person has not been sent yet.",
     )
 

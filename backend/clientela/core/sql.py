@@ -1,4 +1,8 @@
-"""SQL that Tortoise's query builder does not write by itself."""
+"""SQL that Tortoise's query builder does not write by itself.
+
+The only module that reaches below Tortoise's public API (a query's `_make_query`, `_db`,
+`_fields_for_select_list`, `_choose_db_if_not_chosen`): tests/test_sql.py fails loudly, naming
+the attribute, when an upgrade of Tortoise changes them."""
 
 from __future__ import annotations
 
@@ -43,6 +47,13 @@ async def union_rows(*queries: ValuesListQuery) -> list[tuple]:
         branches.append(f"SELECT {index} AS branch, b{index}.*{padding} FROM ({_branch_sql(query, ctx)}) AS b{index}")
     _, rows = await first._db.execute_query(" UNION ALL ".join(branches), ctx.parameterizer.values)
     return [tuple(row) for row in rows]
+
+
+async def raw_rows(query: ValuesListQuery) -> list[tuple]:
+    """The rows of a `values_list` query as the database driver gives them (no model conversion)."""
+    ctx = _statement_context(query)
+    _, rows = await query._db.execute_query(_branch_sql(query, ctx), ctx.parameterizer.values)
+    return rows
 
 
 class UnionOf(Subquery):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import strawberry
@@ -15,6 +16,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
 from strawberry.tools import merge_types
 
 from clientela.accounts import api as accounts
@@ -33,15 +35,13 @@ from clientela.tasks import api as tasks
 
 DOMAINS = (accounts, organizations, people, sharing, projects, tasks, conversations, portal, reports, audit)
 
-_serialize_id = GraphQLID.serialize
-
-
-def _serialize_uuid_id(value: object) -> str:
+def _serialize_id(value: object) -> str:
     # Our ids are UUIDs; graphql-core's ID only knows str and int.
-    return str(value) if isinstance(value, uuid.UUID) else _serialize_id(value)
+    return str(value) if isinstance(value, uuid.UUID) else GraphQLID.serialize(value)
 
 
-GraphQLID.serialize = _serialize_uuid_id
+# For this schema only: graphql-core's own ID type is left as it is.
+ID_OF_UUIDS = dataclasses.replace(DEFAULT_SCALAR_REGISTRY[strawberry.ID], serialize=_serialize_id)
 
 Query = merge_types("Query", tuple(d.Query for d in DOMAINS if hasattr(d, "Query")))
 Mutation = merge_types("Mutation", tuple(d.Mutation for d in DOMAINS if hasattr(d, "Mutation")))
@@ -76,6 +76,7 @@ def build_schema(*, development: bool = True, introspection: bool = True) -> str
         mutation=Mutation,
         config=StrawberryConfig(disable_field_suggestions=not development),
         extensions=extensions,
+        scalar_overrides={strawberry.ID: ID_OF_UUIDS},
     )
 
 

@@ -18,9 +18,9 @@ import aiosmtplib
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from clientela import policy
 from clientela.accounts import services as accounts
 from clientela.db import is_postgres
+from clientela.mail.grants import delivery_refusal
 from clientela.mail.models import OutboxEmail, OutboxStatus
 from clientela.mail.outbox import SET_PASSWORD_LINK
 from clientela.settings import Settings
@@ -141,7 +141,7 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
                 # using an attempt, for the next poll to send over a fresh connection.
                 await OutboxEmail.filter(id__in=[r.id for r in rows[index:]]).update(claimed_until=None)
                 break
-            refusal = await policy.delivery_refusal(row.kind, row.recipient_id, row.about_id)
+            refusal = await delivery_refusal(row.kind, row.recipient_id, row.about_id)
             if refusal is not None:
                 await OutboxEmail.filter(id=row.id).update(
                     status=OutboxStatus.CANCELLED, cancel_reason=refusal, claimed_until=None

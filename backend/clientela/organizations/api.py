@@ -38,18 +38,18 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(name="createOrganization")
+    @strawberry.mutation
     async def create_organization(self, info: Info, input: CreateOrganizationInput) -> OrganizationType:
         return await services.create_organization(
             info.context.viewer, name=input.name, kind=input.kind, language=input.language
         )
 
-    @strawberry.mutation(name="updateOrganization")
+    @strawberry.mutation
     async def update_organization(self, info: Info, id: strawberry.ID, input: UpdateOrganizationInput) -> OrganizationType:
         return await services.update_organization(
             info.context.viewer, id, name=input.name, kind=input.kind, language=input.language
         )
 
-    @strawberry.mutation(name="createDepartment")
+    @strawberry.mutation
     async def create_department(self, info: Info, organization_id: strawberry.ID, name: str) -> DepartmentType:
         return await services.create_department(info.context.viewer, organization_id, name)

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from tortoise.transactions import in_transaction
-
 from clientela import policy
-from clientela.audit import services as audit
 from clientela.core import validation
 from clientela.core.errors import BadUserInput
-from clientela.core.ids import parse_id
-from clientela.core.lookup import fetch_visible
-from clientela.core.pagination import ROOT_LIST_LIMIT
+from clientela.organizations import repository
 from clientela.organizations.models import Department, Organization, OrganizationKind
 from clientela.policy import Action, Viewer
 
@@ -19,9 +14,9 @@ async def create_organization(viewer: Viewer, *, name: str, kind: OrganizationKi
     name = validation.name(name)
     language = validation.language(language)
     action = Action.CREATE_CLIENT if kind is OrganizationKind.CLIENT else Action.CREATE_INTERNAL_ORGANIZATION
-    await policy.require(viewer, action)
-    return await Organization.create(
-        workspace_id=viewer.workspace_id,
+    policy.require(viewer, action)
+    return await repository.create_organization(
+        viewer,
         name=name,
         kind=kind,
         language=language,
@@ -41,37 +36,27 @@ async def update_organization(
         changes["language"] = validation.language(language)
     if kind is not None:
         changes["kind"] = kind
-    await policy.require(viewer, Action.MANAGE_ORGANIZATION, organization_id=organization.id)
+    policy.require(viewer, Action.MANAGE_ORGANIZATION, organization_id=organization.id)
     kind_changes = kind is not None and kind is not organization.kind
     if kind_changes:
-        await policy.require(viewer, Action.CHANGE_ORGANIZATION_KIND)
-    async with in_transaction():
-        if kind_changes:
-            await audit.record(
-                viewer, "organization.kind", f"{organization.name} is now {kind.value}", organization_id=organization.id
-            )
-        if changes:
-            await Organization.filter(id=organization.id).update(**changes)
-            organization.update_from_dict(changes)
+        policy.require(viewer, Action.CHANGE_ORGANIZATION_KIND)
+    await repository.update_organization(viewer, organization, changes, kind_changes=kind_changes)
     return organization
 
 
 async def create_department(viewer: Viewer, organization_id: object, name: str) -> Department:
     organization = await get_organization(viewer, organization_id)
     name = validation.name(name)
-    await policy.require(viewer, Action.MANAGE_ORGANIZATION, organization_id=organization.id)
-    return await Department.create(organization=organization, name=name)
+    policy.require(viewer, Action.MANAGE_ORGANIZATION, organization_id=organization.id)
+    return await repository.create_department(organization, name)
 
 
 async def get_organization(viewer: Viewer, organization_id: object) -> Organization:
-    return await fetch_visible(Organization, policy.organizations_visible(viewer), organization_id, "Organization")
+    return await repository.organization(viewer, organization_id)
 
 
 async def list_organizations(viewer: Viewer, kind: OrganizationKind | None) -> list[Organization]:
-    query = Organization.filter(policy.organizations_visible(viewer))
-    if kind is not None:
-        query = query.filter(kind=kind)
-    return await query.order_by("name", "id").limit(ROOT_LIST_LIMIT)
+    return await repository.visible_organizations(viewer, kind)
 
 
 async def get_client(viewer: Viewer, client_id: object) -> Organization:
@@ -85,8 +70,7 @@ async def get_client(viewer: Viewer, client_id: object) -> Organization:
 async def department_of(organization: Organization, department_id: object | None) -> Department | None:
     if department_id is None:
         return None
-    department = await Department.get_or_none(id=parse_id(department_id), organization_id=organization.id)
+    department = await repository.department_of(organization, department_id)
     if department is None:
         raise BadUserInput("The department does not belong to this organization.", field="department_id")
     return department
-

@@ -32,7 +32,7 @@ class OrganizationType:
 
     @strawberry.field(description="How the viewer holds this client: OWNER, CSR or CONSULTANT; null otherwise.")
     def access(self: Organization, info: Info) -> ClientAccessEnum | None:
-        return info.context.viewer.client_access.get(self.id)
+        return info.context.viewer.access_to(self.id)
 
     @strawberry.field
     async def departments(self: Organization, info: Info) -> list[DepartmentType]:
@@ -46,7 +46,7 @@ class OrganizationType:
     async def projects(self: Organization, info: Info) -> list[LazyProject]:
         return await info.context.loaders.visible_projects_by_client.load(self.id)
 
-    @strawberry.field(name="followedProjects", description="Projects shared with this whole organization.")
+    @strawberry.field(description="Projects shared with this whole organization.")
     async def followed_projects(self: Organization, info: Info) -> list[LazyProject]:
         return await info.context.loaders.visible_projects_followed_by_organization.load(self.id)
 
@@ -54,7 +54,7 @@ class OrganizationType:
     async def shares(self: Organization, info: Info) -> list[LazyShare]:
         return await info.context.loaders.live_shares_by_organization.load(self.id)
 
-    @strawberry.field(name="financialSummary", description="Null for viewers who may not see money.")
+    @strawberry.field(description="Null for viewers who may not see money.")
     async def financial_summary(self: Organization, info: Info) -> LazyFinancialSummary | None:
         return await info.context.loaders.financial_summary_by_client.load(self.id)
 

@@ -10,10 +10,10 @@ from clientela.people.types import ContactPrivacyEnum, UserType
 @strawberry.input
 class AddContactInput:
     name: str
-    organization_id: strawberry.ID = strawberry.field(name="organizationId")
+    organization_id: strawberry.ID
     email: str | None = None
     phone: str | None = None
-    department_id: strawberry.ID | None = strawberry.field(name="departmentId", default=None)
+    department_id: strawberry.ID | None = None
 
 
 @strawberry.type
@@ -26,14 +26,14 @@ class Query:
     async def user(self, info: Info, id: strawberry.ID) -> UserType | None:
         return await services.get_person(info.context.viewer, id)
 
-    @strawberry.field(name="shareCandidates", description="People a client may be shared with, by name or email.")
+    @strawberry.field(description="People a client may be shared with, by name or email.")
     async def share_candidates(self, info: Info, search: str) -> list[UserType]:
         return await services.search_share_candidates(info.context.viewer, search)
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(name="addContact", description="Creates the person without inviting them: no email is sent.")
+    @strawberry.mutation(description="Creates the person without inviting them: no email is sent.")
     async def add_contact(self, info: Info, input: AddContactInput) -> UserType:
         return await services.add_contact(
             info.context.viewer,
@@ -44,7 +44,7 @@ class Mutation:
             department_id=input.department_id,
         )
 
-    @strawberry.mutation(name="setContactPrivacy")
+    @strawberry.mutation
     async def set_contact_privacy(
         self, info: Info, user_ids: list[strawberry.ID], privacy: ContactPrivacyEnum
     ) -> list[UserType]:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
-
 from clientela import policy
 from clientela.audit import services as audit
 from clientela.core import validation
 from clientela.core.errors import BadUserInput
-from clientela.core.lookup import fetch_all_visible, fetch_visible
-from clientela.core.pagination import ROOT_LIST_LIMIT
 from clientela.organizations import services as organizations
 from clientela.organizations.models import Department, Organization, OrganizationKind
+from clientela.people import repository
 from clientela.people.models import ContactPrivacy, User
 from clientela.policy import Action, Viewer
 
@@ -33,20 +29,17 @@ async def create_person(
     department: Department | None = None,
     invited: bool = False,
 ) -> User:
-    try:
-        return await User.create(
-            workspace_id=viewer.workspace_id,
-            name=name,
-            email=email,
-            phone=phone,
-            search_text=validation.fold(f"{name} {email or ''}"),
-            organization=organization,
-            department=department,
-            invited=invited,
-            privacy=default_privacy(organization),
-        )
-    except IntegrityError:
-        raise BadUserInput("Someone in this workspace already has this email address.", field="email") from None
+    return await repository.add_person(
+        viewer.workspace_id,
+        name=name,
+        email=email,
+        phone=phone,
+        search_text=validation.fold(f"{name} {email or ''}"),
+        organization=organization,
+        department=department,
+        invited=invited,
+        privacy=default_privacy(organization),
+    )
 
 
 async def add_contact(
@@ -59,34 +52,30 @@ async def add_contact(
     email = validation.email(email) if email else None
     phone = validation.phone(phone)
     department = await organizations.department_of(organization, department_id)
-    await policy.require(viewer, Action.MANAGE_ORGANIZATION, organization_id=organization.id)
-    if email and await User.exists(workspace_id=viewer.workspace_id, email=email):
-        raise BadUserInput("Someone in this workspace already has this email address.", field="email")
+    policy.require(viewer, Action.MANAGE_ORGANIZATION, organization_id=organization.id)
+    if email and await repository.email_taken(viewer.workspace_id, email):
+        raise BadUserInput(repository.EMAIL_TAKEN, field="email")
     return await create_person(
         viewer, name=name, email=email, phone=phone, organization=organization, department=department
     )
 
 
 async def get_person(viewer: Viewer, user_id: object) -> User:
-    return await fetch_visible(User, policy.people_visible(viewer), user_id, "Person")
+    return await repository.visible_person(viewer, user_id)
 
 
 async def list_people(viewer: Viewer, organization_id: object | None) -> list[User]:
-    query = User.filter(policy.people_visible(viewer))
-    if organization_id is not None:
-        organization = await organizations.get_organization(viewer, organization_id)
-        query = query.filter(organization_id=organization.id)
-    return await query.order_by("name", "id").limit(ROOT_LIST_LIMIT)
+    organization = await organizations.get_organization(viewer, organization_id) if organization_id is not None else None
+    return await repository.people_of(viewer, organization)
 
 
 async def set_contact_privacy(viewer: Viewer, user_ids: list, privacy: ContactPrivacy) -> list[User]:
     if not user_ids:
         raise BadUserInput("Name at least one person.", field="user_ids")
-    people = await fetch_all_visible(User, policy.people_visible(viewer), user_ids, "Person")
-    await policy.require_privacy_change(viewer, people)
-    await User.filter(id__in=[p.id for p in people]).update(privacy=privacy)
+    people = await repository.visible_people(viewer, user_ids)
+    policy.require_privacy_change(viewer, people)
+    await repository.set_privacy(people, privacy)
     for person in people:
-        person.privacy = privacy
         await audit.record(
             viewer,
             "contact.privacy",
@@ -99,21 +88,10 @@ async def set_contact_privacy(viewer: Viewer, user_ids: list, privacy: ContactPr
 async def search_share_candidates(viewer: Viewer, search: str) -> list[User]:
     """People of the workspace a client may be shared with, by name or email, ignoring case
     and accents. Clients' own people are not candidates."""
-    await policy.require(viewer, Action.SEE_SHARE_CANDIDATES)
+    policy.require(viewer, Action.SEE_SHARE_CANDIDATES)
     needle = validation.fold(search.strip())
     if len(needle) < 1:
         return []
     if len(needle) > 200:
         raise BadUserInput("The search is too long.", field="search")
-    return (
-        await User.filter(
-            policy.people_visible(viewer),
-            Q(organization_id__isnull=True) | Q(organization__kind=OrganizationKind.INTERNAL),
-            search_text__contains=needle,
-        )
-        .exclude(id=viewer.user_id)
-        .order_by("name", "id")
-        .limit(20)
-    )
-
-
+    return await repository.share_candidates(viewer, needle)

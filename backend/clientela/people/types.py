@@ -35,18 +35,18 @@ class UserType:
     def privacy(self: User, info: Info) -> ContactPrivacyEnum | None:
         return self.privacy if policy.sees_privacy_level(info.context.viewer, self) else None
 
-    @strawberry.field(name="isAdmin")
+    @strawberry.field
     def is_admin(self: User) -> bool:
         return self.is_admin
 
     @strawberry.field(description="The effective interface language: own, else organization's, else workspace's.")
     async def language(self: User, info: Info) -> str:
-        if self.language:
-            return self.language
         loaders = info.context.loaders
-        if self.organization_id and (language := await loaders.language_of_organization.load(self.organization_id)):
-            return language
-        return (await loaders.workspace_by_id.load(self.workspace_id)).language
+
+        async def workspace_language(workspace_id) -> str:
+            return (await loaders.workspace_by_id.load(workspace_id)).language
+
+        return await effective_language(self, loaders.language_of_organization.load, workspace_language)
 
     @strawberry.field
     async def organization(self: User, info: Info) -> LazyOrganization | None:
@@ -62,9 +62,6 @@ class UserType:
             return None
         return await info.context.loaders.workspace_by_id.load(self.workspace_id)
 
-    @strawberry.field(name="sharedOrganizations", description="Live shares of client organizations held by this person.")
+    @strawberry.field(description="Live shares of client organizations held by this person.")
     async def shared_organizations(self: User, info: Info) -> list[LazyShare]:
         return await info.context.loaders.live_shares_by_user.load(self.id)
-
-
-__all__ = ["UserType", "ContactPrivacyEnum", "effective_language"]

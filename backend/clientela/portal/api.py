@@ -9,14 +9,14 @@ from clientela.portal.types import PortalSettingsInput, PortalSettingsType
 
 @strawberry.type
 class Query:
-    @strawberry.field(name="portalSettings")
+    @strawberry.field
     async def portal_settings(self, info: Info) -> PortalSettingsType:
         return await services.portal_settings(info.context.viewer)
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(name="updatePortalSettings", description="Admins only; audited.")
+    @strawberry.mutation(description="Admins only; audited.")
     async def update_portal_settings(self, info: Info, input: PortalSettingsInput) -> PortalSettingsType:
         return await services.update_portal_settings(
             info.context.viewer,

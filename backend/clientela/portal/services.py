@@ -8,13 +8,8 @@ from clientela import policy
 from clientela.audit import services as audit
 from clientela.core.errors import BadUserInput
 from clientela.policy import Action, Viewer
-from clientela.portal.settings import (
-    PortalScope,
-    PortalSettings,
-    TaskField,
-    settings_of,
-)
-from clientela.workspaces.models import Workspace
+from clientela.portal import repository
+from clientela.portal.settings import PortalScope, PortalSettings, TaskField
 
 
 async def portal_settings(viewer: Viewer) -> PortalSettings:
@@ -30,9 +25,8 @@ async def update_portal_settings(
     can_submit_items: bool | None,
     can_post_messages: bool | None,
 ) -> PortalSettings:
-    await policy.require(viewer, Action.MANAGE_PORTAL_SETTINGS)
-    workspace = await Workspace.get(id=viewer.workspace_id)
-    current = settings_of(workspace.portal_settings)
+    policy.require(viewer, Action.MANAGE_PORTAL_SETTINGS)
+    current = await repository.stored_settings(viewer.workspace_id)
     changes: dict = {}
     if scopes is not None:
         changes["scopes"] = frozenset(scopes)
@@ -44,8 +38,7 @@ async def update_portal_settings(
     if not changes:
         raise BadUserInput("Give at least one setting to change.")
     updated = replace(current, **changes)
-    workspace.portal_settings = updated.to_document()
-    await workspace.save(update_fields=["portal_settings"])
+    await repository.store_settings(viewer.workspace_id, updated)
     described = ", ".join(f"{k}: {_describe(v)}" for k, v in changes.items())
     await audit.record(viewer, "portal.settings", f"Portal settings changed ({described})")
     return updated

@@ -14,15 +14,15 @@ class PortalSettingsType:
     def scopes(self: PortalSettings) -> list[PortalScopeEnum]:
         return [s for s in PortalScope if s in self.scopes]
 
-    @strawberry.field(name="visibleTaskFields")
+    @strawberry.field
     def visible_task_fields(self: PortalSettings) -> list[TaskFieldEnum]:
         return [f for f in TaskField if f in self.visible_task_fields]
 
-    @strawberry.field(name="canSubmitItems")
+    @strawberry.field
     def can_submit_items(self: PortalSettings) -> bool:
         return self.can_submit_items
 
-    @strawberry.field(name="canPostMessages")
+    @strawberry.field
     def can_post_messages(self: PortalSettings) -> bool:
         return self.can_post_messages
 
@@ -30,6 +30,6 @@ class PortalSettingsType:
 @strawberry.input
 class PortalSettingsInput:
     scopes: list[PortalScopeEnum] | None = None
-    visible_task_fields: list[TaskFieldEnum] | None = strawberry.field(name="visibleTaskFields", default=None)
-    can_submit_items: bool | None = strawberry.field(name="canSubmitItems", default=None)
-    can_post_messages: bool | None = strawberry.field(name="canPostMessages", default=None)
+    visible_task_fields: list[TaskFieldEnum] | None = None
+    can_submit_items: bool | None = None
+    can_post_messages: bool | None = None

@@ -5,6 +5,7 @@ from decimal import Decimal
 import strawberry
 
 from clientela.graphql.context import Info
+from clientela.graphql.inputs import service_input
 from clientela.projects import services
 from clientela.projects.types import ProjectType
 
@@ -13,18 +14,18 @@ from clientela.projects.types import ProjectType
 class CreateProjectInput:
     name: str
     description: str | None = None
-    client_id: strawberry.ID | None = strawberry.field(name="clientId", default=None)
+    client_id: strawberry.ID | None = None
     budget: Decimal | None = None
-    hourly_rate: Decimal | None = strawberry.field(name="hourlyRate", default=None)
+    hourly_rate: Decimal | None = None
 
 
 @strawberry.input(description="Only the fields given change; clientId: null takes the client away.")
 class UpdateProjectInput:
     name: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
-    client_id: strawberry.ID | None = strawberry.field(name="clientId", default=strawberry.UNSET)
+    client_id: strawberry.ID | None = strawberry.UNSET
     budget: Decimal | None = strawberry.UNSET
-    hourly_rate: Decimal | None = strawberry.field(name="hourlyRate", default=strawberry.UNSET)
+    hourly_rate: Decimal | None = strawberry.UNSET
 
 
 @strawberry.type
@@ -40,7 +41,7 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(name="createProject")
+    @strawberry.mutation
     async def create_project(self, info: Info, input: CreateProjectInput) -> ProjectType:
         return await services.create_project(
             info.context.viewer,
@@ -51,30 +52,27 @@ class Mutation:
             hourly_rate=input.hourly_rate,
         )
 
-    @strawberry.mutation(name="updateProject")
+    @strawberry.mutation
     async def update_project(self, info: Info, id: strawberry.ID, input: UpdateProjectInput) -> ProjectType:
-        return await services.update_project(info.context.viewer, id, vars(input))
+        return await services.update_project(info.context.viewer, id, service_input(input, services.ProjectChanges))
 
-    @strawberry.mutation(name="assignClientToProjects", description="All or nothing.")
+    @strawberry.mutation(description="All or nothing.")
     async def assign_client_to_projects(
         self, info: Info, client_id: strawberry.ID, project_ids: list[strawberry.ID]
     ) -> list[ProjectType]:
         return await services.assign_client_to_projects(info.context.viewer, client_id, project_ids)
 
-    @strawberry.mutation(name="addProjectMembers")
+    @strawberry.mutation
     async def add_project_members(self, info: Info, project_id: strawberry.ID, user_ids: list[strawberry.ID]) -> ProjectType:
         return await services.add_members(info.context.viewer, project_id, user_ids)
 
-    @strawberry.mutation(
-        name="removeProjectMembers",
-        description="Who may add members may remove them; a person may always remove themselves.",
-    )
+    @strawberry.mutation(description="Who may add members may remove them; a person may always remove themselves.")
     async def remove_project_members(
         self, info: Info, project_id: strawberry.ID, user_ids: list[strawberry.ID]
     ) -> ProjectType:
         return await services.remove_members(info.context.viewer, project_id, user_ids)
 
-    @strawberry.mutation(name="followProject", description="Shares the project with client people or whole client organizations.")
+    @strawberry.mutation(description="Shares the project with client people or whole client organizations.")
     async def follow_project(
         self,
         info: Info,
@@ -84,7 +82,7 @@ class Mutation:
     ) -> ProjectType:
         return await services.follow(info.context.viewer, project_id, user_ids, organization_ids)
 
-    @strawberry.mutation(name="unfollowProject")
+    @strawberry.mutation
     async def unfollow_project(
         self,
         info: Info,

@@ -50,11 +50,11 @@ class ProjectType:
     async def budget(self: Project, info: Info) -> Money | None:
         return await money(info, self.budget)
 
-    @strawberry.field(name="hourlyRate", description="Null for viewers who may not see money.")
+    @strawberry.field(description="Null for viewers who may not see money.")
     async def hourly_rate(self: Project, info: Info) -> Money | None:
         return await money(info, self.hourly_rate)
 
-    @strawberry.field(name="timeSpentMinutes")
+    @strawberry.field
     async def time_spent_minutes(self: Project, info: Info) -> int | None:
         if not policy.sees_task_field(info.context.viewer, TaskField.TIME_SPENT):
             return None

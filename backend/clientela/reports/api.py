@@ -12,7 +12,7 @@ from clientela.reports.types import TimeReportType
 
 @strawberry.type
 class Query:
-    @strawberry.field(name="timeReport", description="Minutes and billed amounts per project and person, both dates included.")
+    @strawberry.field(description="Minutes and billed amounts per project and person, both dates included.")
     async def time_report(
         self, info: Info, from_: Annotated[dt.date, strawberry.argument(name="from")], to: dt.date
     ) -> TimeReportType:

@@ -15,7 +15,7 @@ from clientela import db, policy
 from clientela.core.errors import BadUserInput
 from clientela.core.ids import as_uuid
 from clientela.core.money import CENT, billed_amount, in_cents
-from clientela.core.sql import _branch_sql, _statement_context
+from clientela.core.sql import raw_rows
 from clientela.policy import Viewer
 from clientela.projects.models import Project
 from clientela.tasks.models import TimeEntry
@@ -116,11 +116,4 @@ def entries_after(viewer: Viewer, start: dt.date, end: dt.date, last: tuple | No
 
 
 async def chunk(query) -> list[tuple]:
-    return await _raw_rows(query.order_by("date", "id").limit(CSV_CHUNK_ROWS).values_list(*CSV_COLUMNS))
-
-
-async def _raw_rows(query) -> list[tuple]:
-    """The rows of a `values_list` query as the database driver gives them (no model conversion)."""
-    ctx = _statement_context(query)
-    _, rows = await query._db.execute_query(_branch_sql(query, ctx), ctx.parameterizer.values)
-    return rows
+    return await raw_rows(query.order_by("date", "id").limit(CSV_CHUNK_ROWS).values_list(*CSV_COLUMNS))

@@ -35,7 +35,7 @@ class TimeReport:
 
 async def time_report(viewer: Viewer, start: dt.date, end: dt.date) -> TimeReport:
     """Minutes and billed amounts per project and person, both dates included."""
-    await policy.require(viewer, Action.READ_REPORTS)
+    policy.require(viewer, Action.READ_REPORTS)
     rows = [
         TimeReportRow(project_id=project_id, user_id=user_id, minutes=minutes, billed=billed_amount(billable, rate))
         for project_id, user_id, rate, minutes, billable in await repository.time_totals(viewer, start, end)
@@ -66,7 +66,7 @@ async def time_entries_csv(viewer: Viewer, start: dt.date, end: dt.date) -> Asyn
     in chunks of repository.CSV_CHUNK_ROWS (repository.entries_after), yielded CSV_BATCH_ROWS at a time,
     so that memory stays flat however long the report and other requests run between two
     batches. The next chunk is read while this one is written out."""
-    await policy.require(viewer, Action.READ_REPORTS)
+    policy.require(viewer, Action.READ_REPORTS)
     first = repository.entries_after(viewer, start, end, None)  # checks the dates
     yield [["date", "project", "person", "minutes", "billable", "billed", "note"]]
 

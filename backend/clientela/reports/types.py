@@ -15,7 +15,7 @@ LazyProject = Annotated["ProjectType", strawberry.lazy("clientela.projects.types
 
 @strawberry.type(name="FinancialSummary")
 class FinancialSummaryType:
-    @strawberry.field(name="projectCount")
+    @strawberry.field
     def project_count(self: FinancialSummary) -> int:
         return self.project_count
 

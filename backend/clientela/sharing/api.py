@@ -11,16 +11,16 @@ from clientela.sharing.types import ShareInviteeInput, ShareRoleEnum, ShareType
 
 @strawberry.input
 class InviteToProjectInput:
-    project_id: strawberry.ID = strawberry.field(name="projectId")
-    organization_id: strawberry.ID = strawberry.field(name="organizationId")
+    project_id: strawberry.ID
+    organization_id: strawberry.ID
     name: str
     email: str
-    department_id: strawberry.ID | None = strawberry.field(name="departmentId", default=None)
+    department_id: strawberry.ID | None = None
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(name="myClients", description="Client organizations the viewer owns or holds a live share of.")
+    @strawberry.field(description="Client organizations the viewer owns or holds a live share of.")
     async def my_clients(self, info: Info) -> list[OrganizationType]:
         return await services.my_clients(info.context.viewer)
 
@@ -28,7 +28,6 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        name="shareOrganization",
         description="Shares a client, and all its projects, with known people or new addresses (default role CONSULTANT).",
     )
     async def share_organization(
@@ -45,16 +44,15 @@ class Mutation:
             role,
         )
 
-    @strawberry.mutation(name="setShareRole")
+    @strawberry.mutation
     async def set_share_role(self, info: Info, share_id: strawberry.ID, role: ShareRoleEnum) -> ShareType:
         return await services.set_share_role(info.context.viewer, share_id, role)
 
-    @strawberry.mutation(name="revokeShare", description="Takes effect on the invitee's next request.")
+    @strawberry.mutation(description="Takes effect on the invitee's next request.")
     async def revoke_share(self, info: Info, share_id: strawberry.ID) -> bool:
         return await services.revoke_share(info.context.viewer, share_id)
 
     @strawberry.mutation(
-        name="inviteToProject",
         description="Adds the person (new or known) to the organization and the project, and emails an invitation.",
     )
     async def invite_to_project(self, info: Info, input: InviteToProjectInput) -> UserType:

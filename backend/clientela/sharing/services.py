@@ -5,22 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
 from clientela import policy
 from clientela.audit import services as audit
 from clientela.core import validation
 from clientela.core.errors import BadUserInput
-from clientela.core.lookup import fetch_visible
-from clientela.core.pagination import LIST_LIMIT
 from clientela.mail.outbox import EmailKind, queue_email
 from clientela.organizations import services as organizations
 from clientela.organizations.models import Organization, OrganizationKind
+from clientela.people import repository as people_repository
 from clientela.people import services as people
 from clientela.people.models import User
-from clientela.policy import Action, ClientAccess, Viewer
+from clientela.policy import Action, Viewer
 from clientela.projects import services as projects
 from clientela.settings import get_settings
+from clientela.sharing import repository
 from clientela.sharing.models import Share, ShareRole, ShareStatus
 
 
@@ -33,21 +31,21 @@ class Invitee:
 
 async def my_clients(viewer: Viewer) -> list[Organization]:
     policy.require_signed_in(viewer)
-    return await Organization.filter(id__in=list(viewer.client_access)).order_by("name", "id").limit(LIST_LIMIT)
+    return await repository.clients_held(viewer)
 
 
-async def _invitee_person(viewer: Viewer, invitee: Invitee) -> tuple[User, bool]:
-    """The person an invitee stands for, and whether they were created just now."""
+async def _invitee_person(viewer: Viewer, invitee: Invitee) -> User:
+    """The person an invitee stands for, created if the address is new to the workspace."""
     if invitee.user_id is not None:
-        return await people.get_person(viewer, invitee.user_id), False
+        return await people.get_person(viewer, invitee.user_id)
     if not invitee.email:
         raise BadUserInput("Each invitee needs a userId or an email.", field="invitees")
     email = validation.email(invitee.email)
-    known = await User.get_or_none(workspace_id=viewer.workspace_id, email=email)
+    known = await people_repository.person_with_email(viewer.workspace_id, email)
     if known is not None:
-        return known, False
+        return known
     name = validation.name(invitee.name) if invitee.name else email.split("@")[0]
-    return await people.create_person(viewer, name=name, email=email, organization=None, invited=True), True
+    return await people.create_person(viewer, name=name, email=email, organization=None, invited=True)
 
 
 async def share_organization(
@@ -58,30 +56,24 @@ async def share_organization(
     organization = await organizations.get_organization(viewer, organization_id)
     if organization.kind is not OrganizationKind.CLIENT:
         raise BadUserInput("Only client organizations can be shared.", field="organization_id")
-    await policy.require(viewer, Action.SHARE_CLIENT, organization_id=organization.id)
+    policy.require(viewer, Action.SHARE_CLIENT, organization_id=organization.id)
     if not invitees:
         raise BadUserInput("Name at least one invitee.", field="invitees")
     role = role or ShareRole.CONSULTANT
     settings = get_settings()
     shares: list[Share] = []
-    async with in_transaction():
+    async with repository.transaction():
         for invitee in invitees:
-            person, _ = await _invitee_person(viewer, invitee)
+            person = await _invitee_person(viewer, invitee)
             if person.id == viewer.user_id:
                 raise BadUserInput("You cannot share a client with yourself.", field="invitees")
             if person.organization_id == organization.id:
                 raise BadUserInput(f"{person.name} belongs to {organization.name} already.", field="invitees")
-            held = await Share.get_or_none(
-                organization_id=organization.id, user_id=person.id, status__in=policy.SHARE_STATES_HELD
-            )
-            if held is not None and await Share.filter(policy.live_shares(), id=held.id).exists():
-                shares.append(held)
+            share, new = await repository.hold_share(organization, person, role, viewer.user_id)
+            shares.append(share)
+            if not new:  # sharing again with the same person keeps the live share
                 continue
-            if held is not None:  # expired: one held share per person and client (a unique index)
-                await Share.filter(id=held.id).update(status=ShareStatus.REVOKED)
-            share = await Share.create(organization=organization, user=person, role=role, created_by_id=viewer.user_id)
-            if not person.invited:
-                await User.filter(id=person.id).update(invited=True)
+            await people_repository.mark_invited(person)
             await audit.record(
                 viewer,
                 "share.create",
@@ -100,22 +92,20 @@ async def share_organization(
                 },
                 about=share.id,
             )
-            shares.append(share)
     return shares
 
 
 async def _managed_share(viewer: Viewer, share_id: object) -> Share:
-    share = await fetch_visible(Share, policy.shares_visible(viewer), share_id, "Share")
-    await policy.require(viewer, Action.SHARE_CLIENT, organization_id=share.organization_id)
+    share = await repository.visible_share(viewer, share_id)
+    policy.require(viewer, Action.SHARE_CLIENT, organization_id=share.organization_id)
     return share
 
 
 async def _change_share(viewer: Viewer, share: Share, action: str, summary: str, **changes: object) -> None:
     """Write a change to a share together with its audit entry; `summary` may name
     {user} and {organization}."""
-    async with in_transaction():
-        await Share.filter(id=share.id).update(**changes)
-        await share.fetch_related("user", "organization")
+    async with repository.transaction():
+        await repository.change_share(share, changes)
         summary = summary.format(user=share.user.name, organization=share.organization.name)
         await audit.record(viewer, action, summary, organization_id=share.organization_id)
     share.update_from_dict(changes)
@@ -139,6 +129,17 @@ async def revoke_share(viewer: Viewer, share_id: object) -> bool:
     return True
 
 
+async def _invited_person(viewer: Viewer, organization: Organization, email: str) -> User | None:
+    """policy.require_invite, with the facts it decides on read. Whether a person holds a share
+    is read only for one the inviter sees: anyone else is refused whatever they hold. Nobody is
+    looked up for an inviter who may not invite at all."""
+    policy.require_invite_into(viewer, organization)
+    known = await people_repository.person_with_email(viewer.workspace_id, email)
+    visible = known is not None and await people_repository.sees(viewer, known)
+    holds_share = visible and await repository.holds_live_share(known.id)
+    return policy.require_invite(viewer, organization, known, visible=visible, holds_live_share=holds_share)
+
+
 async def invite_to_project(
     viewer: Viewer,
     *,
@@ -151,24 +152,21 @@ async def invite_to_project(
     """Add a new or known person to an organization and to a project (a member if the
     organization is internal, a follower if it is a client) and email them an invitation."""
     project = await projects.get_project(viewer, project_id)
-    await policy.require(viewer, Action.GRANT_PROJECT_ACCESS, project=project)
+    await projects.require_on_project(viewer, Action.GRANT_PROJECT_ACCESS, project)
     organization = await organizations.get_organization(viewer, organization_id)
     department = await organizations.department_of(organization, department_id)
     name = validation.name(name)
     email = validation.email(email)
     settings = get_settings()
-    async with in_transaction():
-        person = await policy.require_invite(viewer, organization, email)
+    async with repository.transaction():
+        person = await _invited_person(viewer, organization, email)
         if person is None:
             person = await people.create_person(
                 viewer, name=name, email=email, organization=organization, department=department, invited=True
             )
         else:
             # Joining brings no earlier requests along: those were filed outside this organization.
-            person.organization_id = organization.id
-            person.department_id = department.id if department else person.department_id
-            person.invited = True
-            await person.save(update_fields=["organization_id", "department_id", "invited"])
+            await people_repository.join_organization(person, organization, department)
         if organization.kind is OrganizationKind.INTERNAL:
             await projects.add_member_rows(project, [person])
         else:
@@ -193,7 +191,3 @@ async def invite_to_project(
         )
     person.organization = organization
     return person
-
-
-def access_of(viewer: Viewer, organization: Organization) -> ClientAccess | None:
-    return viewer.client_access.get(organization.id)

@@ -17,7 +17,7 @@ LazyOrganization = Annotated["OrganizationType", strawberry.lazy("clientela.orga
 
 @strawberry.input
 class ShareInviteeInput:
-    user_id: strawberry.ID | None = strawberry.field(name="userId", default=None)
+    user_id: strawberry.ID | None = None
     email: str | None = None
     name: str | None = None
 
@@ -27,8 +27,8 @@ class ShareType:
     id: strawberry.ID
     role: ShareRoleEnum
     status: ShareStatusEnum
-    created_at: dt.datetime = strawberry.field(name="createdAt")
-    expires_at: dt.datetime | None = strawberry.field(name="expiresAt")
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
 
     @strawberry.field
     async def user(self: Share, info: Info) -> LazyUser:

@@ -5,6 +5,7 @@ import datetime as dt
 import strawberry
 
 from clientela.graphql.context import Info
+from clientela.graphql.inputs import service_input
 from clientela.tasks import services
 from clientela.tasks.types import (
     TaskConnection,
@@ -17,16 +18,16 @@ from clientela.tasks.types import (
 
 @strawberry.input
 class CreateTaskInput:
-    project_id: strawberry.ID = strawberry.field(name="projectId")
+    project_id: strawberry.ID
     title: str
     description: str | None = None
     status: TaskStatusEnum | None = None
     priority: TaskPriorityEnum | None = None
-    due_date: dt.date | None = strawberry.field(name="dueDate", default=None)
-    assignee_id: strawberry.ID | None = strawberry.field(name="assigneeId", default=None)
-    estimated_minutes: int | None = strawberry.field(name="estimatedMinutes", default=None)
+    due_date: dt.date | None = None
+    assignee_id: strawberry.ID | None = None
+    estimated_minutes: int | None = None
     labels: list[str] | None = None
-    requester_ids: list[strawberry.ID] | None = strawberry.field(name="requesterIds", default=None)
+    requester_ids: list[strawberry.ID] | None = None
 
 
 @strawberry.input(description="Only the fields given change.")
@@ -35,15 +36,15 @@ class UpdateTaskInput:
     description: str | None = strawberry.UNSET
     status: TaskStatusEnum | None = strawberry.UNSET
     priority: TaskPriorityEnum | None = strawberry.UNSET
-    due_date: dt.date | None = strawberry.field(name="dueDate", default=strawberry.UNSET)
-    assignee_id: strawberry.ID | None = strawberry.field(name="assigneeId", default=strawberry.UNSET)
-    estimated_minutes: int | None = strawberry.field(name="estimatedMinutes", default=strawberry.UNSET)
+    due_date: dt.date | None = strawberry.UNSET
+    assignee_id: strawberry.ID | None = strawberry.UNSET
+    estimated_minutes: int | None = strawberry.UNSET
     labels: list[str] | None = strawberry.UNSET
 
 
 @strawberry.input
 class LogTimeInput:
-    task_id: strawberry.ID = strawberry.field(name="taskId")
+    task_id: strawberry.ID
     minutes: int
     date: dt.date | None = None
     note: str | None = None
@@ -52,13 +53,9 @@ class LogTimeInput:
 
 @strawberry.input
 class SubmitItemInput:
-    project_id: strawberry.ID = strawberry.field(name="projectId")
+    project_id: strawberry.ID
     title: str
     description: str | None = None
-
-
-def _task_values(input: CreateTaskInput | UpdateTaskInput) -> dict:
-    return {field: getattr(input, field) for field in services.TASK_FIELDS}
 
 
 @strawberry.type
@@ -67,37 +64,36 @@ class Query:
     async def task(self, info: Info, id: strawberry.ID) -> TaskType | None:
         return await services.get_task(info.context.viewer, id)
 
-    @strawberry.field(
-        name="portalItems",
-        description="The tasks the viewer may see (for clients: the union of the portal scopes), oldest first.",
-    )
+    @strawberry.field(description="The tasks the viewer may see (for clients: the union of the portal scopes), oldest first.")
     async def portal_items(self, info: Info, first: int | None = None, after: str | None = None) -> TaskConnection:
         return TaskConnection.of(await services.list_tasks(info.context.viewer, first=first, after=after))
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(name="createTask")
+    @strawberry.mutation
     async def create_task(self, info: Info, input: CreateTaskInput) -> TaskType:
-        return await services.create_task(info.context.viewer, input.project_id, _task_values(input), input.requester_ids)
+        return await services.create_task(
+            info.context.viewer, input.project_id, service_input(input, services.TaskValues), input.requester_ids
+        )
 
-    @strawberry.mutation(name="updateTask")
+    @strawberry.mutation
     async def update_task(self, info: Info, id: strawberry.ID, input: UpdateTaskInput) -> TaskType:
-        return await services.update_task(info.context.viewer, id, _task_values(input))
+        return await services.update_task(info.context.viewer, id, service_input(input, services.TaskChanges))
 
-    @strawberry.mutation(name="submitItem", description="A client files an item; they become its requester.")
+    @strawberry.mutation(description="A client files an item; they become its requester.")
     async def submit_item(self, info: Info, input: SubmitItemInput) -> TaskType:
         return await services.submit_item(info.context.viewer, input.project_id, input.title, input.description)
 
-    @strawberry.mutation(name="addTaskRequesters")
+    @strawberry.mutation
     async def add_task_requesters(self, info: Info, task_id: strawberry.ID, user_ids: list[strawberry.ID]) -> TaskType:
         return await services.add_requesters(info.context.viewer, task_id, user_ids)
 
-    @strawberry.mutation(name="addTaskFollowers")
+    @strawberry.mutation
     async def add_task_followers(self, info: Info, task_id: strawberry.ID, user_ids: list[strawberry.ID]) -> TaskType:
         return await services.add_followers(info.context.viewer, task_id, user_ids)
 
-    @strawberry.mutation(name="logTime")
+    @strawberry.mutation
     async def log_time(self, info: Info, input: LogTimeInput) -> TimeEntryType:
         return await services.log_time(
             info.context.viewer, input.task_id, minutes=input.minutes, date=input.date, note=input.note, billable=input.billable

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
 from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.functions import Count
+from tortoise.transactions import in_transaction
 
 from clientela import policy
 from clientela.core.ids import as_uuid
+from clientela.core.lookup import fetch_visible
 from clientela.core.pagination import Page, decode_cursor, page_size, paginate
-from clientela.core.sql import FirstOfEach, UnionOf
+from clientela.core.sql import FirstOfEach, UnionOf, count_union
+from clientela.people.models import User
 from clientela.policy import Viewer
 from clientela.projects.models import Project
-from clientela.tasks.models import Task, TaskLabel, TaskStatus
+from clientela.tasks.models import Task, TaskFollower, TaskLabel, TaskRequester, TaskStatus, TimeEntry
+from clientela.workspaces.repository import visibility_changed
 
 
 def filtered(query, status: TaskStatus | None, labels: tuple | None):
@@ -96,3 +102,98 @@ async def count_project_tasks(
     )
     counts = {as_uuid(project_id): tasks for project_id, tasks in rows}
     return [counts.get(p.id, 0) for p in projects]
+
+
+async def visible_task(viewer: Viewer, task_id: object) -> Task:
+    return await fetch_visible(Task, policy.tasks_visible(viewer), task_id, "Task")
+
+
+async def project_of(task: Task) -> Project:
+    return await Project.get(id=task.project_id)
+
+
+async def list_visible_tasks(
+    viewer: Viewer, *, first: int | None, after: str | None, status: TaskStatus | None, labels: tuple | None
+) -> Page:
+    """A page of every task the viewer sees, with the filters of `task_list_filters`."""
+    query = filtered(Task.filter(policy.tasks_visible(viewer)), status, labels)
+    return await paginate(query.select_related("project"), first, after)
+
+
+async def list_portal_tasks(
+    viewer: Viewer, *, first: int | None, after: str | None, count: Callable[[], Awaitable[int]]
+) -> Page:
+    """A page of the tasks a client's portal shows, unfiltered, counted by `count`. Each scope
+    gives just its next page: the window is the client's visibility rule, read page by page, so
+    it stands in for the whole."""
+    return await paginate(
+        Task.all().select_related("project"),
+        first,
+        after,
+        window=lambda after_id, n: policy.client_task_window(viewer, after_id, n),
+        count=count,
+    )
+
+
+async def _set_labels(task: Task, labels: list[str]) -> None:
+    await TaskLabel.filter(task_id=task.id).delete()
+    await TaskLabel.bulk_create([TaskLabel(task_id=task.id, label=label) for label in labels])
+
+
+async def create_task(
+    viewer: Viewer, project: Project, columns: dict, *, assignee: User | None, requesters: list[User]
+) -> Task:
+    """A task of `project` created by the viewer, with its label rows and requesters, all or
+    nothing; `columns` holds its labels."""
+    async with in_transaction():
+        task = await Task.create(
+            workspace_id=viewer.workspace_id,
+            project_id=project.id,
+            assignee=assignee,
+            created_by_id=viewer.user_id,
+            **columns,
+        )
+        await _set_labels(task, task.labels)
+        await TaskRequester.bulk_create([TaskRequester.of(task.id, person) for person in requesters])
+        await visibility_changed(task.workspace_id)
+    return task
+
+
+async def update_task(task: Task, columns: dict) -> None:
+    """`columns` written to the task (and to `task`), its label rows replaced with its labels
+    if they are among them, all or nothing."""
+    async with in_transaction():
+        if columns:
+            await Task.filter(id=task.id).update(**columns)
+            task.update_from_dict(columns)
+        if "labels" in columns:
+            await _set_labels(task, columns["labels"])
+
+
+async def _add_people(task: Task, people: list[User], row_model: type[TaskRequester] | type[TaskFollower]) -> None:
+    existing = set(await row_model.filter(task_id=task.id).values_list("user_id", flat=True))
+    async with in_transaction():
+        await row_model.bulk_create([row_model.of(task.id, p) for p in people if p.id not in existing])
+        await visibility_changed(task.workspace_id)
+
+
+async def add_requesters(task: Task, people: list[User]) -> None:
+    """`people` made requesters of the task (those who already are stay as they are)."""
+    await _add_people(task, people, TaskRequester)
+
+
+async def add_followers(task: Task, people: list[User]) -> None:
+    """`people` made followers of the task (those who already are stay as they are)."""
+    await _add_people(task, people, TaskFollower)
+
+
+async def create_time_entry(
+    task: Task, user_id: uuid.UUID, *, minutes: int, date: dt.date, note: str, billable: bool
+) -> TimeEntry:
+    return await TimeEntry.create(task_id=task.id, user_id=user_id, minutes=minutes, date=date, note=note, billable=billable)
+
+
+async def count_client_tasks(viewer: Viewer) -> int:
+    """How many tasks `policy.tasks_visible` gives a client, counted from the scopes alone."""
+    scopes = policy.client_task_scopes(viewer)
+    return await count_union(*scopes) if scopes else 0

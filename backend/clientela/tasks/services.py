@@ -2,45 +2,57 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections import OrderedDict
+from dataclasses import dataclass
 
-from strawberry import UNSET
-from tortoise.transactions import in_transaction
+from cachetools import LRUCache
 
 from clientela import policy
 from clientela.core import validation
 from clientela.core.errors import BadUserInput, Forbidden
-from clientela.core.lookup import fetch_all_visible, fetch_visible
-from clientela.core.pagination import Page, paginate
+from clientela.core.pagination import Page
+from clientela.core.values import NOT_GIVEN, Maybe, given
+from clientela.people import repository as people_repository
 from clientela.people.models import User
 from clientela.policy import Action, Viewer
 from clientela.portal.settings import TaskField
 from clientela.projects import services as projects
 from clientela.projects.models import Project
 from clientela.tasks import repository
-from clientela.tasks.models import (
-    Task,
-    TaskFollower,
-    TaskLabel,
-    TaskPriority,
-    TaskRequester,
-    TaskStatus,
-    TimeEntry,
-)
-from clientela.workspaces.repository import visibility_changed
+from clientela.tasks.models import Task, TaskPriority, TaskStatus, TimeEntry
 
-TASK_FIELDS = ("title", "description", "status", "priority", "due_date", "assignee_id", "estimated_minutes", "labels")
+
+@dataclass
+class TaskChanges:
+    """Changes to a task: only the fields given change; None clears one."""
+
+    title: Maybe[str | None] = NOT_GIVEN
+    description: Maybe[str | None] = NOT_GIVEN
+    status: Maybe[TaskStatus | None] = NOT_GIVEN
+    priority: Maybe[TaskPriority | None] = NOT_GIVEN
+    due_date: Maybe[dt.date | None] = NOT_GIVEN
+    assignee_id: Maybe[object | None] = NOT_GIVEN
+    estimated_minutes: Maybe[int | None] = NOT_GIVEN
+    labels: Maybe[list[str] | None] = NOT_GIVEN
+
+
+@dataclass
+class TaskValues(TaskChanges):
+    """A new task: a title, and the other fields of TaskChanges; one left out, or None, takes
+    the task's default."""
+
+    title: str
 
 
 async def get_task(viewer: Viewer, task_id: object) -> Task:
-    return await fetch_visible(Task, policy.tasks_visible(viewer), task_id, "Task")
+    return await repository.visible_task(viewer, task_id)
 
 
 async def get_managed_task(viewer: Viewer, task_id: object) -> tuple[Task, Project]:
     task = await get_task(viewer, task_id)
-    project = await Project.get(id=task.project_id)
-    await policy.require(viewer, Action.MANAGE_PROJECT, project=project)
+    project = await repository.project_of(task)
+    await projects.require_on_project(viewer, Action.MANAGE_PROJECT, project)
     return task, project
 
 
@@ -70,49 +82,39 @@ async def list_tasks(
     status, wanted = task_list_filters(viewer, status, labels)
     if project is not None:
         return (await repository.list_project_tasks(viewer, [project], first=first, after=after, status=status, labels=wanted))[0]
-    query = repository.filtered(Task.filter(policy.tasks_visible(viewer)), status, wanted)
     if not viewer.is_client or status is not None or wanted:
-        return await paginate(query.select_related("project"), first, after)
-    # The portal's own list: each scope gives just its next page, and counts by itself. The
-    # window is the client's visibility rule, read page by page, so it stands in for the whole.
-    return await paginate(
-        Task.all().select_related("project"),
-        first,
-        after,
-        window=lambda after_id, n: policy.client_task_window(viewer, after_id, n),
-        count=lambda: cached_client_task_count(viewer),
-    )
+        return await repository.list_visible_tasks(viewer, first=first, after=after, status=status, labels=wanted)
+    # The portal's own list counts by itself, from the cache below.
+    return await repository.list_portal_tasks(viewer, first=first, after=after, count=lambda: cached_client_task_count(viewer))
 
 
 # Counting what a client sees costs as much as the client can see, so the exact total is kept
 # per process against the workspace's visibility generation, which moves on with every write
 # that could change it; a stale entry is never read again and falls out of the LRU.
-_CLIENT_COUNTS: OrderedDict[tuple, int] = OrderedDict()
-_CLIENT_COUNTS_KEPT = 10_000
+_CLIENT_COUNTS: LRUCache[tuple, int] = LRUCache(maxsize=10_000)
 
 
 async def cached_client_task_count(viewer: Viewer) -> int:
     scopes = viewer.portal.scopes if viewer.portal else frozenset()
     key = (viewer.workspace_id, viewer.visibility_generation, viewer.user_id, viewer.organization_id, scopes)
-    if (count := _CLIENT_COUNTS.get(key)) is not None:
-        _CLIENT_COUNTS.move_to_end(key)
-        return count
-    count = _CLIENT_COUNTS[key] = await policy.count_client_tasks(viewer)
-    if len(_CLIENT_COUNTS) > _CLIENT_COUNTS_KEPT:
-        _CLIENT_COUNTS.popitem(last=False)
+    if (count := _CLIENT_COUNTS.get(key)) is None:
+        count = _CLIENT_COUNTS[key] = await repository.count_client_tasks(viewer)
     return count
 
 
 async def _assignee(viewer: Viewer, assignee_id: object | None) -> User | None:
     if assignee_id is None:
         return None
-    return await fetch_visible(User, policy.people_visible(viewer), assignee_id, "Person")
+    return await people_repository.visible_person(viewer, assignee_id)
 
 
-def _clean(values: dict) -> dict:
+def _clean(values: TaskValues | TaskChanges, *, none_is_given: bool) -> dict:
+    """The fields given, checked, as columns of the task, in the order of the dataclass (the
+    first wrong one is the one reported)."""
     cleaned: dict = {}
-    for key, value in values.items():
-        if value is UNSET:
+    for field in dataclasses.fields(values):
+        key, value = field.name, getattr(values, field.name)
+        if not given(value) or (value is None and not none_is_given):
             continue
         if key == "title":
             value = validation.name(value, "title")
@@ -128,49 +130,28 @@ def _clean(values: dict) -> dict:
     return cleaned
 
 
-async def _set_labels(task: Task, labels: list[str]) -> None:
-    await TaskLabel.filter(task_id=task.id).delete()
-    await TaskLabel.bulk_create([TaskLabel(task_id=task.id, label=label) for label in labels])
-
-
-async def create_task(viewer: Viewer, project_id: object, values: dict, requester_ids: list | None) -> Task:
+async def create_task(viewer: Viewer, project_id: object, values: TaskValues, requester_ids: list | None) -> Task:
     project = await projects.get_managed_project(viewer, project_id)
     return await _create(viewer, project, values, requester_ids or [])
 
 
-async def _create(viewer: Viewer, project: Project, values: dict, requester_ids: list) -> Task:
-    cleaned = _clean({key: value for key, value in values.items() if value is not None})
+async def _create(viewer: Viewer, project: Project, values: TaskValues, requester_ids: list) -> Task:
+    cleaned = _clean(values, none_is_given=False)
     cleaned.setdefault("status", TaskStatus.OPEN)
     cleaned.setdefault("priority", TaskPriority.NORMAL)
+    cleaned.setdefault("labels", [])
     assignee = await _assignee(viewer, cleaned.pop("assignee_id", None))
-    requesters = await fetch_all_visible(User, policy.people_visible(viewer), requester_ids, "Person")
-    async with in_transaction():
-        task = await Task.create(
-            workspace_id=viewer.workspace_id,
-            project_id=project.id,
-            assignee=assignee,
-            created_by_id=viewer.user_id,
-            **{k: v for k, v in cleaned.items() if k != "labels"},
-            labels=cleaned.get("labels", []),
-        )
-        await _set_labels(task, task.labels)
-        await TaskRequester.bulk_create([TaskRequester.of(task.id, person) for person in requesters])
-        await visibility_changed(viewer.workspace_id)
-    return task
+    requesters = await people_repository.visible_people(viewer, requester_ids)
+    return await repository.create_task(viewer, project, cleaned, assignee=assignee, requesters=requesters)
 
 
-async def update_task(viewer: Viewer, task_id: object, values: dict) -> Task:
+async def update_task(viewer: Viewer, task_id: object, changes: TaskChanges) -> Task:
     task, _ = await get_managed_task(viewer, task_id)
-    cleaned = _clean(values)
+    cleaned = _clean(changes, none_is_given=True)
     if "assignee_id" in cleaned:
         assignee = await _assignee(viewer, cleaned["assignee_id"])
         cleaned["assignee_id"] = assignee.id if assignee else None
-    async with in_transaction():
-        if cleaned:
-            await Task.filter(id=task.id).update(**cleaned)
-            task.update_from_dict(cleaned)
-        if "labels" in cleaned:
-            await _set_labels(task, cleaned["labels"])
+    await repository.update_task(task, cleaned)
     return task
 
 
@@ -180,28 +161,27 @@ async def submit_item(viewer: Viewer, project_id: object, title: str, descriptio
     if not policy.client_may_submit(viewer):
         raise Forbidden("Submitting items is not enabled for you.")
     project = await projects.get_project(viewer, project_id)
-    return await _create(viewer, project, {"title": title, "description": description}, [viewer.user_id])
+    return await _create(viewer, project, TaskValues(title=title, description=description), [viewer.user_id])
 
 
-async def _add_people(viewer: Viewer, task_id: object, user_ids: list, row_model) -> Task:
+async def _people_to_add(viewer: Viewer, task_id: object, user_ids: list) -> tuple[Task, list[User]]:
     task = await get_task(viewer, task_id)
-    await policy.require(viewer, Action.GRANT_PROJECT_ACCESS, project=await Project.get(id=task.project_id))
+    await projects.require_on_project(viewer, Action.GRANT_PROJECT_ACCESS, await repository.project_of(task))
     if not user_ids:
         raise BadUserInput("Name at least one person.", field="user_ids")
-    people = await fetch_all_visible(User, policy.people_visible(viewer), user_ids, "Person")
-    existing = set(await row_model.filter(task_id=task.id).values_list("user_id", flat=True))
-    async with in_transaction():
-        await row_model.bulk_create([row_model.of(task.id, p) for p in people if p.id not in existing])
-        await visibility_changed(task.workspace_id)
-    return task
+    return task, await people_repository.visible_people(viewer, user_ids)
 
 
 async def add_requesters(viewer: Viewer, task_id: object, user_ids: list) -> Task:
-    return await _add_people(viewer, task_id, user_ids, TaskRequester)
+    task, people = await _people_to_add(viewer, task_id, user_ids)
+    await repository.add_requesters(task, people)
+    return task
 
 
 async def add_followers(viewer: Viewer, task_id: object, user_ids: list) -> Task:
-    return await _add_people(viewer, task_id, user_ids, TaskFollower)
+    task, people = await _people_to_add(viewer, task_id, user_ids)
+    await repository.add_followers(task, people)
+    return task
 
 
 async def log_time(
@@ -212,9 +192,9 @@ async def log_time(
     validation.minutes(minutes, "minutes")
     note = validation.text(note, "note")
     task, _ = await get_managed_task(viewer, task_id)
-    return await TimeEntry.create(
-        task_id=task.id,
-        user_id=viewer.user_id,
+    return await repository.create_time_entry(
+        task,
+        viewer.user_id,
         minutes=minutes,
         date=date or dt.date.today(),
         note=note,

@@ -57,7 +57,7 @@ class TaskType:
     def priority(self: Task, info: Info) -> TaskPriorityEnum | None:
         return self.priority if _sees(info, TaskField.PRIORITY) else None
 
-    @strawberry.field(name="dueDate")
+    @strawberry.field
     def due_date(self: Task, info: Info) -> dt.date | None:
         return self.due_date if _sees(info, TaskField.DUE_DATE) else None
 
@@ -89,11 +89,11 @@ class TaskType:
             return None
         return await info.context.loaders.followers_by_task.load(self.id)
 
-    @strawberry.field(name="estimatedMinutes")
+    @strawberry.field
     def estimated_minutes(self: Task, info: Info) -> int | None:
         return self.estimated_minutes if _sees(info, TaskField.ESTIMATED_TIME) else None
 
-    @strawberry.field(name="timeSpentMinutes")
+    @strawberry.field
     async def time_spent_minutes(self: Task, info: Info) -> int | None:
         if not _sees(info, TaskField.TIME_SPENT):
             return None
@@ -109,7 +109,7 @@ class TaskType:
         totals = await info.context.loaders.time_by_task.load(self.id)
         return await in_currency(info, billed_amount(totals.billable_minutes, project.hourly_rate))
 
-    @strawberry.field(name="timeEntries", description="Never shown to clients.")
+    @strawberry.field(description="Never shown to clients.")
     async def time_entries(self: Task, info: Info) -> list[TimeEntryType] | None:
         if not policy.sees_internal_records(info.context.viewer):
             return None
@@ -132,7 +132,7 @@ class TaskConnection:
     def of(cls, page: Page) -> TaskConnection:
         return cls(edges=edges(page), page_info=page_info(page), page=page)
 
-    @strawberry.field(name="totalCount")
+    @strawberry.field
     async def total_count(self) -> int:
         return await self.page.total_count()
 

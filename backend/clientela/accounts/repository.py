@@ -1,0 +1,120 @@
+"""Sessions, password tokens, sign-up's new workspace and the throttle's counted attempts, as
+Tortoise reads and writes them. Tokens arrive here already hashed (accounts/tokens.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from clientela.accounts.models import PasswordToken, Session, ThrottleHit
+from clientela.organizations.models import Organization, OrganizationKind
+from clientela.people.models import ContactPrivacy, User
+from clientela.workspaces.models import Workspace
+
+
+async def start_session(user: User, token_hash: str, now: datetime) -> None:
+    await Session.create(user=user, token_hash=token_hash)
+    await User.filter(id=user.id).update(last_sign_in_at=now)
+
+
+async def end_session(token_hash: str) -> bool:
+    return await Session.filter(token_hash=token_hash).delete() > 0
+
+
+async def session_user(token_hash: str) -> User | None:
+    """The person signed in with the token, with their organization and workspace (what the
+    request's Viewer is made of)."""
+    session = await Session.get_or_none(token_hash=token_hash).select_related(
+        "user", "user__organization", "user__workspace"
+    )
+    return session.user if session else None
+
+
+async def create_workspace(
+    *, workspace_name: str, language: str, admin_name: str, email: str, search_text: str, password_hash: str
+) -> User:
+    """A new workspace, its own team and its admin, all or nothing."""
+    async with in_transaction():
+        workspace = await Workspace.create(name=workspace_name, language=language)
+        team = await Organization.create(workspace=workspace, name=workspace_name, kind=OrganizationKind.INTERNAL)
+        return await User.create(
+            workspace=workspace,
+            organization=team,
+            name=admin_name,
+            email=email,
+            search_text=search_text,
+            password_hash=password_hash,
+            is_admin=True,
+            invited=True,
+            privacy=ContactPrivacy.HIDDEN_FROM_CLIENTS,
+        )
+
+
+async def people_with_password(address: str, workspace_id: uuid.UUID | None) -> list[User]:
+    """The people of this address who have a password, of one workspace if given."""
+    people = User.filter(email=address, password_hash__isnull=False)
+    if workspace_id is not None:
+        people = people.filter(workspace_id=workspace_id)
+    return await people
+
+
+async def set_password_hash(user: User, password_hash: str) -> None:
+    user.password_hash = password_hash
+    await user.save(update_fields=["password_hash"])
+
+
+async def for_each_person_of(address: str, write: Callable[[User], Awaitable[object]]) -> None:
+    """`write` run for every person of the address, all in one transaction: each of them gets
+    their email, or none does."""
+    async with in_transaction():
+        for person in await User.filter(email=address):
+            await write(person)
+
+
+async def replace_password_token(user_id: uuid.UUID, token_hash: str, now: datetime, expires_at: datetime) -> None:
+    """The person's one usable password token: every earlier one is used up."""
+    async with in_transaction():
+        await PasswordToken.filter(user_id=user_id, used_at__isnull=True).update(used_at=now)
+        await PasswordToken.create(user_id=user_id, token_hash=token_hash, expires_at=expires_at)
+
+
+def _live_password_token(token_hash: str, now: datetime):
+    return PasswordToken.filter(token_hash=token_hash, used_at__isnull=True, expires_at__gt=now)
+
+
+async def password_token_is_live(token_hash: str, now: datetime) -> bool:
+    return await _live_password_token(token_hash, now).exists()
+
+
+async def use_password_token(token_hash: str, now: datetime, password_hash: str) -> bool:
+    """Set the password of the token's person if the token is still live (False otherwise), use up
+    every token of theirs and end every session, all or nothing. The token's row stays locked
+    meanwhile, so that a token is used once."""
+    async with in_transaction():
+        record = await _live_password_token(token_hash, now).select_for_update().first()
+        if record is None:
+            return False
+        # Setting a password is authenticating: a sign-in without workspaceId now tries this person.
+        await User.filter(id=record.user_id).update(password_hash=password_hash, last_sign_in_at=now)
+        await PasswordToken.filter(user_id=record.user_id, used_at__isnull=True).update(used_at=now)
+        await Session.filter(user_id=record.user_id).delete()
+    return True
+
+
+async def add_throttle_hits(keys: list[str]) -> list[ThrottleHit]:
+    return [await ThrottleHit.create(key=key) for key in keys]
+
+
+async def count_throttle_hits(key: str, since: datetime) -> int:
+    return await ThrottleHit.filter(key=key, created_at__gte=since).count()
+
+
+async def drop_throttle_hits_before(keys: list[str], since: datetime) -> None:
+    await ThrottleHit.filter(key__in=keys, created_at__lt=since).delete()
+
+
+async def remove_throttle_hits(hits: list[ThrottleHit]) -> None:
+    await ThrottleHit.filter(id__in=[hit.id for hit in hits]).delete()

@@ -1,0 +1,41 @@
+"""Asked again when an email is delivered, since grants may end while it waits in the outbox."""
+
+from __future__ import annotations
+
+import uuid
+
+from tortoise.expressions import Q
+
+from clientela.conversations.audience import message_audience
+from clientela.conversations.models import Message
+from clientela.people.models import User
+from clientela.policy import live_shares
+from clientela.projects.models import Project, ProjectFollower, ProjectMember
+from clientela.sharing.models import Share
+from clientela.tasks.models import Task
+
+
+async def delivery_refusal(kind: str, recipient_id: uuid.UUID | None, about_id: uuid.UUID | None) -> str | None:
+    """Why the recipient may no longer receive this email, or None. A "shared organization"
+    email needs its share still live, a project invitation its recipient still on the project,
+    a message email its recipient still in the message's audience."""
+    if recipient_id is None or about_id is None:
+        return None
+    if kind == "SHARED_ORGANIZATION":
+        if not await Share.filter(live_shares(), id=about_id, user_id=recipient_id).exists():
+            return "The share was revoked or has expired."
+    elif kind == "PROJECT_INVITATION":
+        recipient = await User.get_or_none(id=recipient_id)
+        on_project = Q(user_id=recipient_id)
+        if recipient is not None and recipient.organization_id:
+            on_project |= Q(organization_id=recipient.organization_id)
+        member = await ProjectMember.exists(project_id=about_id, user_id=recipient_id)
+        if not member and not await ProjectFollower.filter(on_project, project_id=about_id).exists():
+            return "The recipient is no longer on the project."
+    elif kind == "CLIENT_REPLY":
+        message = await Message.get_or_none(id=about_id)
+        task = await Task.get_or_none(id=message.task_id) if message and message.task_id else None
+        project = await Project.get_or_none(id=task.project_id if task else message.project_id) if message else None
+        if project is None or recipient_id not in await message_audience(project, task):
+            return "The recipient no longer receives this conversation."
+    return None
