@@ -68,6 +68,22 @@ async def test_a_public_message_is_emailed_to_exactly_those_the_api_lets_read_it
                 assert gets_it == await reads_messages(api, person, str(task.id)), (task.title, person.user.name)
 
 
+async def test_staff_attached_to_an_item_of_a_project_they_cannot_read_are_not_emailed(api, world):
+    """Following an item grants staff nothing of its own, as on the API: Olga, not on the
+    project and holding no client, is neither previewed nor emailed until she joins it."""
+    task_id = str(world.acme_task.id)
+    (await api("AddTaskFollowers", {"taskId": task_id, "userIds": [str(world.outsider_staff.user.id)]}, token=world.staff.token)).ok()
+    assert (await api("TaskPage", {"id": task_id}, token=world.outsider_staff.token)).data["task"] is None
+    preview = (await api("MessageRecipients", {"taskId": task_id}, token=world.staff.token)).ok()["messageRecipients"]
+    assert world.outsider_staff.user.email not in {r["user"]["email"] for r in preview}
+    (await post(api, world.staff, task_id, "Before Olga joins")).ok()
+    assert world.outsider_staff.user.email not in await emailed("Before Olga joins")
+    members = {"projectId": str(world.acme_project.id), "userIds": [str(world.outsider_staff.user.id)]}
+    (await api("AddProjectMembers", members, token=world.staff.token)).ok()
+    (await post(api, world.staff, task_id, "After Olga joins")).ok()
+    assert world.outsider_staff.user.email in await emailed("After Olga joins")
+
+
 async def deliver(smtp_server):
     smtp_server.clear()
     await deliver_due(smtp_server.settings())

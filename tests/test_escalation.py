@@ -27,6 +27,21 @@ every row, read with raw SQL; it never calls clientela.policy.
 - Nothing crosses workspaces: the other admin reads and lists nothing of the first workspace,
   nobody there reads the other workspace's objects, and a mutation naming an id of another
   workspace answers exactly as it does with an id that names nothing.
+- Every email a step writes to the outbox is one the model expects, to a person of the actor's
+  workspace at that person's address, and every one it expects is written: a refused mutation
+  writes none; a share the step created, a "shared organization" email to its invitee; an
+  invitation into a project, one to the person invited; a PUBLIC message on a task (PostMessage,
+  PortalReply), one to each person of its audience, an INTERNAL one none. The audience
+  (Snapshot.message_reach), the author aside: of the task's requesters and followers and the
+  people following its project (themselves or through their organization), those who may read
+  its messages now: staff and admins; a guest with a live share of the project's client; a
+  client attached to the task, or one reached only through following where the portal shows them
+  the task (FOLLOWED_PROJECTS, or ORGANIZATION_REQUESTS and a request of their organization) and
+  MESSAGES.
+- messageRecipients previews exactly that audience: for a staff or admin actor before they post
+  a PUBLIC message (and it answers exactly when the post does), and for the admin on every task
+  whose reach in the model (the people a message there reaches, and whether each receives it)
+  changed, whether or not anyone posts there.
 
 The model's view of each viewer is recomputed after each step; a viewer is read again (lists,
 and by id the objects whose expected answer changed or that the step named) when the step
@@ -42,7 +57,8 @@ expired share, and a second Acme task).
 
 Findability. Each rule draws an actor first, then arguments weighted toward what that actor
 works with (their clients' projects, themselves, the people outside the firm), so that each
-known escalation is one to three steps from the seeded world; steps print as named tuples
+known escalation is one to three steps from the seeded world (PUBLIC messages have a rule of
+their own, so that emails are written often); steps print as named tuples
 (`AddProjectMembers(actor='csr', project='acme_project', users=('csr',))`), objects by their
 seeded names or `project#1`, `person#2`... in order of creation. The `idle` rule exists for
 shrinking (see its docstring).
@@ -64,7 +80,7 @@ import json
 import os
 import time
 import uuid
-from collections import namedtuple
+from collections import Counter, namedtuple
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -281,8 +297,15 @@ def portal_settings_steps(draw):
 
 @st.composite
 def activity_steps(draw):
-    op = draw(pick("LogTime", "PostMessage:INTERNAL", "PostMessage:PUBLIC", "PortalReply"))
+    op = draw(pick("LogTime", "PostMessage:INTERNAL"))
     actor = draw(actors("staff", "csr", "client", "owner", "admin", "consultant", "other_client", "guest", "foreign_admin"))
+    return TaskActivity(op, actor, draw(natural_or_any(NATURAL_TASKS, TASKS, actor)))
+
+
+@st.composite
+def public_message_steps(draw):
+    op = draw(pick("PostMessage:PUBLIC", "PostMessage:PUBLIC", "PortalReply"))
+    actor = draw(actors("staff", "admin", "csr", "client", "owner", "other_client", "consultant", "guest", "foreign_admin"))
     return TaskActivity(op, actor, draw(natural_or_any(NATURAL_TASKS, TASKS, actor)))
 
 
@@ -332,6 +355,8 @@ class Snapshot:
     task_followers: set = field(default_factory=set)  # (task, user)
     minutes: dict = field(default_factory=dict)  # task -> minutes logged
     portal: dict = field(default_factory=dict)  # workspace -> (scopes, fields)
+    messages: dict = field(default_factory=dict)  # id -> {task, author, visibility}
+    outbox: dict = field(default_factory=dict)  # id -> {workspace, kind, recipient, about, to}
     # (task, requester) -> the requester's organization when they were made requester; kept by
     # the machine across steps (people may join an organization later: that brings no request).
     request_org: dict = field(default_factory=dict)
@@ -361,6 +386,11 @@ class Snapshot:
         for r in tables["workspace"]:
             doc = {**DEFAULT_PORTAL, **(_json(r["portal_settings"]) or {})}
             s.portal[_id(r["id"])] = (frozenset(doc["scopes"]), frozenset(doc["visibleTaskFields"]))
+        for r in tables["message"]:
+            s.messages[_id(r["id"])] = {"task": _id(r["task_id"]), "author": _id(r["author_id"]), "visibility": r["visibility"]}
+        for r in tables["outbox_email"]:
+            s.outbox[_id(r["id"])] = {"workspace": _id(r["workspace_id"]), "kind": r["kind"], "recipient": _id(r["recipient_id"]),
+                                      "about": _id(r["about_id"]), "to": r["to_address"]}
         return s
 
     def carry_request_orgs(self, before: Snapshot | None) -> None:
@@ -427,6 +457,45 @@ class Snapshot:
             if "FOLLOWED_PROJECTS" in scopes and self.tasks[t]["project"] in followed:
                 visible.add(t)
         return visible
+
+    def message_audience(self, task: str, author: str) -> set[str]:
+        """Who a PUBLIC message on a task is emailed to."""
+        return {p for p, receives in self.message_reach(task, author).items() if receives}
+
+    def message_reach(self, task: str, author: str) -> dict[str, bool]:
+        """The people a PUBLIC message on a task reaches, and whether each receives it: those
+        attached to the task (its requesters and followers) and those following its project
+        (themselves or through their organization), who receive it if they may read its
+        messages now; not its author, nor anyone without an address or of another workspace.
+        A guest reads them with a live share of the project's client (or owning it); admins read them, staff
+        where they read the project (on it, or holding its client); a client attached to the task reads them, a client reached only through following
+        reads them where the portal shows the task (following the project, or a request of their
+        organization) and its MESSAGES."""
+        project = self.tasks[task]["project"]
+        workspace, client = self.projects[project]["workspace"], self.projects[project]["client"]
+        scopes, fields = self.portal[workspace]
+        attached = {u for t, u in self.requesters | self.task_followers if t == task}
+        following = {u for p, u, _ in self.followers if p == project and u}
+        following_orgs = {o for p, _, o in self.followers if p == project and o}
+        following |= {p for p, r in self.people.items() if r["organization"] in following_orgs}
+        requesting = {self.request_org[(t, u)] for t, u in self.requesters if t == task}  # task_requester.organization_id
+
+        def reads(person: str) -> bool:
+            kind = self.kind(person)
+            if kind == "guest":  # as on the API: the projects of the clients they hold or own
+                return client in self.live_clients(person)
+            if kind == "staff":  # what they read: the projects they are on or hold the client of
+                return project in self.reach(person)[0]
+            if kind != "client" or person in attached:
+                return True
+            return "MESSAGES" in fields and ("FOLLOWED_PROJECTS" in scopes or (
+                "ORGANIZATION_REQUESTS" in scopes and self.people[person]["organization"] in requesting))
+
+        return {p: reads(p) for p in attached | following
+                if p != author and self.people[p]["workspace"] == workspace and self.people[p]["email"]}
+
+    def person_at(self, workspace: str, address: str) -> str | None:
+        return next((p for p, r in self.people.items() if r["workspace"] == workspace and r["email"] == address), None)
 
     def reach(self, person: str) -> tuple[set[str], set[str], set[str], set[str]]:
         """(projects that must be readable, projects that may be, tasks that must, tasks that may)."""
@@ -578,12 +647,16 @@ class EscalationMachine(RuleBasedStateMachine):
         # What each viewer was last checked to read: its whole view, and each object by id.
         self.views_seen: dict[str, tuple] = {}
         self.expected_seen: dict[tuple, object] = {}
+        # Whom a PUBLIC message on each task was last checked to reach (and whether each receives it).
+        self.reach_seen: dict[str, frozenset] = {}
         if type(self).seed_checked:
             for viewer in VIEWERS:
                 if viewer != "foreign_admin":
                     self._expectations(viewer, remember=True)
+            self._check_audiences(read=False)
         else:
             self.sweep(full=True)
+            self._check_audiences()
             type(self).seed_checked = True
         self._count("seconds: new world", time.perf_counter() - started)
         self._count("examples")
@@ -653,31 +726,34 @@ class EscalationMachine(RuleBasedStateMachine):
         history = "\n  ".join(self.log[-8:])
         raise Violation(f"{message}\n  steps so far:\n  {history}")
 
-    def mutate(self, step, operation: str, variables: dict, refs: list[str | None]) -> None:
-        """Run a mutation as step.actor and check every invariant afterwards."""
+    def mutate(self, step, operation: str, variables: dict, refs: list[str | None]) -> str:
+        """Run a mutation as step.actor and check every invariant afterwards; returns how it ended."""
         started = time.perf_counter()
         try:
-            self._mutate(step, operation, variables, refs)
+            return self._mutate(step, operation, variables, refs)
         finally:
             self._count("seconds: steps", time.perf_counter() - started)
             self._count("steps")
 
-    def _mutate(self, step, operation: str, variables: dict, refs: list[str | None]) -> None:
+    def _mutate(self, step, operation: str, variables: dict, refs: list[str | None]) -> str:
         actor = step.actor
         before, digest = self.snapshot, self.digest
         result = self._run(self.api(operation, variables, token=self.tokens[actor]))
         outcome = self._after(step, result)
         if outcome == "INTERNAL_SERVER_ERROR":
             self._fail(f"{operation} by {actor} failed with an internal error: {result.errors}")
+        self._register_new(before, self.snapshot)
+        self._check_emails(step, operation, variables, before, outcome)
         if outcome != "ok" and self.digest != digest:
             self._fail(f"{operation} by {actor} was refused ({outcome}) but changed rows")
         self._check_workspaces(step, operation, variables, refs, outcome, digest)
-        self._register_new(before, self.snapshot)
         self._check_people(step, before, self.snapshot, outcome)
         if self.digest != digest:
             started = time.perf_counter()
             self.sweep(refs, actor=actor)
+            self._check_audiences()
             self._count("seconds: sweeps after steps", time.perf_counter() - started)
+        return outcome
 
     def _after(self, step, result) -> str:
         after, self.digest = self._run(read_state())
@@ -726,6 +802,98 @@ class EscalationMachine(RuleBasedStateMachine):
         if gained and not (step.actor == "admin" and outcome == "ok"):
             described = [f"{self.name_of(p)} ({after.kind(p)})" for p in gained]
             self._fail(f"{step.actor}, not an admin, made {described} staff or admin")
+
+    def _check_emails(self, step, operation: str, variables: dict, before: Snapshot, outcome: str) -> None:
+        """The emails the step wrote to the outbox are exactly those the model expects, each to a
+        person of the actor's workspace at that person's address."""
+        s = self.snapshot
+        workspace = s.people[self.ids[step.actor]]["workspace"]
+        written = [s.outbox[e] for e in sorted(set(s.outbox) - set(before.outbox))]
+        for e in written:
+            person = s.people.get(e["recipient"])
+            if person is None or {person["workspace"], e["workspace"]} != {workspace} or e["to"] != person["email"]:
+                self._fail(f"{operation} by {step.actor} wrote a {e['kind']} email to {e['to']} for "
+                           f"{self.name_of(e['recipient'])}, not a person of {step.actor}'s workspace at that address")
+        got = Counter((e["kind"], e["recipient"], e["about"]) for e in written)
+        for kind, n in Counter(e["kind"] for e in written).items():
+            self._count(f"emails: {kind}", n)
+        expected = Counter(self._expected_emails(step, variables, before) if outcome == "ok" else ())
+        if got == expected:
+            return
+        wrong = {recipient for _, recipient, _ in (got - expected) + (expected - got)}
+        self._fail(f"{operation} by {step.actor} ({outcome}) wrote the emails {self._emails(got)}, the model expects "
+                   f"{self._emails(expected)}; {self._receivers_why(wrong)}")
+
+    def _expected_emails(self, step, variables: dict, before: Snapshot) -> set[tuple]:
+        """(kind, recipient, about) of each email a successful step writes: a "shared
+        organization" email to the invitee for the share it created (none for one they held),
+        an invitation to the person it invited into a project, each PUBLIC message it posted to
+        the message's audience (an INTERNAL one to nobody)."""
+        s = self.snapshot
+        workspace = s.people[self.ids[step.actor]]["workspace"]
+        if isinstance(step, ShareOrganization):
+            invitee = variables["invitees"][0]
+            person = invitee.get("userId") or s.person_at(workspace, invitee["email"])
+            return {("SHARED_ORGANIZATION", person, share) for share in set(s.shares) - set(before.shares)
+                    if s.shares[share]["user"] == person and s.shares[share]["organization"] == variables["organizationId"]}
+        if isinstance(step, InviteToProject):
+            invited = variables["input"]
+            return {("PROJECT_INVITATION", s.person_at(workspace, invited["email"]), invited["projectId"])}
+        posted = [m for m in set(s.messages) - set(before.messages) if s.messages[m]["visibility"] == "PUBLIC"]
+        return {("CLIENT_REPLY", person, m) for m in posted
+                for person in s.message_audience(s.messages[m]["task"], s.messages[m]["author"])}
+
+    def _emails(self, emails: Counter) -> list[str]:
+        s = self.snapshot
+
+        def about(a):
+            return f"the message on {self.name_of(s.messages[a]['task'])}" if a in s.messages else self.name_of(a)
+
+        return sorted(f"{kind} to {self.name_of(r)} about {about(a)}" + (f" (x{n})" if n > 1 else "")
+                      for (kind, r, a), n in emails.items())
+
+    def _check_audiences(self, read: bool = True) -> None:
+        """messageRecipients, read as the admin, of each task whose reach in the model (who a
+        PUBLIC message there reaches, and whether each receives it) changed since it was last
+        read: the model's audience, whether or not anyone posts there."""
+        s, admin = self.snapshot, self.ids["admin"]
+        reach = {t: frozenset(s.message_reach(t, admin).items()) for t in sorted(s.tasks_of(self.home))}
+        changed = [t for t in reach if self.reach_seen.get(t) != reach[t]]
+        if read and changed:
+            parts = [f'a{n}: messageRecipients(taskId: "{t}") {{ user {{ id }} }}' for n, t in enumerate(changed)]
+            data, errors = self._read_parts("admin", parts)
+            if errors:
+                self._fail(f"the admin could not read messageRecipients: {errors}")
+            for n, t in enumerate(changed):
+                got = {r["user"]["id"] for r in data[f"a{n}"]}
+                expected = {p for p, receives in reach[t] if receives}
+                if got != expected:
+                    self._fail(f"messageRecipients of {self.name_of(t)} for the admin is {self._names(got)}, the model's "
+                               f"audience {self._names(expected)}; {self._receivers_why(got ^ expected)}")
+        self.reach_seen.update({t: reach[t] for t in changed})
+
+    def _check_preview(self, step, task: str) -> str:
+        """messageRecipients, asked before a PUBLIC message is posted: the model's audience.
+        Returns how it answered."""
+        self._count("MessageRecipients previews")
+        result = self._run(self.api("MessageRecipients", {"taskId": task}, token=self.tokens[step.actor]))
+        if result.code:
+            return result.code
+        got = {r["user"]["id"] for r in result.data["messageRecipients"]}
+        expected = self.snapshot.message_audience(task, self.ids[step.actor])
+        if got != expected:
+            self._fail(f"before {step}: messageRecipients of {step.task} for {step.actor} is {self._names(got)}, the "
+                       f"model's audience {self._names(expected)}; {self._receivers_why(got ^ expected)}")
+        return "ok"
+
+    def _receivers_why(self, people: set) -> str:
+        """For a failure about who receives a message: what these people are and hold, and what
+        the portal shows clients."""
+        s = self.snapshot
+        why = [f"{self._why(self.name_of(p), s.kind(p))}, organization {self.name_of(s.people[p]['organization'])}"
+               for p in sorted(people & set(s.people), key=self.name_of)]
+        scopes, fields = s.portal[self.home]
+        return f"{'; '.join(why)}; portal scopes {sorted(scopes)}, clients see MESSAGES: {'MESSAGES' in fields}"
 
     def _portal_titles(self) -> str:
         """What the client people see now (for the report of a failure)."""
@@ -1131,6 +1299,17 @@ class EscalationMachine(RuleBasedStateMachine):
     @precondition(lambda self: enabled("task_activity"))
     @rule(step=activity_steps())
     def task_activity(self, step):
+        """Time and INTERNAL notes (which write no email)."""
+        self._activity(step)
+
+    @precondition(lambda self: enabled("public_message"))
+    @rule(step=public_message_steps())
+    def public_message(self, step):
+        """A PUBLIC message, emailed to its audience: a rule of its own, so that emails are
+        written often."""
+        self._activity(step)
+
+    def _activity(self, step):
         task = self.id_of(step.task)
         if step.op == "LogTime":
             self.mutate(step, "LogTime", {"input": {"taskId": task, "minutes": 7, "date": LOG_DATE}}, [task])
@@ -1139,7 +1318,11 @@ class EscalationMachine(RuleBasedStateMachine):
         else:
             visibility = step.op.split(":")[1]
             variables = {"input": {"taskId": task, "body": f"{visibility.lower()} note", "visibility": visibility}}
-            self.mutate(step, "PostMessage", variables, [task])
+            firm = self.snapshot.kind(self.ids[step.actor]) in ("staff", "admin")
+            preview = self._check_preview(step, task) if visibility == "PUBLIC" and firm else None
+            outcome = self.mutate(step, "PostMessage", variables, [task])
+            if preview not in (None, outcome):
+                self._fail(f"messageRecipients of {step.task} for {step.actor} answers {preview}, posting there {outcome}")
 
     @precondition(lambda self: enabled("read_project_tasks"))
     @rule(step=read_steps())

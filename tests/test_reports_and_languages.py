@@ -30,6 +30,15 @@ async def test_time_report_covers_both_boundary_days_and_bills_each_rate(api, wo
     assert bad.code == "BAD_USER_INPUT"
 
 
+async def test_the_total_counts_every_row_also_beyond_those_shown(api, world, monkeypatch):
+    from clientela.reports import services as reports
+
+    await _timesheet(world)
+    monkeypatch.setattr(reports, "ROOT_LIST_LIMIT", 1)  # the list is cut at the first row
+    report = (await api("TimeReport", {"from": "2026-11-01", "to": "2026-11-30"}, token=world.owner.token)).ok()["timeReport"]
+    assert len(report["rows"]) == 1 and report["totalMinutes"] == 150
+
+
 async def test_financial_summary_adds_exact_budgets_and_billed_amounts_over_rates(api, world):
     await _timesheet(world)
     await Project.filter(name="Cheap").update(budget=Decimal("0.10"))

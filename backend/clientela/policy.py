@@ -21,7 +21,11 @@ Writes that change who sees what are decided here too, by these rules:
 - People never move between organizations (`require_invite`); making someone staff (an
   organization's kind, people added to the firm's own teams) is admin-only.
 - Hidden means hidden everywhere: what a viewer may not read cannot be filtered on
-  (`require_filterable`) or counted (`tasks_counted`).
+  (`require_filterable`) or counted (`tasks_counted`), nor emailed (`reads_public_messages`).
+
+Rules only: this module builds filters and decides on facts; it never awaits the database.
+Where a rule needs a fact that is not in the Viewer (whether a staff member is a project's
+member, whether an invited address holds a share), the caller reads it and passes it in.
 """
 
 from __future__ import annotations
@@ -278,8 +282,6 @@ def shares_visible(viewer: Viewer) -> Q:
 
 # --- Fields ---------------------------------------------------------------------------------
 
-MONEY_FIELDS = frozenset({TaskField.ESTIMATED_TIME, TaskField.TIME_SPENT, TaskField.COST})
-
 
 def sees_task_field(viewer: Viewer, task_field: TaskField) -> bool:
     """Clients see the task properties the portal settings enable; everyone else sees all."""
@@ -339,7 +341,8 @@ def reads_public_messages(
     *,
     on_item: bool,
     attached: bool,
-    holds_live_share: bool,
+    holds_client: bool,
+    on_project: bool,
     organization_requested: bool,
 ) -> bool:
     """Whether a person of the workspace reads the public messages of an item (`on_item`) or of
@@ -348,10 +351,15 @@ def reads_public_messages(
     it; a client reached only through following the project reads an item's messages where the
     portal shows that item (its scopes: following the project, or a request of their
     organization) and its messages (MESSAGES). A project's own conversation goes to its
-    followers. Staff read their workspace's projects; a guest reads a client's projects only
-    with a live share of that client."""
+    followers. Admins read every project; staff what `projects_visible` gives them: the
+    projects they are on (`on_project`: a member or follower) and those of the clients they
+    own or hold a live share of (`holds_client`); a guest reads a client's projects
+    only while they own it or hold a live share of it. Being attached to an item grants staff and guests
+    nothing of its own, as on the API."""
     if kind is ViewerKind.GUEST:
-        return holds_live_share
+        return holds_client
+    if kind is ViewerKind.STAFF:
+        return on_project or holds_client
     if kind is not ViewerKind.CLIENT or not on_item or attached:
         return True
     return TaskField.MESSAGES in portal.visible_task_fields and (

@@ -8,10 +8,11 @@ import uuid
 
 from clientela.core.ids import as_uuid
 from clientela.core.sql import union_rows
+from clientela.organizations.models import Organization
 from clientela.people.models import User
 from clientela.policy import RecipientReason, ViewerKind, kind_of, live_shares, reads_public_messages
 from clientela.portal.settings import settings_of
-from clientela.projects.models import Project, ProjectFollower
+from clientela.projects.models import Project, ProjectFollower, ProjectMember
 from clientela.sharing.models import Share
 from clientela.tasks.models import Task, TaskFollower, TaskRequester
 from clientela.workspaces.models import Workspace
@@ -44,12 +45,22 @@ async def _readers(project: Project, task: Task | None, attached: set[uuid.UUID]
     people = await User.filter(id__in=attached | following, workspace_id=project.workspace_id).select_related("organization")
     kinds = {person.id: kind_of(person, person.organization) for person in people}
     # Each fact is read only when someone's answer depends on it.
-    guests = [person_id for person_id, kind in kinds.items() if kind is ViewerKind.GUEST]
-    sharing = (
-        set(await Share.filter(live_shares(), organization_id=project.client_id, user_id__in=guests).values_list("user_id", flat=True))
-        if guests and project.client_id
-        else set()
-    )
+    outside = [person_id for person_id, kind in kinds.items() if kind in (ViewerKind.GUEST, ViewerKind.STAFF)]
+    staff = [person_id for person_id, kind in kinds.items() if kind is ViewerKind.STAFF]
+    holding: set[uuid.UUID] = set()
+    if outside and project.client_id:
+        rows = await union_rows(
+            Share.filter(live_shares(), organization_id=project.client_id, user_id__in=outside).values_list("user_id"),
+            Organization.filter(id=project.client_id, owner_id__in=outside).values_list("owner_id"),
+        )
+        holding = {as_uuid(user_id) for _, user_id in rows}
+    on_project: set[uuid.UUID] = set()
+    if staff:
+        rows = await union_rows(
+            ProjectMember.filter(project_id=project.id, user_id__in=staff).values_list("user_id"),
+            ProjectFollower.filter(project_id=project.id, user_id__in=staff).values_list("user_id"),
+        )
+        on_project = {as_uuid(user_id) for _, user_id in rows}
     following_clients = task is not None and any(kinds[p.id] is ViewerKind.CLIENT and p.id not in attached for p in people)
     requesting: set[uuid.UUID] = set()
     portal = None
@@ -65,7 +76,8 @@ async def _readers(project: Project, task: Task | None, attached: set[uuid.UUID]
             portal,
             on_item=task is not None,
             attached=person.id in attached,
-            holds_live_share=person.id in sharing,
+            holds_client=person.id in holding,
+            on_project=person.id in on_project,
             organization_requested=person.organization_id in requesting,
         )
     }
