@@ -72,10 +72,15 @@ class Api:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
 
-    async def __call__(self, operation: str, variables: dict | None = None, *, token: str | None = None) -> Result:
-        """Run a contract operation by name, or any GraphQL document."""
+    async def __call__(
+        self, operation: str, variables: dict | None = None, *, token: str | None = None, view_as: str | None = None
+    ) -> Result:
+        """Run a contract operation by name, or any GraphQL document; `view_as`: as a preview of
+        the portal as that client person (the Clientela-View-As header)."""
         query = CONTRACT.get(operation, operation)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if view_as is not None:
+            headers["Clientela-View-As"] = view_as
         response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
         body = response.json()
         return Result(data=body.get("data"), errors=body.get("errors") or [])

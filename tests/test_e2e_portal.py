@@ -389,3 +389,64 @@ async def test_a_consultant_opens_the_organization_and_project_links_of_the_emai
     await page.goto(f"{live_server}/projects/{project_id}?task={task_id}")
     await page.get_by_role("heading", level=1, name="Redesign the home page").wait_for()
     assert page.url == f"{live_server}/items/{task_id}"
+
+
+async def test_staff_preview_the_portal_as_a_client_read_only(api, factory, live_server, browser):
+    """/?viewAs=<person id>, signed in as oneself: the portal as that client sees it, under a
+    banner, with every form disabled; the preview is in the client's audit log once."""
+    from clientela.audit.models import AuditEntry
+
+    admin, acme, website, visible = await build_client_world(api, factory)
+    clara = await factory.person(admin, acme, "Clara Client")
+    (await api("FollowProject", {"projectId": website, "userIds": [clara.id]}, token=admin.token)).ok()
+
+    async def signed_in_page(person, path="/"):
+        page = await (await browser("en-US")).new_page()
+        await page.goto(live_server + "/set-password")
+        await page.evaluate("token => sessionStorage.setItem('clientela.token', token)", person.token)
+        await page.goto(live_server + path)
+        return page
+
+    # What Clara sees, signed in herself.
+    own = await signed_in_page(clara)
+    await own.get_by_role("heading", level=1, name="Your items").wait_for()
+    await own.get_by_text(re.compile(r"^Shown 10 of \d+$")).wait_for()
+    clara_titles, clara_count = await item_titles(own), await own.locator(".count").inner_text()
+    assert "Internal code review" not in clara_titles and "Globex findings" not in clara_titles
+
+    # The admin previews the portal as Clara: the same items, under the banner.
+    page = await signed_in_page(admin, f"/?viewAs={clara.id}")
+    banner = page.locator("#preview-banner")
+    await banner.get_by_text("Previewing as Clara Client — read-only").wait_for()
+    await page.get_by_role("heading", level=1, name="Your items").wait_for()
+    await page.get_by_text(clara_count, exact=True).wait_for()
+    assert await item_titles(page) == clara_titles
+    assert page.url == live_server + "/"  # the preview stays with the session, not the address
+    await page.get_by_text("Signed in as Ada Admin").wait_for()
+
+    # An item as Clara sees it: public messages only, and the reply form disabled.
+    await page.get_by_role("link", name="Redesign the home page").click()
+    await page.get_by_role("heading", level=1, name="Redesign the home page").wait_for()
+    await page.get_by_text("The first sketches are ready for you.").wait_for()
+    assert await page.get_by_text("Internal: check the font licence first.").count() == 0
+    assert await page.get_by_label("Your reply").is_disabled()
+    assert await page.get_by_role("button", name="Send reply").is_disabled()
+    assert await banner.is_visible()
+    await page.goto(f"{live_server}/items/new")
+    await page.get_by_role("heading", level=1, name="Submit a new item").wait_for()
+    for label in ("Project", "Title", "Description (optional)"):
+        assert await page.get_by_label(label).is_disabled(), label
+    assert await page.get_by_role("button", name="Submit item").is_disabled()
+
+    # Ending the preview: the admin's own portal (every item of the workspace), no banner.
+    await page.get_by_role("button", name="End preview").click()
+    await page.get_by_role("heading", level=1, name="Your items").wait_for()
+    await page.get_by_text("Shown 10 of 13", exact=True).wait_for()
+    assert await banner.is_hidden()
+    entries = await AuditEntry.filter(organization_id=acme.id, action="portal.preview").prefetch_related("actor")
+    assert [(e.actor.name, e.summary) for e in entries] == [("Ada Admin", "previewed the portal as Clara Client")]
+
+    # A person the signed-in staff member may not preview: their own portal, told why.
+    refused = await signed_in_page(admin, f"/?viewAs={admin.id}")
+    await refused.get_by_text("You may not preview the portal as this person.").wait_for()
+    assert await refused.locator("#preview-banner").is_hidden()

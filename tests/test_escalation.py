@@ -38,6 +38,12 @@ every row, read with raw SQL; it never calls clientela.policy.
   client attached to the task, or one reached only through following where the portal shows them
   the task (FOLLOWED_PROJECTS, or ORGANIZATION_REQUESTS and a request of their organization) and
   MESSAGES.
+- A preview as a client (the Clientela-View-As header) is a move too: it answers only where the
+  model lets the actor preview the person (an admin of the workspace, or the owner or a CSR with
+  a live share of the person's CLIENT organization; anyone else FORBIDDEN), never writes (a
+  mutation is FORBIDDEN and changes no row; a read adds at most its own audit entry), and never
+  shows more than the previewed person sees: exactly their own answer, and their tasks in the
+  model.
 - messageRecipients previews exactly that audience: for a staff or admin actor before they post
   a PUBLIC message (and it answers exactly when the post does), and for the admin on every task
   whose reach in the model (the people a message there reaches, and whether each receives it)
@@ -169,6 +175,7 @@ CreateTask = namedtuple("CreateTask", "op actor project status labels requesters
 UpdatePortalSettings = namedtuple("UpdatePortalSettings", "actor scopes fields")
 TaskActivity = namedtuple("TaskActivity", "op actor task")
 ReadProjectTasks = namedtuple("ReadProjectTasks", "actor project status labels")
+PreviewAsClient = namedtuple("PreviewAsClient", "actor person operation")
 
 
 def pick(*items):
@@ -318,6 +325,18 @@ def read_steps(draw):
     return ReadProjectTasks(actor, project, None, draw(st.lists(pick(*LABELS), min_size=1, max_size=2, unique=True).map(tuple)))
 
 
+# A preview as a client (the Clientela-View-As header): reads, and writes that must be refused.
+PREVIEW_READS = ("PortalHome", "Viewer")
+PREVIEW_WRITES = ("SubmitItem", "PortalReply", "AddProjectMembers", "LogOut")
+
+
+@st.composite
+def preview_steps(draw):
+    actor = draw(actors("admin", "owner", "csr", "staff", "consultant", "client", "guest", "foreign_admin"))
+    person = draw(st.one_of(pick("client"), pick("client", "other_client"), pick(*PEOPLE)))
+    return PreviewAsClient(actor, person, draw(pick(*PREVIEW_READS, *PREVIEW_READS, *PREVIEW_WRITES)))
+
+
 # --- The independent model: rows read with raw SQL --------------------------------------------
 
 
@@ -422,6 +441,24 @@ class Snapshot:
         now = datetime.now(UTC)
         return {sh["organization"] for sh in self.shares.values()
                 if sh["user"] == person and sh["status"] in LIVE and (sh["expires"] is None or sh["expires"] > now)}
+
+    def may_preview(self, previewer: str, person: str) -> bool:
+        """Admins of the workspace, the client's owner and its CSRs (a live share) may preview
+        the portal as a person of a CLIENT organization of their workspace."""
+        p = self.people.get(person)
+        if p is None or person == previewer or p["workspace"] != self.people[previewer]["workspace"]:
+            return False
+        if self.kind(person) != "client":
+            return False
+        kind, org = self.kind(previewer), p["organization"]
+        if kind == "admin":
+            return True
+        if kind == "client":
+            return False
+        now = datetime.now(UTC)
+        csr = any(sh["user"] == previewer and sh["organization"] == org and sh["role"] == "CSR" and sh["status"] in LIVE
+                  and (sh["expires"] is None or sh["expires"] > now) for sh in self.shares.values())
+        return csr or self.orgs[org]["owner"] == previewer
 
     def live_clients(self, person: str) -> set[str]:
         """Client organizations the person holds a live share of or owns."""
@@ -1367,6 +1404,47 @@ class EscalationMachine(RuleBasedStateMachine):
         if got != matching:
             self._fail(f"{step.actor} filters {step.project} (status={step.status}, labels={step.labels}): "
                        f"{self._names(got)}, expected {self._names(matching)}")
+
+
+    @precondition(lambda self: enabled("preview_as_client"))
+    @rule(step=preview_steps())
+    def preview_as_client(self, step):
+        """A preview never writes (its audit entry aside, on a read) and never shows more than
+        the previewed person sees: exactly their own answer, and their tasks in the model."""
+        s = self.snapshot
+        actor, person = self.ids[step.actor], self.id_of(step.person)
+        variables = {
+            "PortalHome": {"first": 100},
+            "SubmitItem": {"input": {"projectId": self.ids["acme_project"], "title": "From a preview"}},
+            "PortalReply": {"taskId": self.ids["acme_task"], "body": "From a preview"},
+            "AddProjectMembers": {"projectId": self.ids["acme_project"], "userIds": [actor]},
+        }.get(step.operation, {})
+        before = self._run(read_tables())
+        result = self._run(self.api(step.operation, variables, token=self.tokens[step.actor], view_as=person))
+        after = self._run(read_tables())
+        outcome = self._after(step, result)
+        allowed = s.may_preview(actor, person)
+        changed = [t for t in before if t != "audit_entry" and before[t] != after[t]]
+        if changed:
+            self._fail(f"{step} ({outcome}) changed {changed}")
+        new = [r for r in after["audit_entry"] if r not in before["audit_entry"]]
+        logged = [(r["action"], _id(r["actor_id"]), _id(r["organization_id"])) for r in new]
+        if not allowed or step.operation in PREVIEW_WRITES:
+            if outcome != "FORBIDDEN" or result.data is not None or new:
+                self._fail(f"{step} (allowed: {allowed}): {outcome}, {result.data}, audit {logged}")
+            return
+        if outcome != "ok":
+            self._fail(f"{step.actor} may preview {step.person} but got {result.errors}")
+        if logged not in ([], [("portal.preview", actor, s.people[person]["organization"])]):
+            self._fail(f"{step} wrote to the audit log: {logged}")
+        if step.person in self.tokens:
+            own = self._run(self.api(step.operation, variables, token=self.tokens[step.person]))
+            if own.data != result.data:
+                self._fail(f"{step}: {result.data}, but {step.person} sees {own.data}")
+        if step.operation == "PortalHome":
+            got = {e["node"]["id"] for e in result.data["portalItems"]["edges"]}
+            if got != s.reach(person)[2]:
+                self._fail(f"{step}: {self._names(got)}, the model: {self._names(s.reach(person)[2])}")
 
 
 def _remove_members_operation() -> str | None:

@@ -29,15 +29,17 @@ from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
 from clientela import db, fair_use, http
+from clientela.accounts import preview
 from clientela.accounts import services as accounts
 from clientela.accounts.viewer import viewer_for
-from clientela.core.errors import ClientelaError, RateLimited
+from clientela.core.errors import ClientelaError, Forbidden, RateLimited
 from clientela.fair_use import FairAdmission, FairUse
 from clientela.fair_use import budget_key as fair_use_budget_key
 from clientela.graphql.context import Context
 from clientela.graphql.errors import graphql_error
 from clientela.graphql.schema import build_schema
 from clientela.mail.worker import run_worker
+from clientela.policy import ANONYMOUS
 from clientela.portal.settings import default_portal_settings
 from clientela.reports import services as reports
 from clientela.settings import Settings, get_settings
@@ -52,13 +54,30 @@ def bearer_token(connection: HTTPConnection) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+# Preview as a client: the request runs as this client person sees it (accounts/preview.py).
+VIEW_AS_HEADER = "clientela-view-as"
+
+
 async def context_for(connection: HTTPConnection, settings: Settings, budget: FairUse | None = None) -> Context:
-    """Who is asking, worked out once per request from the bearer token."""
+    """Who is asking, worked out once per request from the bearer token (and, for a preview as
+    a client, the Clientela-View-As header). A preview the signed-in person may not make is
+    refused before the request runs (`Context.refusal`); its fair-use budget stays the
+    signed-in person's."""
     token = bearer_token(connection)
     user = await accounts.user_for_token(token)
     client_ip = connection.client.host if connection.client else "unknown"
+    viewer = await viewer_for(user)
+    previewer = refusal = None
+    view_as = connection.headers.get(VIEW_AS_HEADER)
+    if view_as is not None:
+        try:
+            previewer, viewer = viewer, await preview.viewer_as(viewer, view_as)
+        except ClientelaError as error:
+            previewer, viewer, refusal = None, ANONYMOUS, error
     return Context(
-        viewer=await viewer_for(user),
+        viewer=viewer,
+        previewer=previewer,
+        refusal=refusal,
         settings=settings,
         client_ip=client_ip,
         session_token=token,
@@ -127,11 +146,13 @@ class ClientelaGraphQL(GraphQL):
             # Every request draws on its session's budget, before its document is even parsed.
             if context is not None and context.fair_use is not None:
                 await context.fair_use.take(context.fair_use_key, fair_use.GENERAL)
+            if context is not None and context.refusal is not None:
+                raise context.refusal
             return await super(ClientelaGraphQL, self).execute_operation(*args, **kwargs)
 
         try:
             return await asyncio.wait_for(run(), self.settings.request_timeout_seconds)
-        except RateLimited as error:
+        except ClientelaError as error:  # the budget, or a preview refused
             return ExecutionResult(data=None, errors=[graphql_error(error)])
         except TimeoutError:
             return ExecutionResult(
@@ -165,6 +186,9 @@ def error_response(error: ClientelaError) -> JSONResponse:
     return JSONResponse({"error": error.message, **error.extensions}, error.http_status, headers=headers)
 
 
+PREVIEW_NO_REPORTS = "Reports cannot be read while previewing the portal as a client."
+
+
 def _timeout_message(seconds: float) -> str:
     return f"The request ran longer than {seconds:g} seconds and was stopped."
 
@@ -191,6 +215,10 @@ async def time_report_csv(request: Request) -> Response:
             context = await context_for(request, settings)
             budget: FairUse = request.app.state.fair_use
             await budget.take(context.fair_use_key, fair_use.GENERAL)
+            if context.refusal is not None:
+                raise context.refusal
+            if context.previewer is not None:  # clients read no reports: nothing to preview
+                raise Forbidden(PREVIEW_NO_REPORTS)
             batches = reports.time_entries_csv(context.viewer, start, end)
             header = await anext(batches)  # the permission and the dates checked
             await budget.take(context.fair_use_key, fair_use.EXPENSIVE)

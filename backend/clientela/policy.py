@@ -387,6 +387,7 @@ class Action(Enum):
     SEE_SHARE_CANDIDATES = "look people up to share clients with"
     READ_REPORTS = "read reports"
     READ_AUDIT_LOG = "read this audit log"
+    PREVIEW_AS_CLIENT = "preview the portal as this client's people"
 
 
 # Who may do what. A ViewerKind entry grants the action on anything in the workspace (staff:
@@ -410,6 +411,8 @@ PERMISSIONS: dict[Action, frozenset[ViewerKind | ClientAccess]] = {
     Action.SEE_SHARE_CANDIDATES: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ClientAccess.OWNER}),
     Action.READ_REPORTS: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ViewerKind.GUEST}),
     Action.READ_AUDIT_LOG: frozenset({ViewerKind.ADMIN, ClientAccess.OWNER}),
+    # Seeing the portal exactly as one of the client's people sees it (read-only).
+    Action.PREVIEW_AS_CLIENT: frozenset({ViewerKind.ADMIN, ClientAccess.OWNER, ClientAccess.CSR}),
 }
 
 
@@ -514,6 +517,38 @@ def require_invite(
     if not may_join:
         raise BadUserInput(INVITE_REFUSED.format(organization=organization.name), field="email")
     return known
+
+
+PREVIEW_REFUSED = "You may not preview the portal as this person."
+PREVIEW_READ_ONLY = "A preview is read-only: nothing can be changed while previewing the portal as a client."
+
+
+def require_preview(previewer: Viewer, person: User | None, organization: Organization | None) -> None:
+    """Preview as a client (the `Clientela-View-As` header): `previewer` may see the portal as
+    `person` (read by id in the previewer's workspace, with `organization`, their organization;
+    None when there is no such person) only if `person` is a client person (a member of a CLIENT
+    organization, not an admin) of the previewer's workspace and the previewer may
+    `PREVIEW_AS_CLIENT` that organization: admins, its OWNER and its CSRs (a live share). Every
+    other id (unknown, of another workspace, staff, a client the previewer does not hold, the
+    previewer's own) is refused with the same words, so the answer tells nothing about who
+    exists. A signed-out previewer is UNAUTHENTICATED."""
+    require_signed_in(previewer)
+    is_client_person = (
+        person is not None
+        and organization is not None
+        and person.workspace_id == previewer.workspace_id
+        and person.organization_id == organization.id
+        and person.id != previewer.user_id
+        and kind_of(person, organization) is ViewerKind.CLIENT
+    )
+    if not (is_client_person and can(previewer, Action.PREVIEW_AS_CLIENT, organization_id=organization.id)):
+        raise Forbidden(PREVIEW_REFUSED)
+
+
+def require_not_previewing(previewing: bool) -> None:
+    """Every write is refused during a preview, before it reads or changes anything."""
+    if previewing:
+        raise Forbidden(PREVIEW_READ_ONLY)
 
 
 def require_filterable(viewer: Viewer, task_field: TaskField, argument: str) -> None:

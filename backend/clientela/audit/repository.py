@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import uuid
 
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
 from clientela.audit.models import AuditEntry
 from clientela.core.pagination import Page, paginate
 from clientela.policy import Viewer
@@ -18,6 +21,28 @@ async def add_entry(viewer: Viewer, action: str, summary: str, *, organization_i
         action=action,
         summary=summary,
     )
+
+
+async def add_entry_once(
+    viewer: Viewer, action: str, summary: str, *, organization_id: uuid.UUID | None, once_key: str
+) -> bool:
+    """An entry written at most once for `once_key` (a unique index), whoever writes it at the
+    same time; whether this call wrote it."""
+    if await AuditEntry.exists(once_key=once_key):
+        return False
+    try:
+        async with in_transaction():  # a savepoint: a lost race leaves no failed transaction behind
+            await AuditEntry.create(
+                workspace_id=viewer.workspace_id,
+                organization_id=organization_id,
+                actor_id=viewer.user_id,
+                action=action,
+                summary=summary,
+                once_key=once_key,
+            )
+    except IntegrityError:  # someone wrote it first
+        return False
+    return True
 
 
 async def entries(

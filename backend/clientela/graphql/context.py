@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from strawberry.types import Info as StrawberryInfo
 
 from clientela.conversations.loaders import ConversationLoaders
+from clientela.core.errors import ClientelaError
 from clientela.organizations.loaders import OrganizationLoaders
 from clientela.people.loaders import PeopleLoaders
 from clientela.policy import Viewer
@@ -45,6 +46,11 @@ class Context:
     fair_use: FairUse | None = None
     fair_use_key: str = ""
     fair_use_place: Place | None = None  # the request's place (clientela.fair_use.Admission)
+    # Preview as a client (the Clientela-View-As header): `viewer` is the client person and
+    # `previewer` the signed-in person; the request is read-only (graphql/preview.py).
+    previewer: Viewer | None = None
+    # Why the request is refused before it runs (a preview the signed-in person may not make).
+    refusal: ClientelaError | None = None
 
     @property
     def loaders(self) -> Loaders:

@@ -25,6 +25,7 @@ from clientela.conversations import api as conversations
 from clientela.fair_use import ExpensiveBudget
 from clientela.graphql.errors import ClassifyErrors
 from clientela.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, InputListLimit, NodeBudget
+from clientela.graphql.preview import ReadOnlyPreview
 from clientela.organizations import api as organizations
 from clientela.people import api as people
 from clientela.portal import api as portal
@@ -67,6 +68,7 @@ def build_schema(*, development: bool = True, introspection: bool = True) -> str
         ValidationCache(maxsize=512),
         InputListLimit(),
         NodeBudget(),
+        ReadOnlyPreview(),  # graphql/preview.py: before any budget or write
         ExpensiveBudget(),  # clientela.fair_use: after the limits, before anything runs
     ]
     if not introspection:

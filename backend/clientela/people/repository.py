@@ -10,6 +10,7 @@ from tortoise.expressions import Q
 
 from clientela import policy
 from clientela.core.errors import BadUserInput
+from clientela.core.ids import parse_id
 from clientela.core.lookup import fetch_all_visible, fetch_visible
 from clientela.core.pagination import ROOT_LIST_LIMIT
 from clientela.organizations.models import Department, Organization, OrganizationKind
@@ -57,6 +58,16 @@ async def person_with_email(workspace_id: uuid.UUID, email: str) -> User | None:
     """Whoever has the address in the workspace, seen by the viewer or not: callers decide what
     the answer may tell."""
     return await User.get_or_none(workspace_id=workspace_id, email=email)
+
+
+async def person_to_preview(workspace_id: uuid.UUID, raw_id: str) -> User | None:
+    """The person of the workspace with this id, with their organization and workspace (what a
+    Viewer is made of), or None: whether they may be previewed is the policy's to say
+    (`policy.require_preview`), and it answers alike for every id it refuses."""
+    person_id = parse_id(raw_id)
+    if person_id is None:
+        return None
+    return await User.get_or_none(id=person_id, workspace_id=workspace_id).select_related("organization", "workspace")
 
 
 async def visible_person(viewer: Viewer, user_id: object) -> User:

@@ -1,8 +1,11 @@
-// GraphQL over fetch to /graphql, with the session token kept in sessionStorage.
+// GraphQL over fetch to /graphql, with the session token kept in sessionStorage. A staff member
+// previewing the portal as a client (/?viewAs=<person id>) sends the Clientela-View-As header
+// with every request of their session; the API answers as that client sees it, read-only.
 
 import { OPERATIONS } from "./operations.js";
 
 const TOKEN_KEY = "clientela.token";
+const VIEW_AS_KEY = "clientela.viewAs";
 
 export const session = {
   get token() {
@@ -11,6 +14,14 @@ export const session = {
   set token(value) {
     if (value) sessionStorage.setItem(TOKEN_KEY, value);
     else sessionStorage.removeItem(TOKEN_KEY);
+  },
+  /** The client person this session previews the portal as, or null. */
+  get viewAs() {
+    return sessionStorage.getItem(VIEW_AS_KEY);
+  },
+  set viewAs(value) {
+    if (value) sessionStorage.setItem(VIEW_AS_KEY, value);
+    else sessionStorage.removeItem(VIEW_AS_KEY);
   },
 };
 
@@ -24,13 +35,15 @@ export class ApiError extends Error {
   }
 }
 
-/** Run one contract operation by name; resolves to its data, rejects with an ApiError. */
-export async function request(operationName, variables = {}) {
+/** Run one contract operation by name; resolves to its data, rejects with an ApiError.
+ * `asPreviewer`: send it as the signed-in person even during a preview (signing out). */
+export async function request(operationName, variables = {}, { asPreviewer = false } = {}) {
   const query = OPERATIONS[operationName];
   if (!query) throw new Error(`No such operation: ${operationName}`);
   const headers = { "Content-Type": "application/json", Accept: "application/json" };
   const token = session.token;
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (token && session.viewAs && !asPreviewer) headers["Clientela-View-As"] = session.viewAs;
   let response;
   try {
     response = await fetch("/graphql", {

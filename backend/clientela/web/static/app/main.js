@@ -15,7 +15,8 @@ const ROUTES = [
   { path: /^\/set-password\/?$/, view: views.setPassword, signedIn: false },
 ];
 
-const state = { viewer: null, settings: null, flash: null };
+// During a preview `viewer` is the client shown and `previewer` the person signed in.
+const state = { viewer: null, previewer: null, settings: null, flash: null };
 
 function browserLanguage() {
   return pickLanguage(navigator.languages?.length ? navigator.languages : [navigator.language]);
@@ -34,13 +35,19 @@ const app = {
   flash(text) {
     state.flash = text;
   },
+  /** Whether the signed-in person previews the portal as a client (read-only). */
+  get previewing() {
+    return Boolean(session.viewAs && state.viewer);
+  },
   async signIn(token) {
     session.token = token;
     await loadViewer();
   },
   forget() {
     session.token = null;
+    session.viewAs = null;
     state.viewer = null;
+    state.previewer = null;
     state.settings = null;
     setLanguage(browserLanguage());
   },
@@ -53,9 +60,16 @@ async function loadViewer() {
     const { viewer } = await request("Viewer");
     if (!viewer) return sessionEnded();
     state.viewer = viewer;
+    state.previewer = session.viewAs ? (await request("Viewer", {}, { asPreviewer: true })).viewer : null;
     setLanguage(viewer.language || browserLanguage());
   } catch (error) {
     if (error.code === "UNAUTHENTICATED") return sessionEnded();
+    if (error.code === "FORBIDDEN" && session.viewAs) {
+      // Not a client this person may preview: back to their own portal, told why.
+      session.viewAs = null;
+      app.flash(t("previewRefused"));
+      return loadViewer();
+    }
     throw error;
   }
   try {
@@ -105,7 +119,7 @@ function renderHeader(pathname) {
   const signOut = h("button", { type: "button", className: "link-button" }, t("signOut"));
   signOut.addEventListener("click", async () => {
     try {
-      await request("LogOut");
+      await request("LogOut", {}, { asPreviewer: true });
     } catch {
       // The session ends here either way.
     }
@@ -115,9 +129,33 @@ function renderHeader(pathname) {
   replace(
     nav,
     h("ul", {}, links.map(([href, label]) => h("li", {}, h("a", { href, "aria-current": current(href) }, label)))),
-    h("p", { className: "who" }, t("signedInAs", { name: state.viewer.name })),
+    h("p", { className: "who" }, t("signedInAs", { name: (state.previewer ?? state.viewer).name })),
     signOut,
   );
+}
+
+/** The banner of a preview as a client: whose portal this is, and the way back. */
+function renderBanner() {
+  const banner = document.getElementById("preview-banner");
+  if (!app.previewing) {
+    banner.hidden = true;
+    return replace(banner);
+  }
+  const end = h("button", { type: "button", className: "link-button" }, t("endPreview"));
+  end.addEventListener("click", () => {
+    session.viewAs = null;
+    location.assign("/"); // a fresh start as the signed-in person
+  });
+  replace(banner, h("p", { role: "status" }, h("strong", {}, t("previewing", { name: state.viewer.name }))), end);
+  banner.hidden = false;
+}
+
+/** During a preview nothing can be changed: every form's controls are disabled. */
+function disableForms(container) {
+  for (const form of container.querySelectorAll("form")) {
+    form.setAttribute("aria-disabled", "true");
+    for (const control of form.elements) control.disabled = true;
+  }
 }
 
 let renders = 0;
@@ -133,6 +171,7 @@ async function render({ focus = true } = {}) {
   }
   const route = match(url.pathname);
   renderHeader(url.pathname);
+  renderBanner();
   let view = route ? route.view : views.notFound;
   if (route?.signedIn && !state.viewer) view = views.signIn;
   const main = document.getElementById("main");
@@ -150,6 +189,7 @@ async function render({ focus = true } = {}) {
   }
   if (ticket !== renders) return; // a newer navigation has taken over
   replace(main, content);
+  if (app.previewing) disableForms(main);
   main.removeAttribute("aria-busy");
   const heading = main.querySelector("h1");
   if (state.flash) {
@@ -164,7 +204,18 @@ async function render({ focus = true } = {}) {
   }
 }
 
+/** /?viewAs=<person id>: preview the portal as that client (kept for the session's pages). */
+function takeViewAs() {
+  const url = new URL(location.href);
+  const viewAs = url.searchParams.get("viewAs");
+  if (viewAs === null) return;
+  session.viewAs = viewAs.trim() || null;
+  url.searchParams.delete("viewAs");
+  history.replaceState(null, "", url.pathname + url.search + url.hash);
+}
+
 async function start() {
+  takeViewAs();
   setLanguage(browserLanguage());
   document.addEventListener("click", onClick);
   window.addEventListener("popstate", () => render());
