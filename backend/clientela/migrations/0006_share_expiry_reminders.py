@@ -1,0 +1,31 @@
+from tortoise import fields, migrations
+from tortoise.fields.base import OnDelete
+from tortoise.migrations import operations as ops
+
+from clientela.core.ids import uuid7
+from clientela.sharing.models import ShareStatus
+
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0005_fair_use_budget')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='ShareExpiryReminder',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid7, unique=True, db_index=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('share', fields.ForeignKeyField('models.Share', source_field='share_id', db_constraint=True, to_field='id', related_name='expiry_reminders', on_delete=OnDelete.CASCADE)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'share_expiry_reminder', 'app': 'models', 'unique_together': (('share', 'expires_at'),), 'pk_attr': 'id'},
+            bases=['Entity'],
+        ),
+        ops.AlterField(
+            model_name='Share',
+            name='status',
+            field=fields.CharEnumField(default=ShareStatus.PENDING, description='PENDING: PENDING\nACCEPTED: ACCEPTED\nREVOKED: REVOKED\nEXPIRED: EXPIRED', enum_type=ShareStatus, max_length=16),
+        ),
+    ]
