@@ -7,6 +7,9 @@ from clientela.sharing.models import ShareStatus
 
 
 class Migration(migrations.Migration):
+    """Expiry reminders, one per share and date; EXPIRED joins ShareStatus (shown, never
+    stored)."""
+
     dependencies = [('models', '0005_fair_use_budget')]
 
     initial = False
@@ -27,5 +30,12 @@ class Migration(migrations.Migration):
             model_name='Share',
             name='status',
             field=fields.CharEnumField(default=ShareStatus.PENDING, description='PENDING: PENDING\nACCEPTED: ACCEPTED\nREVOKED: REVOKED\nEXPIRED: EXPIRED', enum_type=ShareStatus, max_length=16),
+        ),
+        # SQLite alters a column by rebuilding the table, which drops the partial unique index
+        # of 0003 (one held share per person and client): made again where it is gone.
+        ops.RunSQL(
+            'CREATE UNIQUE INDEX IF NOT EXISTS "uid_share_held_per_person" ON "share" ("organization_id", "user_id") '
+            "WHERE \"status\" IN ('PENDING', 'ACCEPTED')",
+            reverse_sql="",
         ),
     ]
