@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 from clientela import policy
 from clientela.core.lookup import fetch_visible
 from clientela.core.pagination import LIST_LIMIT
-from clientela.organizations.models import Organization
+from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import User
 from clientela.policy import Viewer
 from clientela.sharing.models import Share, ShareExpiryReminder, ShareRole, ShareStatus
@@ -75,7 +75,7 @@ async def shares_to_remind(now: datetime, until: datetime, limit: int = 500) -> 
     """Live shares that expire by `until` and whose holder has not been reminded of that date
     yet, with their person and organization."""
     due = await (
-        Share.filter(policy.live_shares(now), expires_at__lte=until)
+        Share.filter(policy.live_shares(now), expires_at__lte=until, organization__kind=OrganizationKind.CLIENT)
         .order_by("expires_at", "id")
         .limit(limit)
         .prefetch_related("user", "organization")
