@@ -4,6 +4,7 @@ client carries internal notes or money."""
 
 import hashlib
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from tortoise import Tortoise, connections
@@ -29,6 +30,9 @@ MANAGE_ACME = READ_ACME_PROJECT | {"consultant": "FORBIDDEN", "client": "FORBIDD
 MANAGE_ORGANIZATION = table("FORBIDDEN", admin="ok", owner="ok", other_client="NOT_FOUND", foreign_admin="NOT_FOUND", **UNAUTH)
 ADMIN_ONLY = table("FORBIDDEN", admin="ok", foreign_admin="ok", **UNAUTH)
 MANAGE_SHARE = table("NOT_FOUND", admin="ok", owner="ok", csr="FORBIDDEN", **UNAUTH)
+
+
+IN_A_MONTH = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 
 
 def ids(*objects) -> list[str]:
@@ -84,6 +88,8 @@ MATRIX = {
     ),
     "SetShareRole": (lambda w, me: {"shareId": w.share_id, "role": "CONSULTANT"}, MANAGE_SHARE),
     "RevokeShare": (lambda w, me: {"shareId": w.share_id}, MANAGE_SHARE),
+    # The CSR holding the share sees it and may not extend it (FORBIDDEN); the consultant does not see it.
+    "SetShareExpiry": (lambda w, me: {"shareId": w.share_id, "expiresAt": IN_A_MONTH}, MANAGE_SHARE),
     "CreateProject": (
         lambda w, me: {"input": {"name": "New project", "clientId": str(w.acme.id)}},
         READ_ACME | {"consultant": "FORBIDDEN", "client": "FORBIDDEN"},

@@ -84,6 +84,22 @@ async def test_staff_attached_to_an_item_of_a_project_they_cannot_read_are_not_e
     assert world.outsider_staff.user.email in await emailed("After Olga joins")
 
 
+async def test_a_share_of_an_organization_that_is_no_client_any_more_is_emailed_nothing(api, world):
+    """A guest reads a client's projects only while the organization is a client (sign-in reads
+    no share of another kind); the audience of its messages agrees."""
+    task_id = str(world.acme_task.id)
+    follow = {"projectId": str(world.acme_project.id), "userIds": [world.csr.id]}
+    (await api("FollowProject", follow, token=world.csr.token)).ok()
+    made_internal = {"id": str(world.acme.id), "input": {"name": "Acme", "kind": "INTERNAL"}}
+    (await api("UpdateOrganization", made_internal, token=world.admin.token)).ok()
+
+    assert (await api("TaskPage", {"id": task_id}, token=world.csr.token)).data["task"] is None
+    preview = (await api("MessageRecipients", {"taskId": task_id}, token=world.admin.token)).ok()["messageRecipients"]
+    assert world.csr.user.email not in {r["user"]["email"] for r in preview}
+    (await post(api, world.admin, task_id, "After Acme joined the firm")).ok()
+    assert world.csr.user.email not in await emailed("After Acme joined the firm")
+
+
 async def deliver(smtp_server):
     smtp_server.clear()
     await deliver_due(smtp_server.settings())

@@ -13,6 +13,10 @@ every row, read with raw SQL; it never calls clientela.policy.
   for someone who held no live share.
 - Only a successful mutation of the admin adds anyone to the staff and admins (members of
   INTERNAL organizations, is_admin).
+- Only admins (of the workspace) and the client's owner change a share: a successful
+  SetShareRole, SetShareExpiry or RevokeShare by anyone else (a holder extending their own
+  share) fails the run. Time is a move too (TimePasses): the clock passes a share's expiry,
+  nobody writes, and what the share gave ends on the next request.
 - Reach comes from live grants: a person without organization reads a client's projects (the
   project list, by id, their tasks, the time report) exactly while they hold a live share
   (PENDING or ACCEPTED, not expired) of that client or own it; their membership or following
@@ -161,7 +165,8 @@ INVITE_ORGS = NATURAL_ORGS | {"staff": ("team", "acme", "org#1"), "owner": ("acm
 # --- Steps: what a rule does, printed as hypothesis's minimal example ---------------------
 
 ShareOrganization = namedtuple("ShareOrganization", "actor organization invitee by role")
-ChangeShare = namedtuple("ChangeShare", "op actor share role")
+ChangeShare = namedtuple("ChangeShare", "op actor share role expires", defaults=(None,))
+TimePasses = namedtuple("TimePasses", "share")
 AddProjectMembers = namedtuple("AddProjectMembers", "actor project users")
 RemoveProjectMembers = namedtuple("RemoveProjectMembers", "actor project users")
 FollowProject = namedtuple("FollowProject", "op actor project users organizations")
@@ -218,9 +223,12 @@ def share_steps(draw):
 
 @st.composite
 def change_share_steps(draw):
-    op = draw(pick("RevokeShare", "RevokeShare", "SetShareRole"))
+    op = draw(pick("RevokeShare", "RevokeShare", "SetShareRole", "SetShareExpiry"))
     actor = draw(actors("admin", "owner", "csr", "staff", "consultant", "guest", "foreign_admin"))
-    return ChangeShare(op, actor, draw(pick(*SHARES)), draw(pick("CSR", "CONSULTANT")) if op == "SetShareRole" else None)
+    role = draw(pick("CSR", "CONSULTANT")) if op == "SetShareRole" else None
+    # A holder extending their own share (or the expired one) is the move to try most.
+    expires = draw(pick("in a month", "never")) if op == "SetShareExpiry" else None
+    return ChangeShare(op, actor, draw(pick(*SHARES)), role, expires)
 
 
 @st.composite
@@ -1248,7 +1256,37 @@ class EscalationMachine(RuleBasedStateMachine):
     def change_share(self, step):
         share = self.id_of(step.share)
         variables = {"shareId": share} | ({"role": step.role} if step.op == "SetShareRole" else {})
-        self.mutate(step, step.op, variables, [share])
+        if step.op == "SetShareExpiry":
+            month = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+            variables["expiresAt"] = month if step.expires == "in a month" else None
+        before = self.snapshot
+        outcome = self.mutate(step, step.op, variables, [share])
+        # Changing a share (its role, its expiry, revoking it) is for admins and the client's
+        # owner only: a holder never extends or upgrades their own share.
+        held = before.shares.get(share)
+        if outcome == "ok" and held is not None:
+            actor, organization = before.people[self.ids[step.actor]], before.orgs[held["organization"]]
+            manager = (actor["admin"] and actor["workspace"] == organization["workspace"]) or (
+                organization["owner"] == self.ids[step.actor])
+            if not manager:
+                self._fail(f"{step.op} by {step.actor} on {step.share} succeeded: only admins and the owner change shares")
+
+    @precondition(lambda self: enabled("time_passes"))
+    @rule(step=st.builds(TimePasses, st.sampled_from(SHARES)))
+    def time_passes(self, step):
+        """Nobody writes: the clock passes a share's expiry (the test dates it a second ago).
+        Whatever the share gave ends on the next request, and the sweep checks every view."""
+        share = self.id_of(step.share)
+        if share not in self.snapshot.shares:
+            return
+        async def expire():
+            past = datetime.now(UTC) - timedelta(seconds=1)
+            await Tortoise.apps["models"]["Share"].filter(id=share).update(expires_at=past)
+
+        self._run(expire())
+        self._after(step, type("Nothing", (), {"code": None})())
+        self.sweep([share])
+        self._check_audiences()
 
     @precondition(lambda self: enabled("add_project_members"))
     @rule(step=member_steps())

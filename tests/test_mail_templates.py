@@ -52,6 +52,13 @@ CONTEXTS = {
         ],
         "history_left_out": 0,
     },
+    EmailKind.SHARE_EXPIRY_REMINDER: {
+        "for_holder": True,
+        "holder_name": "Olga Petrova",
+        "organization_name": "Acme Studio",
+        "organization_url": f"{BASE}/organizations/0190a1b2",
+        "expires_at": datetime(2025, 3, 4, 15, 7, tzinfo=UTC),
+    },
 }
 # Values each email must show, in both parts, whatever the language.
 REQUIRED = {
@@ -66,6 +73,7 @@ REQUIRED = {
         "Here is a first draft.",
         "Thanks, looking at it.",
     ],
+    EmailKind.SHARE_EXPIRY_REMINDER: ["Acme Studio", f"{BASE}/organizations/0190a1b2"],
 }
 # Words of each language's subject, so a catalog that silently fell back to English fails.
 SUBJECT_WORDS = {
@@ -73,6 +81,7 @@ SUBJECT_WORDS = {
     EmailKind.PROJECT_INVITATION: {"en": "invited", "es": "invitó", "pt": "convidou", "ru": "приглашает"},
     EmailKind.PASSWORD: {"en": "Create", "es": "Crea", "pt": "Crie", "ru": "Создание"},
     EmailKind.CLIENT_REPLY: {"en": "New message", "es": "Nuevo mensaje", "pt": "Nova mensagem", "ru": "Новое сообщение"},
+    EmailKind.SHARE_EXPIRY_REMINDER: {"en": "expires soon", "es": "vence pronto", "pt": "expira em breve", "ru": "скоро истекает"},
 }
 # The greeting names the recipient in every email.
 GREETINGS = {
@@ -279,3 +288,24 @@ def test_every_message_is_translated(language):
     assert set(translated) == _template_messages()
     # Placeholders of every translation match the English ones.
     assert [(message.id, errors) for message, errors in catalog.check() if errors] == []
+
+
+@pytest.mark.parametrize(
+    ("language", "holder", "owner", "when"),
+    [
+        ("en", "Your access to the organization Acme Studio", "The access of Olga Petrova", "March 4, 2025"),
+        ("es", "Tu acceso a la organización Acme Studio", "El acceso de Olga Petrova", "4 de marzo de 2025"),
+        ("pt", "Seu acesso à organização Acme Studio", "O acesso de Olga Petrova", "4 de março de 2025"),
+        ("ru", "Ваш доступ к организации Acme Studio", "Доступ Olga Petrova", "4 марта 2025"),
+    ],
+)
+def test_an_expiry_reminder_tells_the_holder_and_the_owner_when_in_their_language(language, holder, owner, when):
+    for_holder = render(EmailKind.SHARE_EXPIRY_REMINDER, language)
+    for_owner = render(EmailKind.SHARE_EXPIRY_REMINDER, language, for_holder=False)
+
+    for part in for_holder[1:]:
+        assert holder in part and when in part and "UTC" in part
+        assert owner not in part
+    for part in for_owner[1:]:
+        assert owner in part and when in part
+    assert "Olga Petrova" in for_owner[0] and "Olga Petrova" not in for_holder[0]

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum, StrEnum
 
 from tortoise.expressions import Q, Subquery
@@ -116,6 +116,19 @@ def live_shares(now: datetime | None = None) -> Q:
     Only a live share grants anything, so revoking or expiring one ends all it gave."""
     now = now or datetime.now(UTC)
     return Q(status__in=SHARE_STATES_HELD) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+def share_status(status: ShareStatus, expires_at: datetime | None, now: datetime | None = None) -> ShareStatus:
+    """The status a share shows: EXPIRED for a held share past its expiry (the same test as
+    `live_shares`, on one share), else its stored status. EXPIRED is never stored."""
+    now = now or datetime.now(UTC)
+    if status in SHARE_STATES_HELD and expires_at is not None and expires_at <= now:
+        return ShareStatus.EXPIRED
+    return status
+
+
+# A share's holder and the client's owner are reminded this long before the share expires.
+SHARE_EXPIRY_REMINDER_LEAD = timedelta(days=3)
 
 
 # How much access to a client each way of holding it gives; a person's access is the highest.
@@ -380,7 +393,7 @@ class Action(Enum):
     MANAGE_ORGANIZATION = "change an organization, its departments and contacts"
     SET_OTHERS_PRIVACY = "change other people's contact privacy"
     MANAGE_PORTAL_SETTINGS = "change the portal settings"
-    SHARE_CLIENT = "share a client, change a share's role or revoke a share"
+    SHARE_CLIENT = "share a client, change a share's role or expiry or revoke a share"
     CREATE_PROJECT = "create projects for this client"
     MANAGE_PROJECT = "manage this project (edit it and its tasks, log time, post messages)"
     GRANT_PROJECT_ACCESS = "add or remove this project's members, followers and requesters, or invite people to it"

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     password_resets_per_ip: int = 30
     # Delivered, cancelled and failed emails are deleted from the outbox after this many days.
     outbox_retention_days: int = 30
+    # How often the email worker looks for shares that expire within three days, to remind
+    # their holders and the clients' owners.
+    share_reminder_every_seconds: float = Field(default=300.0, gt=0)
     # Invitation and share emails a workspace may send per hour.
     invitations_per_workspace_per_hour: int = 200
     # Fair use, per session (per client address when not signed in): requests per second

@@ -8,7 +8,7 @@ import uuid
 
 from clientela.core.ids import as_uuid
 from clientela.core.sql import union_rows
-from clientela.organizations.models import Organization
+from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import User
 from clientela.policy import RecipientReason, ViewerKind, kind_of, live_shares, reads_public_messages
 from clientela.portal.settings import settings_of
@@ -50,8 +50,12 @@ async def _readers(project: Project, task: Task | None, attached: set[uuid.UUID]
     holding: set[uuid.UUID] = set()
     if outside and project.client_id:
         rows = await union_rows(
-            Share.filter(live_shares(), organization_id=project.client_id, user_id__in=outside).values_list("user_id"),
-            Organization.filter(id=project.client_id, owner_id__in=outside).values_list("owner_id"),
+            # As at sign-in (accounts/viewer): only a client organization is held, so a share or
+            # ownership of an organization made INTERNAL since grants nothing.
+            Share.filter(
+                live_shares(), organization_id=project.client_id, organization__kind=OrganizationKind.CLIENT, user_id__in=outside
+            ).values_list("user_id"),
+            Organization.filter(id=project.client_id, kind=OrganizationKind.CLIENT, owner_id__in=outside).values_list("owner_id"),
         )
         holding = {as_uuid(user_id) for _, user_id in rows}
     on_project: set[uuid.UUID] = set()

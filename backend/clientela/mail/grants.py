@@ -8,10 +8,11 @@ from tortoise.expressions import Q
 
 from clientela.conversations.audience import message_audience
 from clientela.conversations.models import Message
+from clientela.organizations.models import Organization
 from clientela.people.models import User
 from clientela.policy import live_shares
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
-from clientela.sharing.models import Share
+from clientela.sharing.models import Share, ShareExpiryReminder
 from clientela.tasks.models import Task
 
 
@@ -24,6 +25,14 @@ async def delivery_refusal(kind: str, recipient_id: uuid.UUID | None, about_id: 
     if kind == "SHARED_ORGANIZATION":
         if not await Share.filter(live_shares(), id=about_id, user_id=recipient_id).exists():
             return "The share was revoked or has expired."
+    elif kind == "SHARE_EXPIRY_REMINDER":
+        reminder = await ShareExpiryReminder.get_or_none(id=about_id)
+        share = reminder and await Share.filter(live_shares(), id=reminder.share_id, expires_at=reminder.expires_at).first()
+        if share is None:
+            return "The share was revoked, has expired or ends at another time now."
+        owner_id = await Organization.filter(id=share.organization_id).values_list("owner_id", flat=True)
+        if recipient_id not in (share.user_id, *owner_id):
+            return "The recipient no longer holds or owns this client."
     elif kind == "PROJECT_INVITATION":
         recipient = await User.get_or_none(id=recipient_id)
         on_project = Q(user_id=recipient_id)

@@ -25,6 +25,7 @@ class EmailKind(StrEnum):
     PROJECT_INVITATION = "PROJECT_INVITATION"
     PASSWORD = "PASSWORD"
     CLIENT_REPLY = "CLIENT_REPLY"
+    SHARE_EXPIRY_REMINDER = "SHARE_EXPIRY_REMINDER"
 
     @property
     def template(self) -> str:

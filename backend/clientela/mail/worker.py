@@ -24,6 +24,7 @@ from clientela.mail.grants import delivery_refusal
 from clientela.mail.models import OutboxEmail, OutboxStatus
 from clientela.mail.outbox import SET_PASSWORD_LINK
 from clientela.settings import Settings
+from clientela.sharing import services as sharing
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +70,21 @@ PURGE_EVERY = timedelta(hours=1)
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
-    """Deliver the outbox until `stop` is set, and purge it now and then."""
+    """Deliver the outbox until `stop` is set, purge it now and then, and every
+    `share_reminder_every_seconds` write the reminders of shares that expire soon."""
     if not settings.smtp_host:
         log.warning("CLIENTELA_SMTP_HOST is not set: emails stay in the outbox and are only logged")
-    purged_at = datetime.min.replace(tzinfo=UTC)
+    purged_at = reminded_at = datetime.min.replace(tzinfo=UTC)
+    remind_every = timedelta(seconds=settings.share_reminder_every_seconds)
     while not stop.is_set():
         try:
             if datetime.now(UTC) - purged_at > PURGE_EVERY:
                 await purge(settings)
                 purged_at = datetime.now(UTC)
+            if datetime.now(UTC) - reminded_at >= remind_every:
+                # Before delivering, so that a reminder written now leaves in this round.
+                reminded_at = datetime.now(UTC)
+                await sharing.remind_expiring_shares()
             delivered = await deliver_due(settings)
         except Exception:
             log.exception("Delivering the outbox failed; trying again shortly")

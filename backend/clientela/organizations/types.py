@@ -50,9 +50,11 @@ class OrganizationType:
     async def followed_projects(self: Organization, info: Info) -> list[LazyProject]:
         return await info.context.loaders.visible_projects_followed_by_organization.load(self.id)
 
-    @strawberry.field(description="Live shares of this client (seen by admins and the owner).")
+    @strawberry.field(
+        description="Shares of this client that are live or EXPIRED (not revoked), seen by admins and the owner.",
+    )
     async def shares(self: Organization, info: Info) -> list[LazyShare]:
-        return await info.context.loaders.live_shares_by_organization.load(self.id)
+        return await info.context.loaders.held_shares_by_organization.load(self.id)
 
     @strawberry.field(description="Null for viewers who may not see money.")
     async def financial_summary(self: Organization, info: Info) -> LazyFinancialSummary | None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import strawberry
 
 from clientela.graphql.context import Info
@@ -36,13 +38,24 @@ class Mutation:
         organization_id: strawberry.ID,
         invitees: list[ShareInviteeInput],
         role: ShareRoleEnum | None = None,
+        expires_at: dt.datetime | None = None,
     ) -> list[ShareType]:
         return await services.share_organization(
             info.context.viewer,
             organization_id,
             [services.Invitee(user_id=i.user_id, email=i.email, name=i.name) for i in invitees],
             role,
+            expires_at,
         )
+
+    @strawberry.mutation(
+        description="Sets, moves or (null) clears when a share ends; for who may share the client. "
+        "Past that moment the share grants nothing and shows EXPIRED.",
+    )
+    async def set_share_expiry(
+        self, info: Info, share_id: strawberry.ID, expires_at: dt.datetime | None = None
+    ) -> ShareType:
+        return await services.set_share_expiry(info.context.viewer, share_id, expires_at)
 
     @strawberry.mutation
     async def set_share_role(self, info: Info, share_id: strawberry.ID, role: ShareRoleEnum) -> ShareType:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from strawberry.dataloader import DataLoader
+from tortoise.expressions import Q
 
 from clientela import policy
 from clientela.core.dataloaders import Keys, grouped
@@ -16,9 +17,13 @@ class SharingLoaders:
     viewer: Viewer
 
     @cached_property
-    def live_shares_by_organization(self) -> DataLoader:
+    def held_shares_by_organization(self) -> DataLoader:
+        """Live and expired shares (not revoked): an expired one shows EXPIRED, for its owner to
+        extend; it grants nothing."""
+
         async def fetch(keys: Keys):
-            shares = Share.filter(policy.shares_visible(self.viewer), policy.live_shares(), organization_id__in=keys)
+            held = Q(status__in=policy.SHARE_STATES_HELD)
+            shares = Share.filter(policy.shares_visible(self.viewer), held, organization_id__in=keys)
             return [(s.organization_id, s) for s in await shares.order_by("id")]
 
         return grouped(fetch)

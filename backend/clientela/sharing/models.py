@@ -16,6 +16,8 @@ class ShareStatus(StrEnum):
     PENDING = "PENDING"
     ACCEPTED = "ACCEPTED"
     REVOKED = "REVOKED"
+    # Shown, never stored: a held share whose expires_at has passed (policy.share_status).
+    EXPIRED = "EXPIRED"
 
 
 # A client organization, and with it all its projects, shared with another consultant.
@@ -31,3 +33,16 @@ class Share(Entity):
     class Meta:
         table = "share"
         indexes = (("user_id", "status"), ("organization_id", "status"))
+
+
+# A reminder that a share expires soon, one row per share and expiry date: written in the same
+# transaction as its emails, so that several workers racing write it (and them) once. A new
+# date is a new row, and so a new reminder.
+class ShareExpiryReminder(Entity):
+
+    share = fields.ForeignKeyField("models.Share", related_name="expiry_reminders")
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "share_expiry_reminder"
+        unique_together = (("share", "expires_at"),)

@@ -6,16 +6,19 @@ outside the clients (policy.viewer_for reads none for a client), so no client's 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from clientela import policy
 from clientela.core.lookup import fetch_visible
 from clientela.core.pagination import LIST_LIMIT
-from clientela.organizations.models import Organization
+from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import User
 from clientela.policy import Viewer
-from clientela.sharing.models import Share, ShareRole, ShareStatus
+from clientela.sharing.models import Share, ShareExpiryReminder, ShareRole, ShareStatus
 
 
 def transaction():
@@ -33,7 +36,13 @@ async def visible_share(viewer: Viewer, share_id: object) -> Share:
     return await fetch_visible(Share, policy.shares_visible(viewer), share_id, "Share")
 
 
-async def hold_share(organization: Organization, person: User, role: ShareRole, created_by_id: uuid.UUID | None) -> tuple[Share, bool]:
+async def hold_share(
+    organization: Organization,
+    person: User,
+    role: ShareRole,
+    created_by_id: uuid.UUID | None,
+    expires_at: datetime | None = None,
+) -> tuple[Share, bool]:
     """The person's live share of the organization, else a new one; and whether it is new. A held
     share that expired is revoked first: a person holds one share of a client (a unique index)."""
     held = await Share.get_or_none(organization_id=organization.id, user_id=person.id, status__in=policy.SHARE_STATES_HELD)
@@ -41,7 +50,10 @@ async def hold_share(organization: Organization, person: User, role: ShareRole, 
         return held, False
     if held is not None:
         await Share.filter(id=held.id).update(status=ShareStatus.REVOKED)
-    return await Share.create(organization=organization, user=person, role=role, created_by_id=created_by_id), True
+    share = await Share.create(
+        organization=organization, user=person, role=role, created_by_id=created_by_id, expires_at=expires_at
+    )
+    return share, True
 
 
 async def change_share(share: Share, changes: dict[str, object]) -> None:
@@ -57,3 +69,39 @@ async def accept_pending_shares(user_id: uuid.UUID) -> None:
 
 async def holds_live_share(user_id: uuid.UUID) -> bool:
     return await Share.filter(policy.live_shares(), user_id=user_id).exists()
+
+
+async def shares_to_remind(now: datetime, until: datetime, limit: int = 500) -> list[Share]:
+    """Live shares that expire by `until` and whose holder has not been reminded of that date
+    yet, with their person and organization."""
+    due = await (
+        Share.filter(policy.live_shares(now), expires_at__lte=until, organization__kind=OrganizationKind.CLIENT)
+        .order_by("expires_at", "id")
+        .limit(limit)
+        .prefetch_related("user", "organization")
+    )
+    if not due:
+        return []
+    reminded = set(
+        await ShareExpiryReminder.filter(share_id__in=[s.id for s in due]).values_list("share_id", "expires_at")
+    )
+    return [s for s in due if (s.id, s.expires_at) not in reminded]
+
+
+async def people_by_id(user_ids: list[uuid.UUID]) -> list[User]:
+    return await User.filter(id__in=user_ids).order_by("id")
+
+
+async def remind_once(
+    share: Share, expires_at: datetime, write: Callable[[ShareExpiryReminder], Awaitable[None]]
+) -> bool:
+    """Record the reminder of `share` for `expires_at` and `write` its emails in one
+    transaction; False, with nothing written, when another pass recorded it first (the unique
+    index on the share and date decides between racing workers)."""
+    try:
+        async with in_transaction():
+            reminder = await ShareExpiryReminder.create(share_id=share.id, expires_at=expires_at)
+            await write(reminder)
+    except IntegrityError:
+        return False
+    return True

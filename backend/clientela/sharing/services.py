@@ -4,6 +4,7 @@ consultants, and inviting people into projects."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from clientela import policy
 from clientela.audit import services as audit
@@ -48,10 +49,31 @@ async def _invitee_person(viewer: Viewer, invitee: Invitee) -> User:
     return await people.create_person(viewer, name=name, email=email, organization=None, invited=True)
 
 
+def _expiry(expires_at: datetime | None, now: datetime) -> datetime | None:
+    """A share's new expiry, to the second and in UTC; a moment not in the future is refused."""
+    if expires_at is None:
+        return None
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    expires_at = expires_at.astimezone(UTC).replace(microsecond=0)
+    if expires_at <= now:
+        raise BadUserInput("A share cannot expire in the past.", field="expires_at")
+    return expires_at
+
+
+def _moment(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 async def share_organization(
-    viewer: Viewer, organization_id: object, invitees: list[Invitee], role: ShareRole | None
+    viewer: Viewer,
+    organization_id: object,
+    invitees: list[Invitee],
+    role: ShareRole | None,
+    expires_at: datetime | None = None,
 ) -> list[Share]:
-    """One share per invitee (sharing again with the same person keeps the live share), and a
+    """One share per invitee (sharing again with the same person keeps the live share as it
+    is: its role and expiry change through set_share_role and set_share_expiry), and a
     "shared organization" email to each new one, written in the same transaction."""
     organization = await organizations.get_organization(viewer, organization_id)
     if organization.kind is not OrganizationKind.CLIENT:
@@ -59,6 +81,7 @@ async def share_organization(
     policy.require(viewer, Action.SHARE_CLIENT, organization_id=organization.id)
     if not invitees:
         raise BadUserInput("Name at least one invitee.", field="invitees")
+    expires_at = _expiry(expires_at, datetime.now(UTC))
     role = role or ShareRole.CONSULTANT
     settings = get_settings()
     shares: list[Share] = []
@@ -69,7 +92,7 @@ async def share_organization(
                 raise BadUserInput("You cannot share a client with yourself.", field="invitees")
             if person.organization_id == organization.id:
                 raise BadUserInput(f"{person.name} belongs to {organization.name} already.", field="invitees")
-            share, new = await repository.hold_share(organization, person, role, viewer.user_id)
+            share, new = await repository.hold_share(organization, person, role, viewer.user_id, expires_at)
             shares.append(share)
             if not new:  # sharing again with the same person keeps the live share
                 continue
@@ -77,7 +100,8 @@ async def share_organization(
             await audit.record(
                 viewer,
                 "share.create",
-                f"{organization.name} shared with {person.name} as {role.value}",
+                f"{organization.name} shared with {person.name} as {role.value}"
+                + (f" until {_moment(expires_at)}" if expires_at else ""),
                 organization_id=organization.id,
             )
             await queue_email(
@@ -118,6 +142,59 @@ async def set_share_role(viewer: Viewer, share_id: object, role: ShareRole) -> S
     if share.role is not role:
         await _change_share(viewer, share, "share.role", f"{{user}} is now {role.value} on {{organization}}", role=role)
     return share
+
+
+async def set_share_expiry(viewer: Viewer, share_id: object, expires_at: datetime | None) -> Share:
+    """Set, move (an expired share comes back to life) or clear (None) a share's expiry; for
+    who may share the client only. A reminder was sent for the old date? The new date gets
+    its own, and the old one, if still waiting in the outbox, is cancelled at delivery."""
+    share = await _managed_share(viewer, share_id)
+    if share.status is ShareStatus.REVOKED:
+        raise BadUserInput("This share has been revoked; share the client again instead.", field="share_id")
+    expires_at = _expiry(expires_at, datetime.now(UTC))
+    if share.expires_at != expires_at:
+        summary = (
+            f"{{user}}'s share of {{organization}} now expires on {_moment(expires_at)}"
+            if expires_at
+            else "{user}'s share of {organization} no longer expires"
+        )
+        if share.expires_at is not None:
+            summary += f" (was {_moment(share.expires_at)})"
+        await _change_share(viewer, share, "share.expiry", summary, expires_at=expires_at)
+    return share
+
+
+async def remind_expiring_shares(now: datetime | None = None) -> int:
+    """The reminder pass: for each live share that expires within
+    policy.SHARE_EXPIRY_REMINDER_LEAD and whose date has not been reminded of, email its holder
+    and the client's owner, once per share and date however many workers run it at once. The
+    number of shares reminded."""
+    now = now or datetime.now(UTC)
+    settings = get_settings()
+    reminded = 0
+    for share in await repository.shares_to_remind(now, now + policy.SHARE_EXPIRY_REMINDER_LEAD):
+        organization = share.organization
+        holder = share.user
+        recipients = await repository.people_by_id([i for i in {holder.id, organization.owner_id} if i])
+
+        async def write(reminder, share=share, organization=organization, holder=holder, recipients=recipients):
+            for person in recipients:
+                await queue_email(
+                    EmailKind.SHARE_EXPIRY_REMINDER,
+                    person,
+                    {
+                        "for_holder": person.id == holder.id,
+                        "holder_name": holder.name,
+                        "organization_name": organization.name,
+                        "organization_url": f"{settings.link_base}/organizations/{organization.id}",
+                        "expires_at": share.expires_at,
+                    },
+                    about=reminder.id,
+                )
+
+        if await repository.remind_once(share, share.expires_at, write):
+            reminded += 1
+    return reminded
 
 
 async def revoke_share(viewer: Viewer, share_id: object) -> bool:

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import strawberry
 
+from clientela import policy
 from clientela.graphql.context import Info
 from clientela.sharing.models import Share, ShareRole, ShareStatus
 
@@ -26,9 +27,12 @@ class ShareInviteeInput:
 class ShareType:
     id: strawberry.ID
     role: ShareRoleEnum
-    status: ShareStatusEnum
     created_at: dt.datetime
     expires_at: dt.datetime | None
+
+    @strawberry.field(description="EXPIRED once expiresAt has passed: the share grants nothing.")
+    def status(self: Share) -> ShareStatusEnum:
+        return policy.share_status(self.status, self.expires_at)
 
     @strawberry.field
     async def user(self: Share, info: Info) -> LazyUser:
