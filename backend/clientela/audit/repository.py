@@ -13,14 +13,19 @@ from clientela.core.pagination import Page, paginate
 from clientela.policy import Viewer
 
 
-async def add_entry(viewer: Viewer, action: str, summary: str, *, organization_id: uuid.UUID | None = None) -> None:
-    await AuditEntry.create(
+def _entry(viewer: Viewer, action: str, summary: str, organization_id: uuid.UUID | None, once_key: str | None = None) -> AuditEntry:
+    return AuditEntry(
         workspace_id=viewer.workspace_id,
         organization_id=organization_id,
         actor_id=viewer.user_id,
         action=action,
         summary=summary,
+        once_key=once_key,
     )
+
+
+async def add_entry(viewer: Viewer, action: str, summary: str, *, organization_id: uuid.UUID | None = None) -> None:
+    await _entry(viewer, action, summary, organization_id).save()
 
 
 async def add_entry_once(
@@ -32,14 +37,7 @@ async def add_entry_once(
         return False
     try:
         async with in_transaction():  # a savepoint: a lost race leaves no failed transaction behind
-            await AuditEntry.create(
-                workspace_id=viewer.workspace_id,
-                organization_id=organization_id,
-                actor_id=viewer.user_id,
-                action=action,
-                summary=summary,
-                once_key=once_key,
-            )
+            await _entry(viewer, action, summary, organization_id, once_key).save()
     except IntegrityError:  # someone wrote it first
         return False
     return True
