@@ -25,14 +25,16 @@ each); an overdraft is a debt the bucket pays back before it lets more through. 
 
 Budgets bound how often a session asks, not how much of a process it holds at once: eight
 connections looping 50 ms pages stay well within 50 requests/s, and on one event loop every
-step of a quiet client's request then queues behind their steps. So a process also runs at most
-`fair_use_running_requests` GraphQL executions at once (`Admission`): a request waits for a
-place, and a freed place goes to the waiting session with the fewest requests running, and
-among those to the one served least recently: sessions take turns. A quiet client then waits for at most the end of one request,
-not behind every step of all of them. Expensive operations, bounded by their own budget and
-read on their own connection (clientela.db.long_reads), run beside the places; the CSV export
-makes each batch of rows only when no place is taken (or after BACKGROUND_WAIT), so that it
-goes on in the gaps between interactive requests. Waiting counts
+step of a quiet client's request then queues behind their steps. So a process also runs at
+most `fair_use_running_requests` GraphQL requests at once (`Admission`, through the
+`FairAdmission` middleware, from a request's first byte read to its last byte sent): a request
+waits for a place, and a freed place goes to the waiting session with the fewest requests
+running, and among those to the one served least recently: sessions take turns. A quiet
+client then waits for the end of at most one request, not behind every step of all of them.
+Expensive operations, bounded by their own budget and read on their own connection
+(clientela.db.long_reads), leave their place once they are known to be expensive and run
+beside; the CSV export makes each batch of rows only when no place is taken (or after
+BACKGROUND_WAIT), so that it goes on in the gaps between interactive requests. Waiting counts
 in the request's time limit; beyond `fair_use_waiting_requests` waiting requests of one
 session, a request is refused with RATE_LIMITED. This is per process on purpose: what it
 shares out is the process's event loop.
