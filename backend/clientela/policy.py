@@ -50,7 +50,7 @@ from clientela.portal.settings import (
     TaskField,
 )
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
-from clientela.sharing.models import ShareStatus
+from clientela.sharing.models import Share, ShareStatus
 from clientela.tasks.models import Task, TaskFollower, TaskRequester
 
 
@@ -129,6 +129,18 @@ def share_status(status: ShareStatus, expires_at: datetime | None, now: datetime
 
 # A share's holder and the client's owner are reminded this long before the share expires.
 SHARE_EXPIRY_REMINDER_LEAD = timedelta(days=3)
+
+
+def client_holdings(holder_ids: list[uuid.UUID], client_id: uuid.UUID | None = None) -> tuple[QuerySet, QuerySet]:
+    """The two ways people hold a client (of `client_id`, or any): their live shares of it, and
+    owning it. Only a CLIENT organization is held, so a share or ownership of an organization
+    made INTERNAL since grants nothing. Sign-in reads the viewer's access from these, and a
+    message's audience who of its readers hold the project's client."""
+    shares = Share.filter(live_shares(), organization__kind=OrganizationKind.CLIENT, user_id__in=holder_ids)
+    owned = Organization.filter(kind=OrganizationKind.CLIENT, owner_id__in=holder_ids)
+    if client_id is not None:
+        shares, owned = shares.filter(organization_id=client_id), owned.filter(id=client_id)
+    return shares, owned
 
 
 # How much access to a client each way of holding it gives; a person's access is the highest.

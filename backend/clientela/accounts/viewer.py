@@ -7,11 +7,10 @@ import uuid
 
 from clientela.core.ids import as_uuid
 from clientela.core.sql import union_rows
-from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import User
-from clientela.policy import ANONYMOUS, ClientAccess, Viewer, ViewerKind, kind_of, live_shares, strongest_access
+from clientela.policy import ANONYMOUS, ClientAccess, Viewer, ViewerKind, client_holdings, kind_of, strongest_access
 from clientela.portal.settings import settings_of
-from clientela.sharing.models import Share, ShareRole
+from clientela.sharing.models import ShareRole
 
 
 async def viewer_for(user: User | None) -> Viewer:
@@ -24,12 +23,8 @@ async def viewer_for(user: User | None) -> Viewer:
     access: dict[uuid.UUID, ClientAccess] = {}
     if kind is not ViewerKind.CLIENT:
         # Live shares held and client organizations owned, in one statement.
-        rows = await union_rows(
-            Share.filter(live_shares(), user_id=user.id, organization__kind=OrganizationKind.CLIENT).values_list(
-                "organization_id", "role"
-            ),
-            Organization.filter(owner_id=user.id, kind=OrganizationKind.CLIENT).values_list("id"),
-        )
+        shares, owned = client_holdings([user.id])
+        rows = await union_rows(shares.values_list("organization_id", "role"), owned.values_list("id"))
         for branch, org_id, role in rows:
             held = ClientAccess(ShareRole(role).value) if branch == 0 else ClientAccess.OWNER
             access[as_uuid(org_id)] = strongest_access(access.get(as_uuid(org_id)), held)

@@ -8,12 +8,10 @@ import uuid
 
 from clientela.core.ids import as_uuid
 from clientela.core.sql import union_rows
-from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import User
-from clientela.policy import RecipientReason, ViewerKind, kind_of, live_shares, reads_public_messages
+from clientela.policy import RecipientReason, ViewerKind, client_holdings, kind_of, reads_public_messages
 from clientela.portal.settings import settings_of
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
-from clientela.sharing.models import Share
 from clientela.tasks.models import Task, TaskFollower, TaskRequester
 from clientela.workspaces.models import Workspace
 
@@ -49,14 +47,8 @@ async def _readers(project: Project, task: Task | None, attached: set[uuid.UUID]
     staff = [person_id for person_id, kind in kinds.items() if kind is ViewerKind.STAFF]
     holding: set[uuid.UUID] = set()
     if outside and project.client_id:
-        rows = await union_rows(
-            # As at sign-in (accounts/viewer): only a client organization is held, so a share or
-            # ownership of an organization made INTERNAL since grants nothing.
-            Share.filter(
-                live_shares(), organization_id=project.client_id, organization__kind=OrganizationKind.CLIENT, user_id__in=outside
-            ).values_list("user_id"),
-            Organization.filter(id=project.client_id, kind=OrganizationKind.CLIENT, owner_id__in=outside).values_list("owner_id"),
-        )
+        shares, owned = client_holdings(outside, project.client_id)
+        rows = await union_rows(shares.values_list("user_id"), owned.values_list("owner_id"))
         holding = {as_uuid(user_id) for _, user_id in rows}
     on_project: set[uuid.UUID] = set()
     if staff:

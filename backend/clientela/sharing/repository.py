@@ -46,7 +46,7 @@ async def hold_share(
     """The person's live share of the organization, else a new one; and whether it is new. A held
     share that expired is revoked first: a person holds one share of a client (a unique index)."""
     held = await Share.get_or_none(organization_id=organization.id, user_id=person.id, status__in=policy.SHARE_STATES_HELD)
-    if held is not None and await Share.filter(policy.live_shares(), id=held.id).exists():
+    if held is not None and policy.share_status(held.status, held.expires_at) is not ShareStatus.EXPIRED:
         return held, False
     if held is not None:
         await Share.filter(id=held.id).update(status=ShareStatus.REVOKED)
@@ -71,9 +71,10 @@ async def holds_live_share(user_id: uuid.UUID) -> bool:
     return await Share.filter(policy.live_shares(), user_id=user_id).exists()
 
 
-async def shares_to_remind(now: datetime, until: datetime, limit: int = 500) -> list[Share]:
+async def shares_to_remind(now: datetime, until: datetime, limit: int = 500) -> list[tuple[Share, list[User]]]:
     """Live shares that expire by `until` and whose holder has not been reminded of that date
-    yet, with their person and organization."""
+    yet, with their person and organization, and whom to remind: the holder, then the client's
+    owner (read for all the shares at once)."""
     due = await (
         Share.filter(policy.live_shares(now), expires_at__lte=until, organization__kind=OrganizationKind.CLIENT)
         .order_by("expires_at", "id")
@@ -85,11 +86,14 @@ async def shares_to_remind(now: datetime, until: datetime, limit: int = 500) -> 
     reminded = set(
         await ShareExpiryReminder.filter(share_id__in=[s.id for s in due]).values_list("share_id", "expires_at")
     )
-    return [s for s in due if (s.id, s.expires_at) not in reminded]
+    due = [s for s in due if (s.id, s.expires_at) not in reminded]
+    owners = {u.id: u for u in await User.filter(id__in={s.organization.owner_id for s in due if s.organization.owner_id})}
 
+    def recipients(share: Share) -> list[User]:
+        owner = owners.get(share.organization.owner_id)
+        return [share.user] if owner is None or owner.id == share.user_id else [share.user, owner]
 
-async def people_by_id(user_ids: list[uuid.UUID]) -> list[User]:
-    return await User.filter(id__in=user_ids).order_by("id")
+    return [(share, recipients(share)) for share in due]
 
 
 async def remind_once(

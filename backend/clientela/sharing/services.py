@@ -135,10 +135,15 @@ async def _change_share(viewer: Viewer, share: Share, action: str, summary: str,
     share.update_from_dict(changes)
 
 
-async def set_share_role(viewer: Viewer, share_id: object, role: ShareRole) -> Share:
+async def _changeable_share(viewer: Viewer, share_id: object) -> Share:
     share = await _managed_share(viewer, share_id)
     if share.status is ShareStatus.REVOKED:
         raise BadUserInput("This share has been revoked; share the client again instead.", field="share_id")
+    return share
+
+
+async def set_share_role(viewer: Viewer, share_id: object, role: ShareRole) -> Share:
+    share = await _changeable_share(viewer, share_id)
     if share.role is not role:
         await _change_share(viewer, share, "share.role", f"{{user}} is now {role.value} on {{organization}}", role=role)
     return share
@@ -148,9 +153,7 @@ async def set_share_expiry(viewer: Viewer, share_id: object, expires_at: datetim
     """Set, move (an expired share comes back to life) or clear (None) a share's expiry; for
     who may share the client only. A reminder was sent for the old date? The new date gets
     its own, and the old one, if still waiting in the outbox, is cancelled at delivery."""
-    share = await _managed_share(viewer, share_id)
-    if share.status is ShareStatus.REVOKED:
-        raise BadUserInput("This share has been revoked; share the client again instead.", field="share_id")
+    share = await _changeable_share(viewer, share_id)
     expires_at = _expiry(expires_at, datetime.now(UTC))
     if share.expires_at != expires_at:
         summary = (
@@ -172,10 +175,9 @@ async def remind_expiring_shares(now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     settings = get_settings()
     reminded = 0
-    for share in await repository.shares_to_remind(now, now + policy.SHARE_EXPIRY_REMINDER_LEAD):
+    for share, recipients in await repository.shares_to_remind(now, now + policy.SHARE_EXPIRY_REMINDER_LEAD):
         organization = share.organization
         holder = share.user
-        recipients = await repository.people_by_id([i for i in {holder.id, organization.owner_id} if i])
 
         async def write(reminder, share=share, organization=organization, holder=holder, recipients=recipients):
             for person in recipients:
