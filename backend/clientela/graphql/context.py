@@ -11,6 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 from clientela.conversations.loaders import ConversationLoaders
 from clientela.core.errors import ClientelaError
 from clientela.organizations.loaders import OrganizationLoaders
+from clientela.partners.loaders import PartnerLoaders
 from clientela.people.loaders import PeopleLoaders
 from clientela.policy import Viewer
 from clientela.projects.loaders import ProjectLoaders
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 class Loaders(
     PeopleLoaders, OrganizationLoaders, WorkspaceLoaders, SharingLoaders, ProjectLoaders, TaskLoaders,
-    ConversationLoaders, ReportLoaders,
+    ConversationLoaders, ReportLoaders, PartnerLoaders,
 ):
     """The request's DataLoaders: each domain's, from its `loaders.py` (see core/dataloaders.py)."""
 

@@ -26,6 +26,7 @@ class EmailKind(StrEnum):
     PASSWORD = "PASSWORD"
     CLIENT_REPLY = "CLIENT_REPLY"
     SHARE_EXPIRY_REMINDER = "SHARE_EXPIRY_REMINDER"
+    PARTNER_MEMBERSHIP = "PARTNER_MEMBERSHIP"
 
     @property
     def template(self) -> str:
@@ -33,16 +34,14 @@ class EmailKind(StrEnum):
 
 
 # Emails to addresses a workspace typed in itself: capped, so that a fresh sign-up is no spam relay.
-INVITATIONS = frozenset({EmailKind.SHARED_ORGANIZATION, EmailKind.PROJECT_INVITATION})
+INVITATIONS = frozenset({EmailKind.SHARED_ORGANIZATION, EmailKind.PROJECT_INVITATION, EmailKind.PARTNER_MEMBERSHIP})
 
 
 def _cut(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
-def render_email(
-    kind: EmailKind, language: str, recipient_name: str, context: dict[str, Any]
-) -> tuple[str, str, str]:
+def render_email(kind: EmailKind, language: str, recipient_name: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """Subject, plain text and HTML of one email."""
     language = supported_language(language)
     env = environment(language)
