@@ -290,3 +290,13 @@ async def test_a_firm_made_another_kind_behind_the_api_grants_nothing(api, world
     await Organization.filter(id=firm.id).update(kind=OrganizationKind.CLIENT)
     assert not await sees_acme_project(api, world, ann)
     assert await Share.filter(policy.live_shares(), partner_id=firm.id, role=ShareRole.CSR).exists()
+
+
+async def test_a_firm_csr_may_preview_the_clients_people_until_leaving(api, world, factory):
+    firm, (ann,) = await firm_with(api, factory, world, "Ann Baker")
+    (await share_with_firm(api, world, firm, role="CSR")).ok()
+    viewer = (await api("{ viewer { name } }", token=ann.token, view_as=world.client.id)).ok()
+    assert viewer["viewer"]["name"] == "Clara Client"
+
+    (await api(REMOVE, {"partnerId": str(firm.id), "userIds": [ann.id]}, token=ann.token)).ok()
+    assert (await api("{ viewer { name } }", token=ann.token, view_as=world.client.id)).code == "FORBIDDEN"
