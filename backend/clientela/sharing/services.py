@@ -56,9 +56,9 @@ async def _holder(viewer: Viewer, organization: Organization, invitee: Invitee) 
     return person
 
 
-def _holder_name(share: Share) -> str:
-    """Whom a share is held by, for an audit entry (its holder read along)."""
-    return share.user.name if share.user_id else f"the partner firm {share.partner.name}"
+def _holder_name(holder: User | Organization) -> str:
+    """Whom a share is held by, for an audit entry."""
+    return f"the partner firm {holder.name}" if isinstance(holder, Organization) else holder.name
 
 
 def _expiry(expires_at: datetime | None, now: datetime) -> datetime | None:
@@ -109,11 +109,11 @@ async def share_organization(
             await audit.record(
                 viewer,
                 "share.create",
-                f"{organization.name} shared with {f'the partner firm {firm.name}' if firm else holder.name} "
-                f"as {role.value}" + (f" until {_moment(expires_at)}" if expires_at else ""),
+                f"{organization.name} shared with {_holder_name(holder)} as {role.value}"
+                + (f" until {_moment(expires_at)}" if expires_at else ""),
                 organization_id=organization.id,
             )
-            for person in await _holders(holder):
+            for person in await _people_holding(holder):
                 await queue_email(
                     EmailKind.SHARED_ORGANIZATION,
                     person,
@@ -130,8 +130,9 @@ async def share_organization(
     return shares
 
 
-async def _holders(holder: User | Organization) -> list[User]:
-    """The people who hold a share: its person (now invited), or the members of its firm."""
+async def _people_holding(holder: User | Organization) -> list[User]:
+    """The people a new share is emailed to: its person (who is now invited), or the members of
+    its firm (invited when they joined)."""
     if isinstance(holder, Organization):
         return (await partners.members_of_firms([holder.id])).get(holder.id, [])
     await people_repository.mark_invited(holder)
@@ -149,7 +150,8 @@ async def _change_share(viewer: Viewer, share: Share, action: str, summary: str,
     {user} and {organization}."""
     async with repository.transaction():
         await repository.change_share(share, changes)
-        summary = summary.format(user=_holder_name(share), organization=share.organization.name)
+        holder = share.user if share.user_id else share.partner
+        summary = summary.format(user=_holder_name(holder), organization=share.organization.name)
         await audit.record(viewer, action, summary, organization_id=share.organization_id)
     share.update_from_dict(changes)
 
