@@ -139,5 +139,5 @@ async def test_unknown_token_is_anonymous_and_protected_queries_say_unauthentica
 
 async def test_unknown_enum_values_are_bad_user_input(api, factory):
     admin = await factory.workspace()
-    result = await api("Organizations", {"kind": "PARTNER"}, token=admin.token)
+    result = await api("Organizations", {"kind": "VENDOR"}, token=admin.token)
     assert result.code == "BAD_USER_INPUT"
