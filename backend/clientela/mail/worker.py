@@ -11,7 +11,7 @@ from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime
 from uuid import UUID
 
 import aiosmtplib
@@ -22,7 +22,8 @@ from clientela.accounts import services as accounts
 from clientela.db import is_postgres
 from clientela.mail.grants import delivery_refusal
 from clientela.mail.models import OutboxEmail, OutboxStatus
-from clientela.mail.outbox import SET_PASSWORD_LINK
+from clientela.inbound.services import reply_address
+from clientela.mail.outbox import SET_PASSWORD_LINK, EmailKind, message_id
 from clientela.settings import Settings
 from clientela.sharing import services as sharing
 
@@ -124,7 +125,6 @@ async def _claim(now: datetime, batch: int) -> list[OutboxEmail]:
 
 async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> int:
     started = time.monotonic()
-    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "localhost"
     smtp = aiosmtplib.SMTP(
         hostname=settings.smtp_host,
         port=settings.smtp_port,
@@ -155,7 +155,7 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
                 )
                 continue
             try:
-                await smtp.send_message(await _message(row, settings.mail_from, domain))
+                await smtp.send_message(await _message(row, settings))
             except Exception as error:
                 await _failed(row, error, now)
             else:
@@ -171,19 +171,23 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
     return delivered
 
 
-async def _message(row: OutboxEmail, mail_from: str, domain: str) -> EmailMessage:
+async def _message(row: OutboxEmail, settings: Settings) -> EmailMessage:
     text, html = row.text_body, row.html_body
     if SET_PASSWORD_LINK in text and row.recipient_id is not None:
         link = await accounts.password_link(row.recipient_id)
         text, html = text.replace(SET_PASSWORD_LINK, link), html.replace(SET_PASSWORD_LINK, link)
     message = EmailMessage()
     message["Subject"] = row.subject
-    message["From"] = mail_from
+    message["From"] = settings.mail_from
     message["To"] = Address(display_name=row.to_name, addr_spec=row.to_address)
     message["Date"] = format_datetime(row.created_at)
-    # The row's id: should a crash between sending and marking it sent make us send it again,
-    # the copy is recognisably the same message.
-    message["Message-ID"] = f"<{row.id}@{domain}>"
+    # Should a crash between sending and marking it sent make us send it again, the copy is
+    # recognisably the same message.
+    message["Message-ID"] = message_id(row.id, settings.mail_from)
+    if row.kind == EmailKind.CLIENT_REPLY and row.recipient_id and row.about_id:
+        # Made at delivery, like a password link: the outbox holds no reply address.
+        if address := await reply_address(settings, row.recipient_id, row.about_id):
+            message["Reply-To"] = address
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
