@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from email.utils import parseaddr
+from enum import StrEnum
 from typing import Any
 
 from clientela.accounts import throttle

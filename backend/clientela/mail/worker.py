@@ -20,9 +20,9 @@ from tortoise.transactions import in_transaction
 
 from clientela.accounts import services as accounts
 from clientela.db import is_postgres
+from clientela.inbound.services import reply_address
 from clientela.mail.grants import delivery_refusal
 from clientela.mail.models import OutboxEmail, OutboxStatus
-from clientela.inbound.services import reply_address
 from clientela.mail.outbox import SET_PASSWORD_LINK, EmailKind, message_id
 from clientela.settings import Settings
 from clientela.sharing import services as sharing
@@ -106,9 +106,7 @@ async def _claim(now: datetime, batch: int) -> list[OutboxEmail]:
     until = now + LEASE
     if is_postgres():
         async with in_transaction():
-            rows = await (
-                _due(now).order_by("next_attempt_at", "id").limit(batch).select_for_update(skip_locked=True)
-            )
+            rows = await _due(now).order_by("next_attempt_at", "id").limit(batch).select_for_update(skip_locked=True)
             if rows:
                 await OutboxEmail.filter(id__in=[row.id for row in rows]).update(claimed_until=until)
     else:
@@ -159,9 +157,7 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
             except Exception as error:
                 await _failed(row, error, now)
             else:
-                await OutboxEmail.filter(id=row.id).update(
-                    status=OutboxStatus.SENT, sent_at=now, claimed_until=None
-                )
+                await OutboxEmail.filter(id=row.id).update(status=OutboxStatus.SENT, sent_at=now, claimed_until=None)
                 delivered += 1
     finally:
         try:
@@ -215,9 +211,7 @@ async def _log_undeliverable() -> None:
     if not new:
         return
     for email in await OutboxEmail.filter(id__in=list(new)).order_by("id"):
-        log.info(
-            "Email not sent (no SMTP server): %r to %s <%s>", email.subject, email.to_name, email.to_address
-        )
+        log.info("Email not sent (no SMTP server): %r to %s <%s>", email.subject, email.to_name, email.to_address)
         # The body holds the links (a password link among them) a developer needs without SMTP.
         log.debug("Text of email %s:\n%s", email.id, email.text_body)
     _logged_ids.update(new)
