@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -208,7 +209,7 @@ def other_token(address: str) -> str:
 
 
 async def expire(world) -> None:
-    await ReplyToken.filter(user_id=world.client.user.id).update(expires_at="2000-01-01T00:00:00+00:00")
+    await ReplyToken.filter(user_id=world.client.user.id).update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
 
 
 async def revoke(world) -> None:
