@@ -12,7 +12,7 @@ import aiosmtplib
 import pytest
 
 from clientela.conversations.models import Message
-from test_inbound import DOMAIN, MAIL_FROM, REFUSED, emailed_to, inbound, other_token, posted, reply  # noqa: F401 (a fixture)
+from inbound_support import DOMAIN, MAIL_FROM, REFUSED, emailed_to, other_token, posted, reply
 
 CLI = [sys.executable, "-c", "from clientela.cli import app; app()", "inbound"]
 

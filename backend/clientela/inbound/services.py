@@ -84,7 +84,9 @@ def key_of(token: str) -> str | None:
     except (binascii.Error, ValueError):
         return None
     key, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
-    if len(key) != repository.KEY_BYTES or not hmac.compare_digest(mac, _mac(key)):
+    # Only the one spelling token_of makes: base32 leaves the last character's low bits unused.
+    canonical = base64.b32encode(raw).decode().rstrip("=").lower() == token.lower()
+    if not canonical or len(key) != repository.KEY_BYTES or not hmac.compare_digest(mac, _mac(key)):
         return None
     return key.hex()
 
