@@ -5,6 +5,7 @@ becomes a public message of that person, without the quoted history, once; every
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -124,6 +125,26 @@ async def test_a_duplicate_delivery_is_posted_once(api, world, inbound):
     assert await fingerprint() == before
     assert await posted(world.client) == ["Only once, please."]
     assert await ReceivedEmail.all().count() == 1
+
+
+async def test_replies_arriving_at_once_are_all_posted(api, world, factory, inbound, staff_follows):
+    """Each reply carries the earlier message to Sam: both record having done so, neither fails."""
+    colleague = await factory.person(world.admin, world.acme, "Cole Colleague")
+    await TaskRequester.of(world.acme_task.id, colleague.user).save()
+    await public_message(api, world.staff, "Two of you may answer.", task_id=world.acme_task.id)
+    emails = await inbound.deliver()
+    answers = [
+        reply(
+            emails[person.user.email]["Reply-To"],
+            person.user.email,
+            f"{person.user.name} agrees.",
+            answers=emails[person.user.email],
+        )
+        for person in (world.client, colleague)
+    ]
+    results = await asyncio.gather(*(inbound.send(answer) for answer in answers))
+    assert [code for code, _ in results] == [250, 250]
+    assert await posted(world.client) + await posted(colleague) == ["Clara Client agrees.", "Cole Colleague agrees."]
 
 
 async def expire(world) -> None:
