@@ -66,6 +66,7 @@ async def start_server(settings: Settings, host: str, port: int) -> asyncio.Serv
             handler,
             data_size_limit=settings.inbound_max_message_bytes,
             enable_SMTPUTF8=True,
+            hostname=settings.inbound_domain or None,
             ident="Clientela inbound",
         ),
         host=host,
