@@ -16,6 +16,7 @@ import pytest
 from clientela.conversations.models import Message
 from clientela.inbound import services as inbound_services
 from clientela.inbound.models import ReceivedEmail, ReplyToken
+from clientela.inbound.parsing import reply_text
 from clientela.mail.models import OutboxEmail
 from clientela.mail.worker import deliver_due
 from clientela.projects.models import ProjectFollower
@@ -91,6 +92,31 @@ async def test_a_reply_becomes_a_public_message_of_its_sender_emailed_onwards_bu
     assert onwards == [world.staff.user.email]
     sent = await inbound.deliver()
     assert said in sent[world.staff.user.email].get_body(("plain",)).get_content()
+
+
+QUOTE_HEADERS = [
+    "On Mon, 1 Dec 2026 at 10:00, Sam Staff <\nsam@firm.example> wrote:",
+    "-----Original Message-----\nFrom: Sam Staff\nSent: Monday\nTo: Clara\nSubject: Home page",
+    "El 1 dic 2026, a las 10:00, Sam Staff <sam@firm.example> escribió:",
+    "De: Sam Staff\nEnviado: segunda-feira\nPara: Clara\nAssunto: Página",
+    "пн, 1 дек. 2026 г. в 10:00, Sam Staff <sam@firm.example>:",
+    "Понедельник, 1 декабря 2026, 10:00 +03:00 от Sam Staff <sam@firm.example>:",
+    "От: Sam Staff\nОтправлено: понедельник\nКому: Clara\nТема: Страница",
+]
+
+
+@pytest.mark.parametrize("header", QUOTE_HEADERS)
+def test_quote_headers_of_the_common_mail_programs_cut_the_history(header):
+    text = f"New words.\n\n{header}\n\nOld words.\n"
+    assert reply_text(text) == "New words."
+
+
+async def test_a_reply_with_nothing_above_the_quote_is_refused_and_says_why(api, world, inbound):
+    email = await emailed_to(inbound, api, world, world.client)
+    before = await fingerprint()
+    empty = reply(email["Reply-To"], world.client.user.email, "On Mon, Sam wrote:\n> Your new home page", answers=email)
+    assert await inbound.send(empty) == (550, "5.6.0 body must not be empty.")
+    assert await fingerprint() == before
 
 
 async def test_a_reply_to_a_projects_own_conversation_is_posted_there(api, world, inbound):
