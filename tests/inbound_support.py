@@ -39,7 +39,7 @@ class Inbound:
             return refused.recipients[0].code, refused.recipients[0].message
         except aiosmtplib.SMTPResponseException as error:
             return error.code, error.message
-        return int(reply[:3]) if reply[:3].isdigit() else 250, reply
+        return 250, reply
 
 
 @pytest.fixture
