@@ -228,6 +228,16 @@ async def test_a_reply_that_may_not_be_posted_is_refused_alike_and_writes_nothin
     assert await fingerprint() == before
 
 
+async def test_after_a_revocation_the_next_email_carries_a_new_address_that_works(api, world, inbound):
+    first = await emailed_to(inbound, api, world, world.client)
+    await revoke(world)
+    second = await emailed_to(inbound, api, world, world.client, body="A new note.")
+    assert second["Reply-To"].addresses[0].addr_spec != first["Reply-To"].addresses[0].addr_spec
+    assert (await inbound.send(reply(first["Reply-To"], world.client.user.email, "Old address", answers=first)))[0] == 550
+    assert (await inbound.send(reply(second["Reply-To"], world.client.user.email, "New address", answers=second)))[0] == 250
+    assert await posted(world.client) == ["New address"]
+
+
 async def test_the_sender_is_compared_without_case(api, world, inbound):
     email = await emailed_to(inbound, api, world, world.client)
     sender = f"Clara <{world.client.user.email.upper()}>"
