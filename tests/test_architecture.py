@@ -7,7 +7,7 @@ Layers, lowest first (a module may import its own layer and those below):
   policy      policy.py: rules only (Viewer, filters, field rules, the permission table)
   repository  */repository.py, */loaders.py, conversations/audience.py: the domain code that
               runs queries (services do not)
-  services    */services.py and the domains' other modules (accounts/passwords, mail/…)
+  services    */services.py and the domains' other modules (accounts/passwords, mail/…, inbound/…)
   graphql     graphql/context, errors, inputs, limits, money, pagination (not schema.py), and
               fair_use (the budgets and places a request runs in)
   resolvers   */types.py, */api.py
@@ -27,7 +27,7 @@ LAYERS = {
     "models": ("*/models.py", "portal/settings.py"),
     "policy": ("policy.py",),
     "repository": ("*/repository.py", "*/loaders.py", "conversations/audience.py"),
-    "services": ("*/services.py", "accounts/*", "mail/*", "people/language.py"),
+    "services": ("*/services.py", "accounts/*", "mail/*", "inbound/*", "people/language.py"),
     "graphql": ("graphql/*", "fair_use.py"),
     "resolvers": ("*/types.py", "*/api.py"),
     "app": ("*",),

@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "clientela.conversations.models",
     "clientela.mail.models",
     "clientela.audit.models",
+    "clientela.inbound.models",
 ]
 
 

@@ -542,6 +542,19 @@ def require_post_message(viewer: Viewer, project: Project, *, public: bool, proj
     require(viewer, Action.MANAGE_PROJECT, project=project, project_member=project_member)
 
 
+EMAIL_REPLY_REFUSED = "This address accepts no message from you."
+
+
+def require_reply_by_email(viewer: Viewer, sender: str, *, in_audience: bool) -> None:
+    """A reply by email speaks for the person of its reply address only when it comes from their
+    address (`sender`, compared without case) and they still receive the conversation
+    (`in_audience`: conversations/audience.py, read when the reply arrives); the message itself
+    is then decided as any other (`require_post_message`). One refusal for every reason, so a
+    stranger holding an address learns nothing about it."""
+    if not (viewer.user and viewer.user.email and sender.casefold() == viewer.user.email.casefold() and in_audience):
+        raise Forbidden(EMAIL_REPLY_REFUSED)
+
+
 def client_may_submit(viewer: Viewer) -> bool:
     return viewer.is_client and viewer.portal is not None and viewer.portal.can_submit_items
 
