@@ -4,7 +4,14 @@ See ../shared/design/access-policy.md."""
 
 import pytest
 
+from support import add_partner_firms
 from test_contract_matrix import ADMIN_ONLY, MANAGE_ACME, READ_ACME, READ_ACME_PROJECT, VIEWERS, table
+
+
+@pytest.fixture
+async def world(world, factory):
+    """The contract matrix's world: with partner firms, one of whose members is a viewer."""
+    return await add_partner_firms(world, factory)
 
 
 def token_of(world, viewer):
@@ -105,6 +112,7 @@ async def test_who_reads_the_time_report(api, world, viewer):
             "owner": {"Acme site"},
             "csr": {"Acme site"},
             "consultant": {"Acme site"},
+            "partner_member": {"Acme site"},
         }.get(viewer, set())
         assert projects == expected
 
@@ -125,7 +133,7 @@ async def test_changing_an_organizations_kind_changes_what_its_members_see_on_th
     assert (await api("ProjectPage", {"id": str(world.acme_project.id)}, token=world.client.token)).ok()
     await api("UpdateOrganization", {"id": str(world.acme.id), "input": {"kind": "INTERNAL"}}, token=world.admin.token)
     # Clara is now staff of an internal team: she sees the directory, and projects only as a member.
-    assert names(await api("Organizations", token=world.client.token)) == ["Acme", "Globex", "Northwind"]
+    assert names(await api("Organizations", token=world.client.token)) == ["Acme", "Globex", "Northwind", "Oak Partners", "Pine Partners"]
     result = await api("ProjectPage", {"id": str(world.acme_project.id)}, token=world.client.token)
     assert result.code == "NOT_FOUND"
     # And the shares of Acme, no longer a client, grant nothing.

@@ -14,9 +14,15 @@ from graphql import OperationType, parse
 from clientela.accounts import preview
 from clientela.audit.models import AuditEntry
 from clientela.sharing.models import Share, ShareStatus
-from support import CONTRACT, Result
+from support import CONTRACT, Result, add_partner_firms
 from test_contract_matrix import MATRIX, client_secrets, csr_share, fingerprint
 from test_fair_use import SLOW, _client, _settings
+
+
+@pytest.fixture
+async def world(world, factory):
+    """The contract matrix's world: with partner firms, one of whose members is a viewer."""
+    return await add_partner_firms(world, factory)
 
 HEADER = "Clientela-View-As"
 REFUSED = "You may not preview the portal as this person."
