@@ -9,9 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+
+class Weekday(StrEnum):  # in the order of date.weekday()
+    MONDAY = "MONDAY"
+    TUESDAY = "TUESDAY"
+    WEDNESDAY = "WEDNESDAY"
+    THURSDAY = "THURSDAY"
+    FRIDAY = "FRIDAY"
+    SATURDAY = "SATURDAY"
+    SUNDAY = "SUNDAY"
+
+
+WEEKDAYS = tuple(Weekday)
 # A calendar whose working time cannot cover a duration within this many days (say, every day a
 # holiday) has no answer; the search stops here instead of running on.
 SEARCH_DAYS = 3660

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -14,6 +15,11 @@ from clientela.tasks.types import (
     TaskType,
     TimeEntryType,
 )
+
+if TYPE_CHECKING:
+    from clientela.targets.types import ResponseTargetStateEnum
+
+LazyTargetStateEnum = Annotated["ResponseTargetStateEnum", strawberry.lazy("clientela.targets.types")]
 
 
 @strawberry.input
@@ -65,8 +71,17 @@ class Query:
         return await services.get_task(info.context.viewer, id)
 
     @strawberry.field(description="The tasks the viewer may see (for clients: the union of the portal scopes), oldest first.")
-    async def portal_items(self, info: Info, first: int | None = None, after: str | None = None) -> TaskConnection:
-        return TaskConnection.of(await services.list_tasks(info.context.viewer, first=first, after=after))
+    async def portal_items(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        target_state: LazyTargetStateEnum | None = None,
+    ) -> TaskConnection:
+        page = await services.list_tasks(
+            info.context.viewer, first=first, after=after, target_state=target_state, now=info.context.now
+        )
+        return TaskConnection.of(page)
 
 
 @strawberry.type

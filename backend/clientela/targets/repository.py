@@ -1,0 +1,172 @@
+"""Reads and writes of the targets: the workspace's settings, and the clocks of items, which
+the tasks' and conversations' repositories move in the transactions of their own writes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
+from tortoise.transactions import in_transaction
+
+from clientela.core import clock
+from clientela.targets.models import (
+    TargetClock,
+    TargetKind,
+    TargetSettings,
+    TargetState,
+    TargetTransition,
+    default_target_settings,
+)
+from clientela.tasks.models import Task, TaskStatus
+
+# Clocks written per statement when the calendar or the targets change.
+BATCH = 1000
+DERIVED = ("due_at", "at_risk_at", "settled")
+
+
+async def settings_of(workspace_id: uuid.UUID) -> TargetSettings:
+    """The workspace's settings; the defaults (not stored) when it has none."""
+    return await TargetSettings.get_or_none(workspace_id=workspace_id) or default_target_settings(workspace_id)
+
+
+async def settings_of_workspaces(workspace_ids: list[uuid.UUID]) -> list[TargetSettings]:
+    found = {s.workspace_id: s for s in await TargetSettings.filter(workspace_id__in=workspace_ids)}
+    return [found.get(w) or default_target_settings(w) for w in workspace_ids]
+
+
+async def save_settings(settings: TargetSettings) -> None:
+    """The settings saved, and every clock of the workspace derived again from its facts with
+    them, in one transaction: a list filtered by state is right from the next request."""
+    async with in_transaction():
+        await settings.save()
+        calendar = settings.calendar()
+        last = None
+        while True:
+            page = TargetClock.filter(workspace_id=settings.workspace_id).order_by("id").limit(BATCH)
+            clocks = await (page.filter(id__gt=last) if last else page).select_related("task")
+            if not clocks:
+                break
+            for each in clocks:
+                each.derive(settings.allotted(each.task.priority, each.kind), calendar, settings.at_risk_percent)
+            await TargetClock.bulk_update(clocks, fields=list(DERIVED))
+            last = clocks[-1].id
+
+
+def _new_clock(task: Task, kind: TargetKind, now: datetime) -> TargetClock:
+    paused = task.status in (TaskStatus.ON_HOLD, TaskStatus.DONE)
+    return TargetClock(
+        workspace_id=task.workspace_id, task_id=task.id, kind=kind, started_at=now, paused_since=now if paused else None
+    )
+
+
+async def _save(task: Task, clocks: list[TargetClock], *, new: bool) -> None:
+    settings = await settings_of(task.workspace_id)
+    calendar = settings.calendar()
+    for each in clocks:
+        each.derive(settings.allotted(task.priority, each.kind), calendar, settings.at_risk_percent)
+    if new:
+        await TargetClock.bulk_create(clocks)
+    else:
+        await TargetClock.bulk_update(clocks, fields=["paused_seconds", "paused_since", "met_at", *DERIVED])
+
+
+async def task_created(task: Task, *, by_client: bool) -> None:
+    """Inside the transaction that creates `task`: its resolution clock starts, and its first
+    response clock too when a client submitted it."""
+    now = clock.now()
+    kinds = [TargetKind.RESOLUTION] + ([TargetKind.FIRST_RESPONSE] if by_client else [])
+    await _save(task, [_new_clock(task, kind, now) for kind in kinds], new=True)
+
+
+async def task_changed(task: Task, before: TaskStatus) -> None:
+    """Inside the transaction that changed the task's status (from `before`) or priority: its
+    clocks pause while it is ON_HOLD or DONE, resolution is met at DONE and runs again when
+    the item is reopened, and the targets of its priority apply."""
+    clocks = await TargetClock.filter(task_id=task.id)
+    if not clocks:
+        return
+    now = clock.now()
+    calendar = (await settings_of(task.workspace_id)).calendar()
+    stopped = (TaskStatus.ON_HOLD, TaskStatus.DONE)
+    for each in clocks:
+        if each.kind is TargetKind.RESOLUTION and before is TaskStatus.DONE and task.status is not TaskStatus.DONE:
+            each.reopen(now, calendar)
+        if task.status in stopped and each.met_at is None:
+            if each.kind is TargetKind.RESOLUTION and task.status is TaskStatus.DONE:
+                each.resume(now, calendar)
+                each.met_at = now
+            else:
+                each.pause(now)
+        elif task.status not in stopped:
+            each.resume(now, calendar)
+    await _save(task, clocks, new=False)
+
+
+async def public_message_posted(task: Task, *, by_client: bool) -> None:
+    """Inside the transaction of a public message on `task`: a client's first starts the first
+    response clock, the firm's first reply after it meets it."""
+    existing = await TargetClock.get_or_none(task_id=task.id, kind=TargetKind.FIRST_RESPONSE)
+    if by_client and existing is None:
+        await _save(task, [_new_clock(task, TargetKind.FIRST_RESPONSE, clock.now())], new=True)
+    elif not by_client and existing is not None and existing.met_at is None:
+        now = clock.now()
+        existing.resume(now, (await settings_of(task.workspace_id)).calendar())
+        existing.met_at = now
+        await _save(task, [existing], new=False)
+
+
+async def clocks_of_tasks(task_ids: list[uuid.UUID]) -> list[TargetClock]:
+    """The clocks of the tasks that have a target, first response first."""
+    return await TargetClock.filter(task_id__in=task_ids, due_at__isnull=False).order_by("task_id", "kind")
+
+
+def in_state(state: TargetState, now: datetime) -> Q:
+    """Clocks in `state` at `now`, in SQL: the same rule as TargetClock.state_at."""
+    running = Q(settled__isnull=True, due_at__isnull=False)
+    if state is TargetState.BREACHED:
+        return Q(settled=TargetState.BREACHED) | (running & Q(due_at__lte=now))
+    if state is TargetState.AT_RISK:
+        return running & Q(at_risk_at__lte=now, due_at__gt=now)
+    if state is TargetState.RUNNING:
+        return running & Q(at_risk_at__gt=now)
+    return Q(settled=state)
+
+
+def tasks_in_state(state: TargetState, now: datetime) -> Q:
+    """Tasks with a target in `state` at `now`, as a filter on tasks."""
+    return Q(id__in=Subquery(TargetClock.filter(in_state(state, now)).values("task_id")))
+
+
+def _to_announce(now: datetime) -> Q:
+    """Unmet clocks at risk or breached at `now` whose transition to that state is not
+    recorded yet (breached without having been at risk: only the breach)."""
+    at_risk = in_state(TargetState.AT_RISK, now) & Q(announced__isnull=True)
+    breached = in_state(TargetState.BREACHED, now) & (Q(announced__isnull=True) | Q(announced=TargetState.AT_RISK))
+    return Q(met_at__isnull=True) & (at_risk | breached)
+
+
+async def clocks_to_announce(now: datetime, after: uuid.UUID | None, limit: int) -> list[TargetClock]:
+    """A page (in id order, after `after`) of the clocks with a transition to record at `now`."""
+    query = TargetClock.filter(_to_announce(now))
+    if after is not None:
+        query = query.filter(id__gt=after)
+    return await query.order_by("id").limit(limit)
+
+
+async def record_transition(
+    target: TargetClock, state: TargetState, write: Callable[[TargetTransition], Awaitable[None]]
+) -> bool:
+    """Record that `target` reached `state` and run `write` in one transaction; False, with
+    nothing written, when another pass recorded it first (the unique key decides)."""
+    try:
+        async with in_transaction():
+            transition = await TargetTransition.create(task_id=target.task_id, kind=target.kind, state=state)
+            await TargetClock.filter(id=target.id).update(announced=state)
+            await write(transition)
+    except IntegrityError:
+        return False
+    target.announced = state
+    return True
