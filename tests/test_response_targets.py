@@ -92,7 +92,13 @@ def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
 async def test_admins_set_the_calendar_and_targets_staff_read_them_clients_not(api, world, now):
     defaults = (await api(SETTINGS, token=world.staff.token)).ok()
     assert defaults["workspaceCalendar"]["timeZone"] == "UTC"
-    assert [d["day"] for d in defaults["workspaceCalendar"]["workingHours"]] == ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"]
+    assert [d["day"] for d in defaults["workspaceCalendar"]["workingHours"]] == [
+        "MONDAY",
+        "TUESDAY",
+        "WEDNESDAY",
+        "THURSDAY",
+        "FRIDAY",
+    ]
     assert defaults["workspaceCalendar"]["workingHours"][0] == {"day": "MONDAY", "start": "09:00:00", "end": "17:00:00"}
     assert defaults["responseTargetPolicy"]["atRiskPercent"] == 20
     assert all(t["firstResponseHours"] is None for t in defaults["responseTargetPolicy"]["targets"])
@@ -102,7 +108,10 @@ async def test_admins_set_the_calendar_and_targets_staff_read_them_clients_not(a
     assert {"priority": "URGENT", "firstResponseHours": 0.5, "resolutionHours": 4.0} in policy_["targets"]
     calendar_input = {
         "timeZone": "Europe/Madrid",
-        "workingHours": [{"day": "SUNDAY", "start": "08:00", "end": "12:00"}, {"day": "MONDAY", "start": "09:30", "end": "18:00"}],
+        "workingHours": [
+            {"day": "SUNDAY", "start": "08:00", "end": "12:00"},
+            {"day": "MONDAY", "start": "09:30", "end": "18:00"},
+        ],
         "holidays": ["2026-12-25", "2026-12-25", "2027-01-01"],
     }
     calendar_ = (await api(SET_CALENDAR, {"input": calendar_input}, token=world.admin.token)).ok()["setWorkspaceCalendar"]
@@ -128,9 +137,17 @@ async def test_admins_set_the_calendar_and_targets_staff_read_them_clients_not(a
 @pytest.mark.parametrize(
     ("mutation", "value", "field"),
     [
-        (SET_CALENDAR, {"timeZone": "Mars/Olympus", "workingHours": [{"day": "MONDAY", "start": "09:00", "end": "17:00"}]}, "timeZone"),
+        (
+            SET_CALENDAR,
+            {"timeZone": "Mars/Olympus", "workingHours": [{"day": "MONDAY", "start": "09:00", "end": "17:00"}]},
+            "timeZone",
+        ),
         (SET_CALENDAR, {"timeZone": "UTC", "workingHours": []}, "workingHours"),
-        (SET_CALENDAR, {"timeZone": "UTC", "workingHours": [{"day": "MONDAY", "start": "17:00", "end": "09:00"}]}, "workingHours"),
+        (
+            SET_CALENDAR,
+            {"timeZone": "UTC", "workingHours": [{"day": "MONDAY", "start": "17:00", "end": "09:00"}]},
+            "workingHours",
+        ),
         (
             SET_CALENDAR,
             {"timeZone": "UTC", "workingHours": [{"day": "MONDAY", "start": "09:00", "end": "12:00"}] * 2},
@@ -154,7 +171,12 @@ async def test_first_response_runs_from_a_submission_across_the_weekend_and_brea
     task_id = await submit(api, world)  # Friday 15:00
     shown = await targets_of(api, task_id, world.staff)
     # 2 working hours: Friday until 17:00. 8 hours: 2 on Friday, 6 on Monday.
-    assert shown["FIRST_RESPONSE"] == {"kind": "FIRST_RESPONSE", "dueAt": "2026-12-04T17:00:00+00:00", "remainingSeconds": 7200, "state": "RUNNING"}
+    assert shown["FIRST_RESPONSE"] == {
+        "kind": "FIRST_RESPONSE",
+        "dueAt": "2026-12-04T17:00:00+00:00",
+        "remainingSeconds": 7200,
+        "state": "RUNNING",
+    }
     assert shown["RESOLUTION"]["dueAt"] == "2026-12-07T15:00:00+00:00"
 
     now.set(at(4, 16, 40))  # 20 minutes left: less than 20% of 2 hours
@@ -191,7 +213,11 @@ async def test_a_staff_item_starts_its_first_response_at_the_clients_first_publi
     await set_targets(api, world.admin, NORMAL)
     task_id = str(world.acme_task.id)  # made by the firm, before the targets: no clock at all
     assert await targets_of(api, task_id, world.staff) == {}
-    created = (await api("CreateTask", {"input": {"projectId": str(world.acme_project.id), "title": "By staff"}}, token=world.staff.token)).ok()
+    created = (
+        await api(
+            "CreateTask", {"input": {"projectId": str(world.acme_project.id), "title": "By staff"}}, token=world.staff.token
+        )
+    ).ok()
     staff_task = created["createTask"]["id"]
     assert set(await targets_of(api, staff_task, world.staff)) == {"RESOLUTION"}
     now.set(at(7, 9, 30))
@@ -221,7 +247,12 @@ async def test_on_hold_pauses_and_done_meets_and_reopening_resumes(api, world, n
     now.set(at(14, 10))
     await api(UPDATE, {"id": task_id, "input": {"status": "OPEN"}}, token=world.staff.token)
     reopened = (await targets_of(api, task_id, world.staff))["RESOLUTION"]
-    assert reopened == {"kind": "RESOLUTION", "dueAt": "2026-12-14T16:00:00+00:00", "remainingSeconds": 6 * 3600, "state": "RUNNING"}
+    assert reopened == {
+        "kind": "RESOLUTION",
+        "dueAt": "2026-12-14T16:00:00+00:00",
+        "remainingSeconds": 6 * 3600,
+        "state": "RUNNING",
+    }
 
 
 async def test_priority_calendar_and_targets_apply_at_once(api, world, now):
@@ -254,7 +285,10 @@ async def test_lists_filter_by_target_state(api, world, now):
     project = {"id": str(world.acme_project.id)}
     by_project = lambda r: r["project"]["tasks"]  # noqa: E731
     assert titles(await api(PROJECT_TASKS, {**project, "state": "BREACHED"}, token=world.staff.token), by_project) == ["Late"]
-    assert titles(await api(PROJECT_TASKS, {**project, "state": "RUNNING"}, token=world.staff.token), by_project) == ["Fresh", "Late"]
+    assert titles(await api(PROJECT_TASKS, {**project, "state": "RUNNING"}, token=world.staff.token), by_project) == [
+        "Fresh",
+        "Late",
+    ]
     assert titles(await api(PROJECT_TASKS, {**project, "state": "MET"}, token=world.staff.token), by_project) == []
     result = await api(PORTAL_ITEMS, {"state": "BREACHED"}, token=world.admin.token)
     assert titles(result, lambda r: r["portalItems"]) == ["Late"] and result.ok()["portalItems"]["totalCount"] == 1
@@ -332,3 +366,52 @@ async def test_a_list_showing_targets_costs_the_same_statements_for_any_number_o
     for _ in range(6):
         await submit(api, world)
     assert await statements() == few
+
+
+async def test_the_email_worker_runs_the_pass(api, world, now, subscribed):
+    from clientela.mail.worker import run_worker
+    from clientela.settings import Settings
+
+    await set_targets(api, world.admin, NORMAL)
+    await submit(api, world)
+    now.set(at(7, 9))  # breached
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(Settings(smtp_host="", target_check_every_seconds=3600), stop, poll_seconds=0.01))
+    try:
+        for _ in range(500):  # waiting for the worker, not moving time
+            if subscribed:
+                break
+            await asyncio.sleep(0.01)
+        assert [s for _, _, s in subscribed] == ["BREACHED"]
+    finally:
+        stop.set()
+        await worker
+
+
+async def test_the_list_sorts_by_the_next_due_time_a_page_at_a_time(api, world, now):
+    await set_targets(api, world.admin, NORMAL, URGENT)
+    titles = {}
+    for minute, title, priority in [(0, "Normal early", "NORMAL"), (10, "Urgent late", "URGENT"), (20, "Normal late", "NORMAL")]:
+        now.set(at(4, 15, minute))
+        task_id = await submit(api, world)
+        await api(UPDATE, {"id": task_id, "input": {"title": title, "priority": priority}}, token=world.staff.token)
+        titles[title] = task_id
+    now.set(at(4, 15, 30))
+    on_hold = await submit(api, world)
+    await api(UPDATE, {"id": on_hold, "input": {"title": "On hold", "status": "ON_HOLD"}}, token=world.staff.token)
+    query = """query($after: String) { portalItems(first: 2, after: $after, orderBy: NEXT_DUE) {
+      totalCount pageInfo { hasNextPage endCursor } edges { node { title } } } }"""
+    first = (await api(query, token=world.admin.token)).ok()["portalItems"]
+    # Urgent late: first response due 15:40; Normal early 17:00; Normal late: Monday 09:20.
+    assert [e["node"]["title"] for e in first["edges"]] == ["Urgent late", "Normal early"]
+    assert first["pageInfo"]["hasNextPage"] and first["totalCount"] == 3  # nothing runs on hold
+    rest = (await api(query, {"after": first["pageInfo"]["endCursor"]}, token=world.admin.token)).ok()["portalItems"]
+    assert [e["node"]["title"] for e in rest["edges"]] == ["Normal late"] and not rest["pageInfo"]["hasNextPage"]
+    # A reply meets Urgent late's first response: its resolution (Monday 11:10) is now the soonest of its targets.
+    await api(POST, {"taskId": titles["Urgent late"], "visibility": "PUBLIC"}, token=world.staff.token)
+    resorted = (await api("query { portalItems(orderBy: NEXT_DUE) { edges { node { title } } } }", token=world.admin.token)).ok()
+    assert [e["node"]["title"] for e in resorted["portalItems"]["edges"]] == ["Normal early", "Normal late", "Urgent late"]
+
+    assert (await api(query, {"after": "bm9wZQ"}, token=world.admin.token)).code == "BAD_USER_INPUT"
+    refused = await api(query, token=world.client.token)
+    assert refused.code == "BAD_USER_INPUT" and refused.errors[0]["extensions"]["field"] == "orderBy"

@@ -11,8 +11,8 @@ from clientela.targets.models import TargetKind, TargetState
 
 
 class Migration(migrations.Migration):
-    """Response-time targets: the workspace's calendar and targets, each item's clocks, and the
-    transitions announced to the automation rules."""
+    """Response-time targets: the workspace's calendar and targets, each item's clocks, the
+    transitions announced to the automation rules, and the soonest due time on the task."""
 
     dependencies = [('models', '0007_share_expiry_reminders')]
 
@@ -65,5 +65,14 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'target_transition', 'app': 'models', 'unique_together': (('task', 'kind', 'state'),), 'pk_attr': 'id'},
             bases=['Entity'],
+        ),
+        ops.AddField(
+            model_name='Task',
+            name='target_due_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddIndex(
+            model_name='Task',
+            index=Index(fields=['workspace_id', 'target_due_at', 'id']),
         ),
     ]

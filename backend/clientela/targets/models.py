@@ -37,7 +37,6 @@ DEFAULT_AT_RISK_PERCENT = 20
 # A workspace's working calendar and its targets per priority. A workspace without a row works
 # Monday to Friday, 09:00-17:00 UTC, and has no targets.
 class TargetSettings(Entity):
-
     workspace = fields.OneToOneField("models.Workspace", related_name="target_settings")
     time_zone = fields.CharField(max_length=64, default="UTC")
     # {"MONDAY": ["09:00", "17:00"], …}: the days named work those hours, the others not at all.
@@ -74,7 +73,6 @@ def default_target_settings(workspace_id) -> TargetSettings:
 # One target of one item: first response (from a client's first submission or public message
 # to the firm's first public reply) or resolution (from creation to DONE).
 class TargetClock(Entity):
-
     workspace = fields.ForeignKeyField("models.Workspace", related_name=False)
     task = fields.ForeignKeyField("models.Task", related_name="target_clocks")
     kind = fields.CharEnumField(TargetKind, max_length=16)
@@ -148,7 +146,6 @@ class TargetClock(Entity):
 # That a target reached AT_RISK or BREACHED, written once per item, kind and state (the unique
 # key decides between racing workers) with whatever the subscribers do.
 class TargetTransition(Entity):
-
     task = fields.ForeignKeyField("models.Task", related_name=False)
     kind = fields.CharEnumField(TargetKind, max_length=16)
     state = fields.CharEnumField(TargetState, max_length=16)

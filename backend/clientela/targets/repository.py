@@ -39,20 +39,31 @@ async def settings_of_workspaces(workspace_ids: list[uuid.UUID]) -> list[TargetS
 
 async def save_settings(settings: TargetSettings) -> None:
     """The settings saved, and every clock of the workspace derived again from its facts with
-    them, in one transaction: a list filtered by state is right from the next request."""
+    them, in one transaction: a list filtered or sorted by its targets is right from the next
+    request. Read and written a page of tasks at a time."""
     async with in_transaction():
         await settings.save()
         calendar = settings.calendar()
         last = None
         while True:
-            page = TargetClock.filter(workspace_id=settings.workspace_id).order_by("id").limit(BATCH)
-            clocks = await (page.filter(id__gt=last) if last else page).select_related("task")
-            if not clocks:
+            tasks = Task.filter(workspace_id=settings.workspace_id, target_clocks__id__isnull=False)
+            tasks = await (tasks.filter(id__gt=last) if last else tasks).order_by("id").distinct().limit(BATCH)
+            if not tasks:
                 break
+            clocks = await TargetClock.filter(task_id__in=[t.id for t in tasks])
+            priority = {t.id: t.priority for t in tasks}
             for each in clocks:
-                each.derive(settings.allotted(each.task.priority, each.kind), calendar, settings.at_risk_percent)
+                each.derive(settings.allotted(priority[each.task_id], each.kind), calendar, settings.at_risk_percent)
             await TargetClock.bulk_update(clocks, fields=list(DERIVED))
-            last = clocks[-1].id
+            for task in tasks:
+                task.target_due_at = _next_due([c for c in clocks if c.task_id == task.id])
+            await Task.bulk_update(tasks, fields=["target_due_at"])
+            last = tasks[-1].id
+
+
+def _next_due(clocks: list[TargetClock]) -> datetime | None:
+    running = [c.due_at for c in clocks if c.settled is None and c.due_at is not None]
+    return min(running, default=None)
 
 
 def _new_clock(task: Task, kind: TargetKind, now: datetime) -> TargetClock:
@@ -71,6 +82,10 @@ async def _save(task: Task, clocks: list[TargetClock], *, new: bool) -> None:
         await TargetClock.bulk_create(clocks)
     else:
         await TargetClock.bulk_update(clocks, fields=["paused_seconds", "paused_since", "met_at", *DERIVED])
+    saved = {c.id for c in clocks}
+    others = await TargetClock.filter(task_id=task.id).exclude(id__in=saved) if len(clocks) < len(TargetKind) else []
+    task.target_due_at = _next_due([*clocks, *others])
+    await Task.filter(id=task.id).update(target_due_at=task.target_due_at)
 
 
 async def task_created(task: Task, *, by_client: bool) -> None:

@@ -10,6 +10,7 @@ from clientela.graphql.inputs import service_input
 from clientela.tasks import services
 from clientela.tasks.types import (
     TaskConnection,
+    TaskOrderEnum,
     TaskPriorityEnum,
     TaskStatusEnum,
     TaskType,
@@ -77,9 +78,10 @@ class Query:
         first: int | None = None,
         after: str | None = None,
         target_state: LazyTargetStateEnum | None = None,
+        order_by: TaskOrderEnum = TaskOrderEnum.OLDEST_FIRST,
     ) -> TaskConnection:
         page = await services.list_tasks(
-            info.context.viewer, first=first, after=after, target_state=target_state, now=info.context.now
+            info.context.viewer, first=first, after=after, target_state=target_state, now=info.context.now, order=order_by
         )
         return TaskConnection.of(page)
 

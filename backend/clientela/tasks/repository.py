@@ -16,14 +16,14 @@ from tortoise.transactions import in_transaction
 from clientela import policy
 from clientela.core.ids import as_uuid
 from clientela.core.lookup import fetch_visible
-from clientela.core.pagination import Page, decode_cursor, page_size, paginate
+from clientela.core.pagination import Page, decode_cursor, page_size, paginate, paginate_by
 from clientela.core.sql import FirstOfEach, UnionOf, count_union
 from clientela.people.models import User
 from clientela.policy import Viewer
 from clientela.projects.models import Project
 from clientela.targets import repository as target_clocks
 from clientela.targets.models import TargetState
-from clientela.tasks.models import Task, TaskFollower, TaskLabel, TaskRequester, TaskStatus, TimeEntry
+from clientela.tasks.models import Task, TaskFollower, TaskLabel, TaskOrder, TaskRequester, TaskStatus, TimeEntry
 from clientela.workspaces.repository import visibility_changed
 
 
@@ -138,10 +138,14 @@ async def project_of(task: Task) -> Project:
     return await Project.get(id=task.project_id)
 
 
-async def list_visible_tasks(viewer: Viewer, *, first: int | None, after: str | None, filters: TaskFilters) -> Page:
-    """A page of every task the viewer sees, with `filters`."""
-    query = filtered(Task.filter(policy.tasks_visible(viewer)), filters)
-    return await paginate(query.select_related("project"), first, after)
+async def list_visible_tasks(
+    viewer: Viewer, *, first: int | None, after: str | None, filters: TaskFilters, order: TaskOrder = TaskOrder.OLDEST_FIRST
+) -> Page:
+    """A page of every task the viewer sees, with `filters`, in `order`."""
+    query = filtered(Task.filter(policy.tasks_visible(viewer)), filters).select_related("project")
+    if order is TaskOrder.NEXT_DUE:
+        return await paginate_by(query.filter(target_due_at__isnull=False), "target_due_at", first, after)
+    return await paginate(query, first, after)
 
 
 async def list_portal_tasks(viewer: Viewer, *, first: int | None, after: str | None, count: Callable[[], Awaitable[int]]) -> Page:

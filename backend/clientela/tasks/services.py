@@ -21,7 +21,7 @@ from clientela.projects import services as projects
 from clientela.projects.models import Project
 from clientela.targets.models import TargetState
 from clientela.tasks import repository
-from clientela.tasks.models import Task, TaskPriority, TaskStatus, TimeEntry
+from clientela.tasks.models import Task, TaskOrder, TaskPriority, TaskStatus, TimeEntry
 from clientela.tasks.repository import TaskFilters
 
 
@@ -93,15 +93,20 @@ async def list_tasks(
     labels: list[str] | None = None,
     target_state: TargetState | None = None,
     now: dt.datetime | None = None,
+    order: TaskOrder = TaskOrder.OLDEST_FIRST,
 ) -> Page:
     """Visible tasks, filtered in SQL; `labels` keeps the tasks that carry every label given,
-    `target_state` those with a response-time target in that state at `now`.
-    (A project's tasks come through `list_project_tasks`, a page of projects at a time.)"""
+    `target_state` those with a response-time target in that state at `now`; NEXT_DUE lists
+    the tasks with a running target, the soonest due first (sorting by it tells it, so it is
+    refused where it is hidden, like a filter). (A project's tasks come through
+    `list_project_tasks`, a page of projects at a time.)"""
     filters = task_list_filters(viewer, status, labels, target_state, now)
+    if order is TaskOrder.NEXT_DUE:
+        policy.require_filterable(viewer, TaskField.RESPONSE_TARGETS, "order_by")
     if project is not None:
         return (await repository.list_project_tasks(viewer, [project], first=first, after=after, filters=filters))[0]
-    if not viewer.is_client or filters.any:
-        return await repository.list_visible_tasks(viewer, first=first, after=after, filters=filters)
+    if not viewer.is_client or filters.any or order is not TaskOrder.OLDEST_FIRST:
+        return await repository.list_visible_tasks(viewer, first=first, after=after, filters=filters, order=order)
     # The portal's own list counts by itself, from the cache below.
     return await repository.list_portal_tasks(viewer, first=first, after=after, count=lambda: cached_client_task_count(viewer))
 

@@ -14,10 +14,11 @@ from clientela.graphql.pagination import Edge, PageInfo, edges, page_info
 from clientela.portal.settings import TaskField
 from clientela.projects.models import Project
 from clientela.targets import services as targets
-from clientela.tasks.models import Task, TaskPriority, TaskStatus, TimeEntry
+from clientela.tasks.models import Task, TaskOrder, TaskPriority, TaskStatus, TimeEntry
 
 TaskStatusEnum = strawberry.enum(TaskStatus, name="TaskStatus")
 TaskPriorityEnum = strawberry.enum(TaskPriority, name="TaskPriority")
+TaskOrderEnum = strawberry.enum(TaskOrder, name="TaskOrder")
 
 LazyProject = Annotated["ProjectType", strawberry.lazy("clientela.projects.types")]
 LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
