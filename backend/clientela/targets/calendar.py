@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
@@ -52,12 +53,18 @@ class Calendar:
 
     def interval_of(self, day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime] | None:
         """The working interval of a local date as UTC moments, None if nobody works that day."""
-        hours = self.hours[day.weekday()]
-        if hours is None or day in self.holidays:
-            return None
-        start = dt.datetime.combine(day, hours.start, tzinfo=zone).astimezone(dt.UTC)
-        end = dt.datetime.combine(day, hours.end, tzinfo=zone).astimezone(dt.UTC)
-        return (start, end) if end > start else None
+        return _interval(self, day, zone)
+
+
+# A pass over many items asks for the same few days again and again.
+@lru_cache(maxsize=4096)
+def _interval(calendar: Calendar, day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime] | None:
+    hours = calendar.hours[day.weekday()]
+    if hours is None or day in calendar.holidays:
+        return None
+    start = dt.datetime.combine(day, hours.start, tzinfo=zone).astimezone(dt.UTC)
+    end = dt.datetime.combine(day, hours.end, tzinfo=zone).astimezone(dt.UTC)
+    return (start, end) if end > start else None
 
 
 class NoWorkingTime(ValueError):

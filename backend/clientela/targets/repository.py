@@ -12,6 +12,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from clientela.core import clock
+from clientela.core.sql import update_each
 from clientela.targets.models import (
     TargetClock,
     TargetKind,
@@ -40,25 +41,28 @@ async def settings_of_workspaces(workspace_ids: list[uuid.UUID]) -> list[TargetS
 async def save_settings(settings: TargetSettings) -> None:
     """The settings saved, and every clock of the workspace derived again from its facts with
     them, in one transaction: a list filtered or sorted by its targets is right from the next
-    request. Read and written a page of tasks at a time."""
+    request. Read and written BATCH clocks at a time, by task."""
     async with in_transaction():
         await settings.save()
         calendar = settings.calendar()
-        last = None
+        last_task = None
         while True:
-            tasks = Task.filter(workspace_id=settings.workspace_id, target_clocks__id__isnull=False)
-            tasks = await (tasks.filter(id__gt=last) if last else tasks).order_by("id").distinct().limit(BATCH)
-            if not tasks:
+            page = TargetClock.filter(workspace_id=settings.workspace_id).order_by("task_id", "kind").limit(BATCH)
+            clocks = await (page.filter(task_id__gt=last_task) if last_task else page)
+            if not clocks:
                 break
-            clocks = await TargetClock.filter(task_id__in=[t.id for t in tasks])
-            priority = {t.id: t.priority for t in tasks}
+            last_task = clocks[-1].task_id
+            clocks += await TargetClock.filter(task_id=last_task).exclude(id__in=[c.id for c in clocks])
+            by_task: dict[uuid.UUID, list[TargetClock]] = {}
             for each in clocks:
-                each.derive(settings.allotted(priority[each.task_id], each.kind), calendar, settings.at_risk_percent)
-            await TargetClock.bulk_update(clocks, fields=list(DERIVED))
+                by_task.setdefault(each.task_id, []).append(each)
+            tasks = await Task.filter(id__in=list(by_task)).only("id", "priority")
             for task in tasks:
-                task.target_due_at = _next_due([c for c in clocks if c.task_id == task.id])
-            await Task.bulk_update(tasks, fields=["target_due_at"])
-            last = tasks[-1].id
+                for each in by_task[task.id]:
+                    each.derive(settings.allotted(task.priority, each.kind), calendar, settings.at_risk_percent)
+                task.target_due_at = _next_due(by_task[task.id])
+            await update_each(clocks, list(DERIVED))
+            await update_each(tasks, ["target_due_at"])
 
 
 def _next_due(clocks: list[TargetClock]) -> datetime | None:
@@ -171,17 +175,23 @@ async def clocks_to_announce(now: datetime, after: uuid.UUID | None, limit: int)
     return await query.order_by("id").limit(limit)
 
 
-async def record_transition(
-    target: TargetClock, state: TargetState, write: Callable[[TargetTransition], Awaitable[None]]
-) -> bool:
-    """Record that `target` reached `state` and run `write` in one transaction; False, with
-    nothing written, when another pass recorded it first (the unique key decides)."""
-    try:
-        async with in_transaction():
-            transition = await TargetTransition.create(task_id=target.task_id, kind=target.kind, state=state)
-            await TargetClock.filter(id=target.id).update(announced=state)
-            await write(transition)
-    except IntegrityError:
-        return False
-    target.announced = state
-    return True
+async def record_transitions(
+    due: list[tuple[TargetClock, TargetState]],
+    write: Callable[[TargetTransition, TargetClock], Awaitable[None]],
+) -> int:
+    """For each (target, state) of `due`: record that the target reached the state and run
+    `write` with it, each in a savepoint of one transaction (one commit for the page). One that
+    another pass recorded first (the unique key decides; on PostgreSQL the second waits for the
+    first to commit) is left out with nothing written; a `write` that fails undoes the page."""
+    recorded = 0
+    async with in_transaction():
+        for target, state in due:
+            try:
+                async with in_transaction():
+                    transition = await TargetTransition.create(task_id=target.task_id, kind=target.kind, state=state)
+                    await TargetClock.filter(id=target.id).update(announced=state)
+                    await write(transition, target)
+            except IntegrityError:
+                continue
+            recorded += 1
+    return recorded

@@ -171,9 +171,6 @@ async def announce_target_states(now: dt.datetime | None = None) -> int:
     after: uuid.UUID | None = None
     while page := await repository.clocks_to_announce(now, after, PASS_PAGE):
         after = page[-1].id
-        for target in page:
-            # A target breached before any pass saw it at risk records only the breach.
-            state = target.state_at(now)
-            if await repository.record_transition(target, state, lambda t, target=target: on_target_state(t, target)):
-                recorded += 1
+        # A target breached before any pass saw it at risk records only the breach.
+        recorded += await repository.record_transitions([(t, t.state_at(now)) for t in page], on_target_state)
     return recorded
