@@ -44,7 +44,6 @@ TARGETS = {  # working seconds: first response, resolution
 
 
 async def measure(url: str, seed: int) -> dict:
-    from tortoise import Tortoise
 
     from clientela import db
     from clientela.core import clock
@@ -94,7 +93,7 @@ async def measure(url: str, seed: int) -> dict:
         result["recompute_seconds"] = round(time.perf_counter() - began, 3)
         return result
     finally:
-        await Tortoise.close_connections()
+        await db.disconnect()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -255,7 +255,10 @@ async def test_on_hold_pauses_and_done_meets_and_reopening_resumes(api, world, n
     }
 
 
-async def test_priority_calendar_and_targets_apply_at_once(api, world, now):
+async def test_priority_calendar_and_targets_apply_at_once(api, world, now, monkeypatch):
+    from clientela.targets import repository
+
+    monkeypatch.setattr(repository, "BATCH", 1)  # an item's two targets fall on two pages
     await set_targets(api, world.admin, NORMAL)
     task_id = await submit(api, world)
     await api(UPDATE, {"id": task_id, "input": {"priority": "URGENT"}}, token=world.staff.token)
@@ -264,7 +267,9 @@ async def test_priority_calendar_and_targets_apply_at_once(api, world, now):
     assert (await targets_of(api, task_id, world.staff))["FIRST_RESPONSE"]["dueAt"] == "2026-12-04T15:30:00+00:00"
     calendar_input = {"timeZone": "UTC", "workingHours": [{"day": "MONDAY", "start": "09:00", "end": "17:00"}], "holidays": []}
     (await api(SET_CALENDAR, {"input": calendar_input}, token=world.admin.token)).ok()
-    assert (await targets_of(api, task_id, world.staff))["FIRST_RESPONSE"]["dueAt"] == "2026-12-07T09:30:00+00:00"
+    shown = await targets_of(api, task_id, world.staff)
+    assert shown["FIRST_RESPONSE"]["dueAt"] == "2026-12-07T09:30:00+00:00"
+    assert shown["RESOLUTION"]["dueAt"] == "2026-12-07T13:00:00+00:00"  # Friday no longer counts
     # The lists filter on what was derived again, in the same transaction.
     listed = (await api(PROJECT_TASKS, {"id": str(world.acme_project.id), "state": "RUNNING"}, token=world.staff.token)).ok()
     assert [e["node"]["title"] for e in listed["project"]["tasks"]["edges"]] == ["Help"]
@@ -415,3 +420,13 @@ async def test_the_list_sorts_by_the_next_due_time_a_page_at_a_time(api, world, 
     assert (await api(query, {"after": "bm9wZQ"}, token=world.admin.token)).code == "BAD_USER_INPUT"
     refused = await api(query, token=world.client.token)
     assert refused.code == "BAD_USER_INPUT" and refused.errors[0]["extensions"]["field"] == "orderBy"
+
+
+async def test_a_settings_change_keeps_the_soonest_running_target_for_the_sort(api, world, now):
+    await set_targets(api, world.admin, NORMAL)
+    task_id = await submit(api, world)
+    await api(POST, {"taskId": task_id, "visibility": "PUBLIC"}, token=world.staff.token)  # first response met
+    await set_targets(api, world.admin, {**NORMAL, "resolutionHours": 3})
+    listed = (await api("query { portalItems(orderBy: NEXT_DUE) { edges { node { id } } } }", token=world.admin.token)).ok()
+    assert [e["node"]["id"] for e in listed["portalItems"]["edges"]] == [task_id]
+    assert (await targets_of(api, task_id, world.staff))["RESOLUTION"]["dueAt"] == "2026-12-07T10:00:00+00:00"

@@ -88,13 +88,14 @@ class FirstOfEach(Subquery):
         return f"(SELECT numbered.id FROM ({_branch_sql(self.query, ctx)}) AS numbered WHERE numbered.row_number <= {self.count})"
 
 
-async def update_each(rows: list, fields: list[str]) -> None:
-    """`fields` of each of `rows` (model instances of one table) written back by primary key,
-    one prepared UPDATE run for them all (executemany). Tortoise's bulk_update writes one CASE
-    per field over the whole batch instead, whose cost grows with the square of the batch."""
+async def update_each(model, fields: list[str], rows: list[tuple]) -> None:
+    """For each (primary key, *values of `fields`) of `rows`, those columns of `model`'s row
+    written, with one prepared UPDATE run for them all (executemany). Tortoise's bulk_update
+    writes one CASE per field over the whole batch instead, whose cost grows with the square of
+    the batch."""
     if not rows:
         return
-    meta = type(rows[0])._meta
+    meta = model._meta
     db = meta.db
     numbered = db.capabilities.dialect == "postgres"
 
@@ -106,6 +107,7 @@ async def update_each(rows: list, fields: list[str]) -> None:
     sql = f'UPDATE "{meta.db_table}" SET {assignments} WHERE "{meta.db_pk_column}" = {marker(len(columns) + 1)}'
     pk = meta.fields_map[meta.pk_attr]
     values = [
-        [c.to_db_value(getattr(row, c.model_field_name), row) for c in columns] + [pk.to_db_value(row.pk, row)] for row in rows
+        [c.to_db_value(v, model) for c, v in zip(columns, rest, strict=True)] + [pk.to_db_value(key, model)]
+        for key, *rest in rows
     ]
     await db.execute_many(sql, values)

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                 ('settled', fields.CharEnumField(null=True, description='RUNNING: RUNNING\nPAUSED: PAUSED\nMET: MET\nAT_RISK: AT_RISK\nBREACHED: BREACHED', enum_type=TargetState, max_length=16)),
                 ('announced', fields.CharEnumField(null=True, description='RUNNING: RUNNING\nPAUSED: PAUSED\nMET: MET\nAT_RISK: AT_RISK\nBREACHED: BREACHED', enum_type=TargetState, max_length=16)),
             ],
-            options={'table': 'target_clock', 'app': 'models', 'unique_together': (('task', 'kind'),), 'indexes': [Index(fields=['settled', 'due_at']), Index(fields=['settled', 'at_risk_at'])], 'pk_attr': 'id'},
+            options={'table': 'target_clock', 'app': 'models', 'unique_together': (('task', 'kind'),), 'indexes': [Index(fields=['settled', 'due_at']), Index(fields=['settled', 'at_risk_at']), Index(fields=['workspace_id', 'task_id'])], 'pk_attr': 'id'},
             bases=['Entity'],
         ),
         ops.CreateModel(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
@@ -46,6 +45,9 @@ class Calendar:
     time_zone: str = "UTC"
     hours: tuple[WorkingHours | None, ...] = (NINE_TO_FIVE,) * 5 + (None, None)
     holidays: frozenset[dt.date] = field(default_factory=frozenset)
+    # Working intervals by local date, as they are asked for: a pass over many items asks for
+    # the same few days again and again.
+    _intervals: dict = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -53,18 +55,17 @@ class Calendar:
 
     def interval_of(self, day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime] | None:
         """The working interval of a local date as UTC moments, None if nobody works that day."""
-        return _interval(self, day, zone)
+        if day not in self._intervals:
+            self._intervals[day] = self._interval(day, zone)
+        return self._intervals[day]
 
-
-# A pass over many items asks for the same few days again and again.
-@lru_cache(maxsize=4096)
-def _interval(calendar: Calendar, day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime] | None:
-    hours = calendar.hours[day.weekday()]
-    if hours is None or day in calendar.holidays:
-        return None
-    start = dt.datetime.combine(day, hours.start, tzinfo=zone).astimezone(dt.UTC)
-    end = dt.datetime.combine(day, hours.end, tzinfo=zone).astimezone(dt.UTC)
-    return (start, end) if end > start else None
+    def _interval(self, day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime] | None:
+        hours = self.hours[day.weekday()]
+        if hours is None or day in self.holidays:
+            return None
+        start = dt.datetime.combine(day, hours.start, tzinfo=zone).astimezone(dt.UTC)
+        end = dt.datetime.combine(day, hours.end, tzinfo=zone).astimezone(dt.UTC)
+        return (start, end) if end > start else None
 
 
 class NoWorkingTime(ValueError):

@@ -91,8 +91,9 @@ class TargetClock(Entity):
     class Meta:
         table = "target_clock"
         unique_together = (("task", "kind"),)
-        # The state filters and the worker's pass read running clocks by their moments.
-        indexes = (("settled", "due_at"), ("settled", "at_risk_at"))
+        # The state filters read running clocks by their moments; a settings change reads a
+        # workspace's clocks a page of tasks at a time.
+        indexes = (("settled", "due_at"), ("settled", "at_risk_at"), ("workspace_id", "task_id"))
 
     @property
     def has_target(self) -> bool:
@@ -100,18 +101,8 @@ class TargetClock(Entity):
 
     def derive(self, allotted: dt.timedelta | None, calendar: Calendar, at_risk_percent: int) -> None:
         """Recompute what is derived from the facts, for a target of `allotted` working time."""
-        if allotted is None:
-            self.due_at = self.at_risk_at = self.settled = None
-            return
-        paused = dt.timedelta(seconds=self.paused_seconds)
-        self.due_at = add_working_time(self.started_at, allotted + paused, calendar)
-        self.at_risk_at = add_working_time(self.started_at, allotted * (100 - at_risk_percent) / 100 + paused, calendar)
-        if self.met_at is not None:
-            self.settled = TargetState.MET if self.met_at <= self.due_at else TargetState.BREACHED
-        elif self.paused_since is not None:
-            self.settled = TargetState.BREACHED if self.due_at <= self.paused_since else TargetState.PAUSED
-        else:
-            self.settled = None
+        facts = (self.started_at, self.paused_seconds, self.paused_since, self.met_at)
+        self.due_at, self.at_risk_at, self.settled = derived(*facts, allotted, calendar, at_risk_percent)
 
     def state_at(self, now: dt.datetime) -> TargetState:
         if self.settled is not None:
@@ -141,6 +132,31 @@ class TargetClock(Entity):
             self.paused_since = self.met_at
             self.met_at = None
             self.resume(now, calendar)
+
+
+def derived(
+    started_at: dt.datetime,
+    paused_seconds: int,
+    paused_since: dt.datetime | None,
+    met_at: dt.datetime | None,
+    allotted: dt.timedelta | None,
+    calendar: Calendar,
+    at_risk_percent: int,
+) -> tuple[dt.datetime | None, dt.datetime | None, TargetState | None]:
+    """A clock's (due_at, at_risk_at, settled) from its facts, for a target of `allotted`
+    working time (all None without a target)."""
+    if allotted is None:
+        return None, None, None
+    paused = dt.timedelta(seconds=paused_seconds)
+    due_at = add_working_time(started_at, allotted + paused, calendar)
+    at_risk_at = add_working_time(started_at, allotted * (100 - at_risk_percent) / 100 + paused, calendar)
+    if met_at is not None:
+        settled = TargetState.MET if met_at <= due_at else TargetState.BREACHED
+    elif paused_since is not None:
+        settled = TargetState.BREACHED if due_at <= paused_since else TargetState.PAUSED
+    else:
+        settled = None
+    return due_at, at_risk_at, settled
 
 
 # That a target reached AT_RISK or BREACHED, written once per item, kind and state (the unique

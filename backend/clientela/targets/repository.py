@@ -20,10 +20,11 @@ from clientela.targets.models import (
     TargetState,
     TargetTransition,
     default_target_settings,
+    derived,
 )
 from clientela.tasks.models import Task, TaskStatus
 
-# Clocks written per statement when the calendar or the targets change.
+# Clocks read and written per page when the calendar or the targets change.
 BATCH = 1000
 DERIVED = ("due_at", "at_risk_at", "settled")
 
@@ -38,31 +39,37 @@ async def settings_of_workspaces(workspace_ids: list[uuid.UUID]) -> list[TargetS
     return [found.get(w) or default_target_settings(w) for w in workspace_ids]
 
 
+FACTS = ("id", "task_id", "kind", "started_at", "paused_seconds", "paused_since", "met_at")
+
+
 async def save_settings(settings: TargetSettings) -> None:
     """The settings saved, and every clock of the workspace derived again from its facts with
     them, in one transaction: a list filtered or sorted by its targets is right from the next
-    request. Read and written BATCH clocks at a time, by task."""
+    request. Read (as plain rows) and written BATCH clocks at a time, by task."""
     async with in_transaction():
         await settings.save()
         calendar = settings.calendar()
         last_task = None
         while True:
             page = TargetClock.filter(workspace_id=settings.workspace_id).order_by("task_id", "kind").limit(BATCH)
-            clocks = await (page.filter(task_id__gt=last_task) if last_task else page)
+            clocks = await (page.filter(task_id__gt=last_task) if last_task else page).values_list(*FACTS)
             if not clocks:
                 break
-            last_task = clocks[-1].task_id
-            clocks += await TargetClock.filter(task_id=last_task).exclude(id__in=[c.id for c in clocks])
-            by_task: dict[uuid.UUID, list[TargetClock]] = {}
-            for each in clocks:
-                by_task.setdefault(each.task_id, []).append(each)
-            tasks = await Task.filter(id__in=list(by_task)).only("id", "priority")
-            for task in tasks:
-                for each in by_task[task.id]:
-                    each.derive(settings.allotted(task.priority, each.kind), calendar, settings.at_risk_percent)
-                task.target_due_at = _next_due(by_task[task.id])
-            await update_each(clocks, list(DERIVED))
-            await update_each(tasks, ["target_due_at"])
+            last_task = clocks[-1][1]
+            seen = [c[0] for c in clocks]
+            clocks += await TargetClock.filter(task_id=last_task).exclude(id__in=seen).values_list(*FACTS)
+            priority = dict(await Task.filter(id__in={c[1] for c in clocks}).values_list("id", "priority"))
+            updates, next_due = [], {}
+            for clock_id, task_id, kind, *facts in clocks:
+                allotted = settings.allotted(priority[task_id], TargetKind(kind))
+                due_at, at_risk_at, settled = derived(*facts, allotted, calendar, settings.at_risk_percent)
+                updates.append((clock_id, due_at, at_risk_at, settled))
+                soonest = next_due.get(task_id)
+                if settled is None and due_at is not None and (soonest is None or due_at < soonest):
+                    soonest = due_at
+                next_due[task_id] = soonest
+            await update_each(TargetClock, list(DERIVED), updates)
+            await update_each(Task, ["target_due_at"], list(next_due.items()))
 
 
 def _next_due(clocks: list[TargetClock]) -> datetime | None:
