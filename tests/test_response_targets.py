@@ -430,3 +430,14 @@ async def test_a_settings_change_keeps_the_soonest_running_target_for_the_sort(a
     listed = (await api("query { portalItems(orderBy: NEXT_DUE) { edges { node { id } } } }", token=world.admin.token)).ok()
     assert [e["node"]["id"] for e in listed["portalItems"]["edges"]] == [task_id]
     assert (await targets_of(api, task_id, world.staff))["RESOLUTION"]["dueAt"] == "2026-12-07T10:00:00+00:00"
+
+
+async def test_a_met_target_keeps_its_verdict_when_the_targets_change(api, world, now):
+    await set_targets(api, world.admin, NORMAL)
+    task_id = await submit(api, world)
+    now.set(at(4, 16))
+    await api(POST, {"taskId": task_id, "visibility": "PUBLIC"}, token=world.staff.token)  # met, an hour to spare
+    await set_targets(api, world.admin, {"priority": "NORMAL", "firstResponseHours": 0.5, "resolutionHours": 4})
+    shown = await targets_of(api, task_id, world.staff)
+    assert shown["FIRST_RESPONSE"]["state"] == "MET" and shown["FIRST_RESPONSE"]["remainingSeconds"] == 3600
+    assert shown["RESOLUTION"]["dueAt"] == "2026-12-07T11:00:00+00:00"  # not met: follows the change

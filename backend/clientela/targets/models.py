@@ -96,8 +96,9 @@ class TargetClock(Entity):
         indexes = (("settled", "due_at"), ("settled", "at_risk_at"), ("workspace_id", "task_id"))
 
     @property
-    def has_target(self) -> bool:
-        return self.due_at is not None
+    def has_verdict(self) -> bool:
+        """Met, and judged met or breached: nothing changes that any more."""
+        return self.met_at is not None and self.settled in (TargetState.MET, TargetState.BREACHED)
 
     def derive(self, allotted: dt.timedelta | None, calendar: Calendar, at_risk_percent: int) -> None:
         """Recompute what is derived from the facts, for a target of `allotted` working time."""

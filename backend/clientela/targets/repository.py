@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
@@ -39,29 +38,29 @@ async def settings_of_workspaces(workspace_ids: list[uuid.UUID]) -> list[TargetS
     return [found.get(w) or default_target_settings(w) for w in workspace_ids]
 
 
-FACTS = ("id", "task_id", "kind", "started_at", "paused_seconds", "paused_since", "met_at")
+FACTS = ("id", "task_id", "kind", "started_at", "paused_seconds", "paused_since", "met_at", "task__priority")
 
 
 async def save_settings(settings: TargetSettings) -> None:
-    """The settings saved, and every clock of the workspace derived again from its facts with
-    them, in one transaction: a list filtered or sorted by its targets is right from the next
-    request. Read (as plain rows) and written BATCH clocks at a time, by task."""
+    """The settings saved, and every target of the workspace not met yet derived again from
+    its facts with them, in one transaction: a list filtered or sorted by its targets is right
+    from the next request. A met target keeps the verdict it was given. Read (as plain rows,
+    with their item's priority) and written BATCH clocks at a time, by task."""
     async with in_transaction():
         await settings.save()
         calendar = settings.calendar()
+        unmet = TargetClock.filter(workspace_id=settings.workspace_id, met_at__isnull=True)
         last_task = None
         while True:
-            page = TargetClock.filter(workspace_id=settings.workspace_id).order_by("task_id", "kind").limit(BATCH)
-            clocks = await (page.filter(task_id__gt=last_task) if last_task else page).values_list(*FACTS)
+            page = unmet.filter(task_id__gt=last_task) if last_task else unmet
+            clocks = await page.order_by("task_id", "kind").limit(BATCH).values_list(*FACTS)
             if not clocks:
                 break
-            last_task = clocks[-1][1]
-            seen = [c[0] for c in clocks]
-            clocks += await TargetClock.filter(task_id=last_task).exclude(id__in=seen).values_list(*FACTS)
-            priority = dict(await Task.filter(id__in={c[1] for c in clocks}).values_list("id", "priority"))
+            last_task, last_kind = clocks[-1][1], clocks[-1][2]
+            clocks += await unmet.filter(task_id=last_task, kind__gt=last_kind).values_list(*FACTS)
             updates, next_due = [], {}
-            for clock_id, task_id, kind, *facts in clocks:
-                allotted = settings.allotted(priority[task_id], TargetKind(kind))
+            for clock_id, task_id, kind, *facts, priority in clocks:
+                allotted = settings.allotted(priority, TargetKind(kind))
                 due_at, at_risk_at, settled = derived(*facts, allotted, calendar, settings.at_risk_percent)
                 updates.append((clock_id, due_at, at_risk_at, settled))
                 soonest = next_due.get(task_id)
@@ -84,11 +83,11 @@ def _new_clock(task: Task, kind: TargetKind, now: datetime) -> TargetClock:
     )
 
 
-async def _save(task: Task, clocks: list[TargetClock], *, new: bool) -> None:
-    settings = await settings_of(task.workspace_id)
+async def _save(task: Task, clocks: list[TargetClock], settings: TargetSettings, *, new: bool) -> None:
     calendar = settings.calendar()
     for each in clocks:
-        each.derive(settings.allotted(task.priority, each.kind), calendar, settings.at_risk_percent)
+        if not each.has_verdict:
+            each.derive(settings.allotted(task.priority, each.kind), calendar, settings.at_risk_percent)
     if new:
         await TargetClock.bulk_create(clocks)
     else:
@@ -104,7 +103,7 @@ async def task_created(task: Task, *, by_client: bool) -> None:
     response clock too when a client submitted it."""
     now = clock.now()
     kinds = [TargetKind.RESOLUTION] + ([TargetKind.FIRST_RESPONSE] if by_client else [])
-    await _save(task, [_new_clock(task, kind, now) for kind in kinds], new=True)
+    await _save(task, [_new_clock(task, kind, now) for kind in kinds], await settings_of(task.workspace_id), new=True)
 
 
 async def task_changed(task: Task, before: TaskStatus) -> None:
@@ -115,7 +114,8 @@ async def task_changed(task: Task, before: TaskStatus) -> None:
     if not clocks:
         return
     now = clock.now()
-    calendar = (await settings_of(task.workspace_id)).calendar()
+    settings = await settings_of(task.workspace_id)
+    calendar = settings.calendar()
     stopped = (TaskStatus.ON_HOLD, TaskStatus.DONE)
     for each in clocks:
         if each.kind is TargetKind.RESOLUTION and before is TaskStatus.DONE and task.status is not TaskStatus.DONE:
@@ -128,7 +128,7 @@ async def task_changed(task: Task, before: TaskStatus) -> None:
                 each.pause(now)
         elif task.status not in stopped:
             each.resume(now, calendar)
-    await _save(task, clocks, new=False)
+    await _save(task, clocks, settings, new=False)
 
 
 async def public_message_posted(task: Task, *, by_client: bool) -> None:
@@ -136,12 +136,14 @@ async def public_message_posted(task: Task, *, by_client: bool) -> None:
     response clock, the firm's first reply after it meets it."""
     existing = await TargetClock.get_or_none(task_id=task.id, kind=TargetKind.FIRST_RESPONSE)
     if by_client and existing is None:
-        await _save(task, [_new_clock(task, TargetKind.FIRST_RESPONSE, clock.now())], new=True)
+        started = _new_clock(task, TargetKind.FIRST_RESPONSE, clock.now())
+        await _save(task, [started], await settings_of(task.workspace_id), new=True)
     elif not by_client and existing is not None and existing.met_at is None:
         now = clock.now()
-        existing.resume(now, (await settings_of(task.workspace_id)).calendar())
+        settings = await settings_of(task.workspace_id)
+        existing.resume(now, settings.calendar())
         existing.met_at = now
-        await _save(task, [existing], new=False)
+        await _save(task, [existing], settings, new=False)
 
 
 async def clocks_of_tasks(task_ids: list[uuid.UUID]) -> list[TargetClock]:
@@ -186,19 +188,17 @@ async def record_transitions(
     due: list[tuple[TargetClock, TargetState]],
     write: Callable[[TargetTransition, TargetClock], Awaitable[None]],
 ) -> int:
-    """For each (target, state) of `due`: record that the target reached the state and run
-    `write` with it, each in a savepoint of one transaction (one commit for the page). One that
-    another pass recorded first (the unique key decides; on PostgreSQL the second waits for the
-    first to commit) is left out with nothing written; a `write` that fails undoes the page."""
-    recorded = 0
+    """For each (target, state) of `due`, record that the target reached the state and run
+    `write` with it, all in one transaction; the number recorded. The unique key decides
+    between racing passes: a transition another pass recorded first (on PostgreSQL the insert
+    waits for that pass to commit) is left out here, with nothing written for it; a `write`
+    that fails undoes the whole page."""
     async with in_transaction():
-        for target, state in due:
-            try:
-                async with in_transaction():
-                    transition = await TargetTransition.create(task_id=target.task_id, kind=target.kind, state=state)
-                    await TargetClock.filter(id=target.id).update(announced=state)
-                    await write(transition, target)
-            except IntegrityError:
-                continue
-            recorded += 1
-    return recorded
+        rows = [TargetTransition(task_id=target.task_id, kind=target.kind, state=state) for target, state in due]
+        await TargetTransition.bulk_create(rows, ignore_conflicts=True)
+        ours = set(await TargetTransition.filter(id__in=[r.id for r in rows]).values_list("id", flat=True))
+        recorded = [(row, target) for row, (target, _) in zip(rows, due, strict=True) if row.id in ours]
+        await update_each(TargetClock, ["announced"], [(target.id, row.state) for row, target in recorded])
+        for row, target in recorded:
+            await write(row, target)
+    return len(recorded)
