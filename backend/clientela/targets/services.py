@@ -5,7 +5,6 @@ at risk or breached to whoever subscribed (the automation rules)."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,13 +19,9 @@ from clientela.targets.calendar import WEEKDAYS, Calendar, Weekday
 from clientela.targets.models import TargetClock, TargetKind, TargetSettings, TargetState, TargetTransition
 from clientela.tasks.models import TaskPriority
 
-log = logging.getLogger(__name__)
-
-# Targets beyond a working year are no promise; a calendar needs a working day in its week.
+# Targets beyond a working year are no promise.
 LONGEST_TARGET_HOURS = 2000
 MAX_HOLIDAYS = 366
-
-
 TARGETS_PER_ITEM = len(TargetKind)
 
 
@@ -44,10 +39,6 @@ def describe(target: TargetClock, calendar: Calendar, now: dt.datetime) -> Respo
     running = target.met_at is None and target.paused_since is None
     remaining = int(target.remaining(now, calendar).total_seconds())
     return ResponseTarget(kind=target.kind, due_at=target.due_at if running else None, remaining_seconds=remaining, state=state)
-
-
-def sees_targets(viewer: Viewer) -> bool:
-    return policy.sees_task_field(viewer, policy.TaskField.RESPONSE_TARGETS)
 
 
 async def target_settings(viewer: Viewer) -> TargetSettings:
@@ -137,13 +128,6 @@ async def set_targets(viewer: Viewer, targets: list[PriorityTargets], at_risk_pe
         settings.at_risk_percent = at_risk_percent
     await repository.save_settings(settings)
     return settings
-
-
-def target_state_filter(viewer: Viewer, state: TargetState | None) -> TargetState | None:
-    """A list filtered by target state: refused where the viewer may not see targets."""
-    if state is not None:
-        policy.require_filterable(viewer, policy.TaskField.RESPONSE_TARGETS, "target_state")
-    return state
 
 
 # --- Announcing transitions ----------------------------------------------------------------
