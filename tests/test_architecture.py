@@ -3,7 +3,8 @@ services and repositories, and only repositories touch Tortoise (and the visibil
 
 Layers, lowest first (a module may import its own layer and those below):
   core        core/*, settings, db
-  models      */models.py, portal/settings.py (the portal's configuration values)
+  models      */models.py, portal/settings.py (the portal's configuration values),
+              targets/calendar.py (working-hours arithmetic on values)
   policy      policy.py: rules only (Viewer, filters, field rules, the permission table)
   repository  */repository.py, */loaders.py, conversations/audience.py: the domain code that
               runs queries (services do not)
@@ -24,7 +25,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).parents[1] / "backend" / "clientela"
 LAYERS = {
     "core": ("core/*", "settings.py", "db.py"),
-    "models": ("*/models.py", "portal/settings.py"),
+    "models": ("*/models.py", "portal/settings.py", "targets/calendar.py"),
     "policy": ("policy.py",),
     "repository": ("*/repository.py", "*/loaders.py", "conversations/audience.py"),
     "services": ("*/services.py", "accounts/*", "mail/*", "inbound/*", "people/language.py"),

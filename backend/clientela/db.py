@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "clientela.mail.models",
     "clientela.audit.models",
     "clientela.inbound.models",
+    "clientela.targets.models",
 ]
 
 

@@ -460,6 +460,8 @@ class Action(Enum):
     READ_REPORTS = "read reports"
     READ_AUDIT_LOG = "read this audit log"
     PREVIEW_AS_CLIENT = "preview the portal as this client's people"
+    READ_TARGET_SETTINGS = "read the working calendar and the response-time targets"
+    MANAGE_TARGET_SETTINGS = "change the working calendar and the response-time targets"
 
 
 # Who may do what. A ViewerKind entry grants the action on anything in the workspace (staff:
@@ -486,6 +488,10 @@ PERMISSIONS: dict[Action, frozenset[ViewerKind | ClientAccess]] = {
     Action.READ_AUDIT_LOG: frozenset({ViewerKind.ADMIN, ClientAccess.OWNER}),
     # Seeing the portal exactly as one of the client's people sees it (read-only).
     Action.PREVIEW_AS_CLIENT: frozenset({ViewerKind.ADMIN, ClientAccess.OWNER, ClientAccess.CSR}),
+    # The firm's side sees each item's targets; clients only where the portal shows them
+    # (TaskField.RESPONSE_TARGETS), and never the firm's calendar or promises as a whole.
+    Action.READ_TARGET_SETTINGS: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ViewerKind.GUEST}),
+    Action.MANAGE_TARGET_SETTINGS: frozenset({ViewerKind.ADMIN}),
 }
 
 

@@ -13,6 +13,7 @@ from clientela.conversations.models import Message, MessageRecipient, MessageVis
 from clientela.people.models import User
 from clientela.policy import Viewer
 from clientela.projects.models import Project
+from clientela.targets import repository as target_clocks
 from clientela.tasks.models import Task
 
 
@@ -63,6 +64,8 @@ async def create_message(
             body=body,
             visibility=visibility,
         )
+        if task is not None and visibility is MessageVisibility.PUBLIC:
+            await target_clocks.public_message_posted(task, by_client=viewer.is_client)
         await deliver(message)
     return message
 

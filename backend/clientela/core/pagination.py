@@ -4,9 +4,11 @@ the time-ordered primary key, so the order is stable and a page costs one indexe
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -21,15 +23,17 @@ LIST_LIMIT = 100
 ROOT_LIST_LIMIT = 1000
 
 
+def encode_cursor(row_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(row_id.bytes).decode().rstrip("=")
+
+
 @dataclass
 class Page:
     rows: list
     has_next_page: bool
     total_count: Callable[[], Awaitable[int]]
-
-
-def encode_cursor(row_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(row_id.bytes).decode().rstrip("=")
+    # A row's cursor: its id, or for a list sorted by a column, that column's value and its id.
+    cursor: Callable[[Any], str] = field(default=lambda row: encode_cursor(row.id))
 
 
 def decode_cursor(cursor: str) -> uuid.UUID:
@@ -68,3 +72,30 @@ async def paginate(
         query = query.filter(window(last_id, size + 1))
     rows = await query.order_by("-id" if newest_first else "id").limit(size + 1)
     return Page(rows=rows[:size], has_next_page=len(rows) > size, total_count=count or total_query.count)
+
+
+def _sorted_cursor(column: str) -> Callable[[Any], str]:
+    def cursor(row) -> str:
+        return base64.urlsafe_b64encode(f"{getattr(row, column).isoformat()}|{row.id}".encode()).decode().rstrip("=")
+
+    return cursor
+
+
+def decode_sorted_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+    try:
+        moment, row_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
+        return dt.datetime.fromisoformat(moment), uuid.UUID(row_id)
+    except ValueError:
+        raise BadUserInput("The cursor is not valid.") from None
+
+
+async def paginate_by(query: QuerySet, column: str, first: int | None, after: str | None) -> Page:
+    """A page of `query` by (`column`, id), soonest first, for a moment `column` that is never
+    null in `query`: keyset pagination whose cursors hold both."""
+    size = page_size(first)
+    total_query = query
+    if after:
+        moment, last_id = decode_sorted_cursor(after)
+        query = query.filter(Q(**{f"{column}__gt": moment}) | Q(**{column: moment, "id__gt": last_id}))
+    rows = await query.order_by(column, "id").limit(size + 1)
+    return Page(rows=rows[:size], has_next_page=len(rows) > size, total_count=total_query.count, cursor=_sorted_cursor(column))

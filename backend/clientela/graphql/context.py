@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from strawberry.types import Info as StrawberryInfo
 
 from clientela.conversations.loaders import ConversationLoaders
+from clientela.core import clock
 from clientela.core.errors import ClientelaError
 from clientela.organizations.loaders import OrganizationLoaders
 from clientela.partners.loaders import PartnerLoaders
@@ -18,6 +20,7 @@ from clientela.projects.loaders import ProjectLoaders
 from clientela.reports.loaders import ReportLoaders
 from clientela.settings import Settings
 from clientela.sharing.loaders import SharingLoaders
+from clientela.targets.loaders import TargetLoaders
 from clientela.tasks.loaders import TaskLoaders
 from clientela.workspaces.loaders import WorkspaceLoaders
 
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
 
 class Loaders(
     PeopleLoaders, OrganizationLoaders, WorkspaceLoaders, SharingLoaders, ProjectLoaders, TaskLoaders,
-    ConversationLoaders, ReportLoaders, PartnerLoaders,
+    ConversationLoaders, ReportLoaders, PartnerLoaders, TargetLoaders,
 ):
     """The request's DataLoaders: each domain's, from its `loaders.py` (see core/dataloaders.py)."""
 
@@ -42,6 +45,8 @@ class Context:
     client_ip: str = "unknown"
     session_token: str | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    # One moment for the whole request, so that every item's targets are told as of the same time.
+    now: datetime = field(default_factory=lambda: clock.now())
     _loaders: Loaders | None = None
     # The fair-use budgets of the app serving the request, and whose budget it draws on.
     fair_use: FairUse | None = None

@@ -45,6 +45,7 @@ from clientela.core.pagination import (
     MAX_PAGE,
     ROOT_LIST_LIMIT,
 )
+from clientela.targets.services import TARGETS_PER_ITEM
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -56,6 +57,7 @@ LIST_BOUNDS = {
     "Query.projects": ROOT_LIST_LIMIT,
     "Query.messageRecipients": ROOT_LIST_LIMIT,
     "TimeReport.rows": ROOT_LIST_LIMIT,
+    "Task.responseTargets": TARGETS_PER_ITEM,
 }
 AGGREGATE_COST = 1_000
 SCAN_COST = 2_500
@@ -69,7 +71,7 @@ AGGREGATE_COSTS = {
     "Query.timeReport": SCAN_COST,
 }
 # Connections whose filter arguments, when given, cost SCAN_COST.
-FILTERS = {"Project.tasks": ("status", "labels")}
+FILTERS = {"Project.tasks": ("status", "labels", "targetState"), "Query.portalItems": ("targetState",)}
 MAX_INPUT_LIST = 100
 
 

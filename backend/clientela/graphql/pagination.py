@@ -6,7 +6,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from clientela.core.pagination import Page, encode_cursor
+from clientela.core.pagination import Page
 
 NodeT = TypeVar("NodeT")
 
@@ -24,11 +24,11 @@ class Edge(Generic[NodeT]):
 
 
 def edges(page: Page) -> list[Edge]:
-    return [Edge(cursor=encode_cursor(row.id), node=row) for row in page.rows]
+    return [Edge(cursor=page.cursor(row), node=row) for row in page.rows]
 
 
 def page_info(page: Page) -> PageInfo:
     return PageInfo(
         has_next_page=page.has_next_page,
-        end_cursor=encode_cursor(page.rows[-1].id) if page.rows else None,
+        end_cursor=page.cursor(page.rows[-1]) if page.rows else None,
     )

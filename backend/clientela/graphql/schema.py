@@ -33,9 +33,13 @@ from clientela.portal import api as portal
 from clientela.projects import api as projects
 from clientela.reports import api as reports
 from clientela.sharing import api as sharing
+from clientela.targets import api as targets
 from clientela.tasks import api as tasks
 
-DOMAINS = (accounts, organizations, people, sharing, partners, projects, tasks, conversations, portal, reports, audit)
+DOMAINS = (
+    accounts, organizations, people, sharing, partners, projects, tasks, conversations, portal, reports, audit, targets,
+)
+
 
 def _serialize_id(value: object) -> str:
     # Our ids are UUIDs; graphql-core's ID only knows str and int.

@@ -26,6 +26,7 @@ from clientela.mail.models import OutboxEmail, OutboxStatus
 from clientela.mail.outbox import SET_PASSWORD_LINK, EmailKind, message_id
 from clientela.settings import Settings
 from clientela.sharing import services as sharing
+from clientela.targets import services as targets
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +72,14 @@ PURGE_EVERY = timedelta(hours=1)
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
-    """Deliver the outbox until `stop` is set, purge it now and then, and every
-    `share_reminder_every_seconds` write the reminders of shares that expire soon."""
+    """Deliver the outbox until `stop` is set, purge it now and then, every
+    `share_reminder_every_seconds` write the reminders of shares that expire soon, and every
+    `target_check_every_seconds` announce the response-time targets at risk or breached."""
     if not settings.smtp_host:
         log.warning("CLIENTELA_SMTP_HOST is not set: emails stay in the outbox and are only logged")
-    purged_at = reminded_at = datetime.min.replace(tzinfo=UTC)
+    purged_at = reminded_at = checked_at = datetime.min.replace(tzinfo=UTC)
     remind_every = timedelta(seconds=settings.share_reminder_every_seconds)
+    check_every = timedelta(seconds=settings.target_check_every_seconds)
     while not stop.is_set():
         try:
             if datetime.now(UTC) - purged_at > PURGE_EVERY:
@@ -86,6 +89,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event, poll_seconds: floa
                 # Before delivering, so that a reminder written now leaves in this round.
                 reminded_at = datetime.now(UTC)
                 await sharing.remind_expiring_shares()
+            if datetime.now(UTC) - checked_at >= check_every:
+                checked_at = datetime.now(UTC)
+                await targets.announce_target_states()
             delivered = await deliver_due(settings)
         except Exception:
             log.exception("Delivering the outbox failed; trying again shortly")

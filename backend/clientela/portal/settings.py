@@ -34,6 +34,7 @@ class TaskField(StrEnum):
     ESTIMATED_TIME = "ESTIMATED_TIME"
     TIME_SPENT = "TIME_SPENT"
     COST = "COST"
+    RESPONSE_TARGETS = "RESPONSE_TARGETS"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ LazyOrganization = Annotated["OrganizationType", strawberry.lazy("clientela.orga
 LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
 LazyTaskConnection = Annotated["TaskConnection", strawberry.lazy("clientela.tasks.types")]
 LazyTaskStatusEnum = Annotated["TaskStatusEnum", strawberry.lazy("clientela.tasks.types")]
+LazyTargetStateEnum = Annotated["ResponseTargetStateEnum", strawberry.lazy("clientela.targets.types")]
 
 
 async def money(info: Info, amount) -> Money | None:
@@ -83,6 +84,7 @@ class ProjectType:
         after: str | None = None,
         status: LazyTaskStatusEnum | None = None,
         labels: list[str] | None = None,
+        target_state: LazyTargetStateEnum | None = None,
     ) -> LazyTaskConnection:
         from clientela.tasks.types import TaskConnection
 
@@ -91,6 +93,6 @@ class ProjectType:
         page_size(first)
         if after:
             decode_cursor(after)
-        status, labels = tasks.task_list_filters(info.context.viewer, status, labels)
-        page = await info.context.loaders.tasks_by_project.load((self, first, after, status, labels))
+        filters = tasks.task_list_filters(info.context.viewer, status, labels, target_state, info.context.now)
+        page = await info.context.loaders.tasks_by_project.load((self, first, after, filters))
         return TaskConnection.of(page)

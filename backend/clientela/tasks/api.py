@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -9,11 +10,17 @@ from clientela.graphql.inputs import service_input
 from clientela.tasks import services
 from clientela.tasks.types import (
     TaskConnection,
+    TaskOrderEnum,
     TaskPriorityEnum,
     TaskStatusEnum,
     TaskType,
     TimeEntryType,
 )
+
+if TYPE_CHECKING:
+    from clientela.targets.types import ResponseTargetStateEnum
+
+LazyTargetStateEnum = Annotated["ResponseTargetStateEnum", strawberry.lazy("clientela.targets.types")]
 
 
 @strawberry.input
@@ -65,8 +72,18 @@ class Query:
         return await services.get_task(info.context.viewer, id)
 
     @strawberry.field(description="The tasks the viewer may see (for clients: the union of the portal scopes), oldest first.")
-    async def portal_items(self, info: Info, first: int | None = None, after: str | None = None) -> TaskConnection:
-        return TaskConnection.of(await services.list_tasks(info.context.viewer, first=first, after=after))
+    async def portal_items(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        target_state: LazyTargetStateEnum | None = None,
+        order_by: TaskOrderEnum = TaskOrderEnum.OLDEST_FIRST,
+    ) -> TaskConnection:
+        page = await services.list_tasks(
+            info.context.viewer, first=first, after=after, target_state=target_state, now=info.context.now, order=order_by
+        )
+        return TaskConnection.of(page)
 
 
 @strawberry.type

@@ -33,8 +33,7 @@ def _time_totals(key_field: str, tasks_counted: Q | None = None) -> DataLoader:
         if tasks_counted is not None:
             entries = entries.filter(task_id__in=Subquery(Task.filter(tasks_counted).values("id")))
         rows = (
-            await entries
-            .annotate(minutes_total=Sum("minutes"), billable_total=Sum("minutes", _filter=Q(billable=True)))
+            await entries.annotate(minutes_total=Sum("minutes"), billable_total=Sum("minutes", _filter=Q(billable=True)))
             .group_by(key_field)
             .values_list(key_field, "minutes_total", "billable_total")
         )
@@ -65,29 +64,28 @@ class TaskLoaders:
 
     @cached_property
     def tasks_by_project(self) -> DataLoader:
-        """Pages of a project's visible tasks, keyed by (project, first, after, status, labels)
-        with the arguments checked (tasks.services.task_list_filters); for a page of projects,
+        """Pages of a project's visible tasks, keyed by (project, first, after, filters) with the
+        arguments checked (tasks.services.task_list_filters); for a page of projects,
         one statement per set of arguments, and one more for their counts if asked for."""
 
-        async def fetch(projects: list[Project], first, after, status, labels) -> list:
+        async def fetch(projects: list[Project], first, after, filters) -> list:
             return await repository.list_project_tasks(
                 self.viewer,
                 projects,
                 first=first,
                 after=after,
-                status=status,
-                labels=labels,
-                count=lambda project: self.task_count_by_project.load((project, status, labels)),
+                filters=filters,
+                count=lambda project: self.task_count_by_project.load((project, filters)),
             )
 
         return DataLoader(lambda keys: per_arguments(keys, fetch), max_batch_size=PARENTS_PER_STATEMENT)
 
     @cached_property
     def task_count_by_project(self) -> DataLoader:
-        """How many visible tasks a project has, keyed by (project, status, labels)."""
+        """How many visible tasks a project has, keyed by (project, filters)."""
 
-        async def fetch(projects: list[Project], status, labels) -> list[int]:
-            return await repository.count_project_tasks(self.viewer, projects, status=status, labels=labels)
+        async def fetch(projects: list[Project], filters) -> list[int]:
+            return await repository.count_project_tasks(self.viewer, projects, filters)
 
         return DataLoader(lambda keys: per_arguments(keys, fetch), max_batch_size=PARENTS_PER_STATEMENT)
 

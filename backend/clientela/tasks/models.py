@@ -26,6 +26,12 @@ class TaskPriority(StrEnum):
     URGENT = "URGENT"
 
 
+class TaskOrder(StrEnum):
+    OLDEST_FIRST = "OLDEST_FIRST"
+    # The items with a running response-time target, the soonest due first.
+    NEXT_DUE = "NEXT_DUE"
+
+
 class Task(Entity):
     workspace = fields.ForeignKeyField("models.Workspace", related_name="tasks")
     project = fields.ForeignKeyField("models.Project", related_name="tasks")
@@ -39,10 +45,13 @@ class Task(Entity):
     # Kept on the row for reading; TaskLabel rows serve the label filter.
     labels: list = fields.JSONField(default=list)
     created_by = fields.ForeignKeyField("models.User", related_name="created_tasks", null=True)
+    # The soonest due time of its running response-time targets (targets.repository keeps it
+    # in the transactions that move them), so that a list sorts by it from an index.
+    target_due_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "task"
-        indexes = (("project_id", "id"), ("project_id", "status"))
+        indexes = (("project_id", "id"), ("project_id", "status"), ("workspace_id", "target_due_at", "id"))
 
 
 class TaskLabel(Entity):

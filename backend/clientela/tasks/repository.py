@@ -7,6 +7,7 @@ import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.functions import Count
@@ -15,31 +16,55 @@ from tortoise.transactions import in_transaction
 from clientela import policy
 from clientela.core.ids import as_uuid
 from clientela.core.lookup import fetch_visible
-from clientela.core.pagination import Page, decode_cursor, page_size, paginate
+from clientela.core.pagination import Page, decode_cursor, page_size, paginate, paginate_by
 from clientela.core.sql import FirstOfEach, UnionOf, count_union
 from clientela.people.models import User
 from clientela.policy import Viewer
 from clientela.projects.models import Project
-from clientela.tasks.models import Task, TaskFollower, TaskLabel, TaskRequester, TaskStatus, TimeEntry
+from clientela.targets import repository as target_clocks
+from clientela.targets.models import TargetState
+from clientela.tasks.models import Task, TaskFollower, TaskLabel, TaskOrder, TaskRequester, TaskStatus, TimeEntry
 from clientela.workspaces.repository import visibility_changed
 
 
-def filtered(query, status: TaskStatus | None, labels: tuple | None):
-    """`query` narrowed to the tasks of `status` that carry every label of `labels`. The labels
-    are one subquery for each task read, whatever their number: how many of them the task
-    carries, from the (task, label) index; its cost follows the tasks read (a page, or the
-    project's tasks to count them), never how many tasks anywhere carry those labels."""
-    if status is not None:
-        query = query.filter(status=status)
-    if labels:
-        carried = TaskLabel.filter(label__in=labels, task_id=RawSQL(f'"{Task._meta.db_table}"."id"'))
+@dataclass(frozen=True)
+class TaskFilters:
+    """The filters of a task list, checked (tasks.services.task_list_filters); hashable, so
+    that the pages of a list of projects load together per set of filters. A target state is
+    read as of `now`, the request's moment."""
+
+    status: TaskStatus | None = None
+    labels: tuple | None = None
+    target_state: TargetState | None = None
+    now: dt.datetime | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.status is not None or bool(self.labels) or self.target_state is not None
+
+
+NO_FILTERS = TaskFilters()
+
+
+def filtered(query, filters: TaskFilters):
+    """`query` narrowed to the tasks of `status` that carry every label of `labels` and have a
+    target in `target_state`. The labels are one subquery for each task read, whatever their
+    number: how many of them the task carries, from the (task, label) index; its cost follows
+    the tasks read (a page, or the project's tasks to count them), never how many tasks
+    anywhere carry those labels."""
+    if filters.status is not None:
+        query = query.filter(status=filters.status)
+    if filters.labels:
+        carried = TaskLabel.filter(label__in=filters.labels, task_id=RawSQL(f'"{Task._meta.db_table}"."id"'))
         query = query.annotate(labels_carried=Subquery(carried.annotate(n=Count("id")).values("n")))
-        query = query.filter(labels_carried=len(labels))
+        query = query.filter(labels_carried=len(filters.labels))
+    if filters.target_state is not None:
+        query = query.filter(target_clocks.tasks_in_state(filters.target_state, filters.now))
     return query
 
 
-def _project_tasks(viewer: Viewer, projects: list[Project], status: TaskStatus | None, labels: tuple | None):
-    return filtered(Task.filter(policy.projects_tasks_visible(viewer, projects)), status, labels)
+def _project_tasks(viewer: Viewer, projects: list[Project], filters: TaskFilters):
+    return filtered(Task.filter(policy.projects_tasks_visible(viewer, projects)), filters)
 
 
 async def list_project_tasks(
@@ -48,37 +73,40 @@ async def list_project_tasks(
     *,
     first: int | None,
     after: str | None,
-    status: TaskStatus | None = None,
-    labels: tuple | None = None,
+    filters: TaskFilters = NO_FILTERS,
     count: Callable[[Project], Awaitable[int]] | None = None,
 ) -> list[Page]:
-    """A page of the visible tasks of each project, with the filters of `task_list_filters`,
-    for any number of projects in one statement. Unfiltered, the first tasks of each project
-    are read from the (project, id) index, one UNION branch each; filtered, in one pass over the
-    projects' tasks, numbered per project. Each page counts its whole list through
-    `count(project)` if given (see `count_project_tasks`), else by itself."""
+    """A page of the visible tasks of each project, with `filters`, for any number of projects
+    in one statement. Unfiltered, the first tasks of each project are read from the (project,
+    id) index, one UNION branch each; filtered, in one pass over the projects' tasks, numbered
+    per project. Each page counts its whole list through `count(project)` if given (see
+    `count_project_tasks`), else by itself."""
     if len(projects) == 1:
-        page = await paginate(_project_tasks(viewer, projects, status, labels), first, after)
+        page = await paginate(_project_tasks(viewer, projects, filters), first, after)
         pages = [page]
     else:
         size = page_size(first)
         last_id = decode_cursor(after) if after else None
         after_last = Q(id__gt=last_id) if last_id is not None else Q()
-        if status is None and not labels:
+        if not filters.any:
             first_of_each = UnionOf(
                 *(
-                    _project_tasks(viewer, [p], None, None).filter(after_last).order_by("id").limit(size + 1).values("id")
+                    _project_tasks(viewer, [p], filters).filter(after_last).order_by("id").limit(size + 1).values("id")
                     for p in projects
                 ),
                 each_limited=True,
             )
         else:
-            first_of_each = FirstOfEach(_project_tasks(viewer, projects, status, labels).filter(after_last), "project_id", size + 1)
+            first_of_each = FirstOfEach(_project_tasks(viewer, projects, filters).filter(after_last), "project_id", size + 1)
         found: dict[object, list[Task]] = defaultdict(list)
         for task in await Task.filter(id__in=first_of_each).order_by("id"):
             found[task.project_id].append(task)
         pages = [
-            Page(rows=found[p.id][:size], has_next_page=len(found[p.id]) > size, total_count=_project_tasks(viewer, [p], status, labels).count)
+            Page(
+                rows=found[p.id][:size],
+                has_next_page=len(found[p.id]) > size,
+                total_count=_project_tasks(viewer, [p], filters).count,
+            )
             for p in projects
         ]
     for project, page in zip(projects, pages, strict=True):
@@ -89,13 +117,11 @@ async def list_project_tasks(
     return pages
 
 
-async def count_project_tasks(
-    viewer: Viewer, projects: list[Project], *, status: TaskStatus | None = None, labels: tuple | None = None
-) -> list[int]:
-    """How many visible tasks (with the filters of `task_list_filters`) each project has, in
-    one statement for any number of projects."""
+async def count_project_tasks(viewer: Viewer, projects: list[Project], filters: TaskFilters = NO_FILTERS) -> list[int]:
+    """How many visible tasks (with `filters`) each project has, in one statement for any
+    number of projects."""
     rows = (
-        await _project_tasks(viewer, projects, status, labels)
+        await _project_tasks(viewer, projects, filters)
         .annotate(tasks=Count("id"))
         .group_by("project_id")
         .values_list("project_id", "tasks")
@@ -113,16 +139,16 @@ async def project_of(task: Task) -> Project:
 
 
 async def list_visible_tasks(
-    viewer: Viewer, *, first: int | None, after: str | None, status: TaskStatus | None, labels: tuple | None
+    viewer: Viewer, *, first: int | None, after: str | None, filters: TaskFilters, order: TaskOrder = TaskOrder.OLDEST_FIRST
 ) -> Page:
-    """A page of every task the viewer sees, with the filters of `task_list_filters`."""
-    query = filtered(Task.filter(policy.tasks_visible(viewer)), status, labels)
-    return await paginate(query.select_related("project"), first, after)
+    """A page of every task the viewer sees, with `filters`, in `order`."""
+    query = filtered(Task.filter(policy.tasks_visible(viewer)), filters).select_related("project")
+    if order is TaskOrder.NEXT_DUE:
+        return await paginate_by(query.filter(target_due_at__isnull=False), "target_due_at", first, after)
+    return await paginate(query, first, after)
 
 
-async def list_portal_tasks(
-    viewer: Viewer, *, first: int | None, after: str | None, count: Callable[[], Awaitable[int]]
-) -> Page:
+async def list_portal_tasks(viewer: Viewer, *, first: int | None, after: str | None, count: Callable[[], Awaitable[int]]) -> Page:
     """A page of the tasks a client's portal shows, unfiltered, counted by `count`. Each scope
     gives just its next page: the window is the client's visibility rule, read page by page, so
     it stands in for the whole."""
@@ -140,9 +166,7 @@ async def _set_labels(task: Task, labels: list[str]) -> None:
     await TaskLabel.bulk_create([TaskLabel(task_id=task.id, label=label) for label in labels])
 
 
-async def create_task(
-    viewer: Viewer, project: Project, columns: dict, *, assignee: User | None, requesters: list[User]
-) -> Task:
+async def create_task(viewer: Viewer, project: Project, columns: dict, *, assignee: User | None, requesters: list[User]) -> Task:
     """A task of `project` created by the viewer, with its label rows and requesters, all or
     nothing; `columns` holds its labels."""
     async with in_transaction():
@@ -155,6 +179,7 @@ async def create_task(
         )
         await _set_labels(task, task.labels)
         await TaskRequester.bulk_create([TaskRequester.of(task.id, person) for person in requesters])
+        await target_clocks.task_created(task, by_client=viewer.is_client)
         await visibility_changed(task.workspace_id)
     return task
 
@@ -162,10 +187,13 @@ async def create_task(
 async def update_task(task: Task, columns: dict) -> None:
     """`columns` written to the task (and to `task`), its label rows replaced with its labels
     if they are among them, all or nothing."""
+    before = task.status
     async with in_transaction():
         if columns:
             await Task.filter(id=task.id).update(**columns)
             task.update_from_dict(columns)
+        if "status" in columns or "priority" in columns:
+            await target_clocks.task_changed(task, before)
         if "labels" in columns:
             await _set_labels(task, columns["labels"])
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from cachetools import LRUCache
 
 from clientela import policy
-from clientela.core import validation
+from clientela.core import clock, validation
 from clientela.core.errors import BadUserInput, Forbidden
 from clientela.core.pagination import Page
 from clientela.core.values import NOT_GIVEN, Maybe, given
@@ -19,8 +19,10 @@ from clientela.policy import Action, Viewer
 from clientela.portal.settings import TaskField
 from clientela.projects import services as projects
 from clientela.projects.models import Project
+from clientela.targets.models import TargetState
 from clientela.tasks import repository
-from clientela.tasks.models import Task, TaskPriority, TaskStatus, TimeEntry
+from clientela.tasks.models import Task, TaskOrder, TaskPriority, TaskStatus, TimeEntry
+from clientela.tasks.repository import TaskFilters
 
 
 @dataclass
@@ -56,16 +58,29 @@ async def get_managed_task(viewer: Viewer, task_id: object) -> tuple[Task, Proje
     return task, project
 
 
-def task_list_filters(viewer: Viewer, status: TaskStatus | None, labels: list[str] | None) -> tuple:
+def task_list_filters(
+    viewer: Viewer,
+    status: TaskStatus | None,
+    labels: list[str] | None,
+    target_state: TargetState | None = None,
+    now: dt.datetime | None = None,
+) -> TaskFilters:
     """The filters of a task list, checked: a filter on a field the viewer may not read is
-    refused, and so is a labels filter of more than MAX_FILTER_LABELS labels. Returns
-    (status, labels as a tuple, or None), hashable, for `list_project_tasks`."""
+    refused, and so is a labels filter of more than MAX_FILTER_LABELS labels. A target state
+    is read as of `now`."""
     if status is not None:
         policy.require_filterable(viewer, TaskField.STATUS, "status")
     if labels:
         policy.require_filterable(viewer, TaskField.LABELS, "labels")
+    if target_state is not None:
+        policy.require_filterable(viewer, TaskField.RESPONSE_TARGETS, "target_state")
     cleaned = validation.filter_labels(labels)
-    return status, tuple(cleaned) if cleaned else None
+    return TaskFilters(
+        status=status,
+        labels=tuple(cleaned) if cleaned else None,
+        target_state=target_state,
+        now=(now or clock.now()) if target_state is not None else None,
+    )
 
 
 async def list_tasks(
@@ -76,14 +91,22 @@ async def list_tasks(
     after: str | None,
     status: TaskStatus | None = None,
     labels: list[str] | None = None,
+    target_state: TargetState | None = None,
+    now: dt.datetime | None = None,
+    order: TaskOrder = TaskOrder.OLDEST_FIRST,
 ) -> Page:
-    """Visible tasks, filtered in SQL; `labels` keeps the tasks that carry every label given.
-    (A project's tasks come through `list_project_tasks`, a page of projects at a time.)"""
-    status, wanted = task_list_filters(viewer, status, labels)
+    """Visible tasks, filtered in SQL; `labels` keeps the tasks that carry every label given,
+    `target_state` those with a response-time target in that state at `now`; NEXT_DUE lists
+    the tasks with a running target, the soonest due first (sorting by it tells it, so it is
+    refused where it is hidden, like a filter). (A project's tasks come through
+    `list_project_tasks`, a page of projects at a time.)"""
+    filters = task_list_filters(viewer, status, labels, target_state, now)
+    if order is TaskOrder.NEXT_DUE:
+        policy.require_filterable(viewer, TaskField.RESPONSE_TARGETS, "order_by")
     if project is not None:
-        return (await repository.list_project_tasks(viewer, [project], first=first, after=after, status=status, labels=wanted))[0]
-    if not viewer.is_client or status is not None or wanted:
-        return await repository.list_visible_tasks(viewer, first=first, after=after, status=status, labels=wanted)
+        return (await repository.list_project_tasks(viewer, [project], first=first, after=after, filters=filters))[0]
+    if not viewer.is_client or filters.any or order is not TaskOrder.OLDEST_FIRST:
+        return await repository.list_visible_tasks(viewer, first=first, after=after, filters=filters, order=order)
     # The portal's own list counts by itself, from the cache below.
     return await repository.list_portal_tasks(viewer, first=first, after=after, count=lambda: cached_client_task_count(viewer))
 

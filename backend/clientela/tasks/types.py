@@ -13,14 +13,17 @@ from clientela.graphql.money import Money, in_currency
 from clientela.graphql.pagination import Edge, PageInfo, edges, page_info
 from clientela.portal.settings import TaskField
 from clientela.projects.models import Project
-from clientela.tasks.models import Task, TaskPriority, TaskStatus, TimeEntry
+from clientela.targets import services as targets
+from clientela.tasks.models import Task, TaskOrder, TaskPriority, TaskStatus, TimeEntry
 
 TaskStatusEnum = strawberry.enum(TaskStatus, name="TaskStatus")
 TaskPriorityEnum = strawberry.enum(TaskPriority, name="TaskPriority")
+TaskOrderEnum = strawberry.enum(TaskOrder, name="TaskOrder")
 
 LazyProject = Annotated["ProjectType", strawberry.lazy("clientela.projects.types")]
 LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
 LazyMessage = Annotated["MessageType", strawberry.lazy("clientela.conversations.types")]
+LazyResponseTarget = Annotated["ResponseTargetType", strawberry.lazy("clientela.targets.types")]
 
 
 def _sees(info: Info, field: TaskField) -> bool:
@@ -120,6 +123,18 @@ class TaskType:
         if not _sees(info, TaskField.MESSAGES):
             return None
         return await info.context.loaders.messages_by_task.load(self.id)
+
+    @strawberry.field(description="Its response-time targets (first response, resolution) that apply to its priority.")
+    async def response_targets(self: Task, info: Info) -> list[LazyResponseTarget] | None:
+        if not _sees(info, TaskField.RESPONSE_TARGETS):
+            return None
+        loaders = info.context.loaders
+        clocks = await loaders.target_clocks_by_task.load(self.id)
+        if not clocks:
+            return []
+        calendar = (await loaders.target_settings_by_workspace.load(self.workspace_id)).calendar()
+        now = info.context.now
+        return [targets.describe(c, calendar, now) for c in clocks]
 
 
 @strawberry.type
