@@ -59,6 +59,12 @@ CONTEXTS = {
         "organization_url": f"{BASE}/organizations/0190a1b2",
         "expires_at": datetime(2025, 3, 4, 15, 7, tzinfo=UTC),
     },
+    EmailKind.AUTOMATION_NOTICE: {
+        "rule_name": "Warn before the due date",
+        "item_title": "Fix the logo",
+        "item_url": f"{BASE}/projects/0190c3d4?task=0190e5f6",
+        "body": "Due tomorrow.\nPlease check it.",
+    },
 }
 # Values each email must show, in both parts, whatever the language.
 REQUIRED = {
@@ -74,6 +80,7 @@ REQUIRED = {
         "Thanks, looking at it.",
     ],
     EmailKind.SHARE_EXPIRY_REMINDER: ["Acme Studio", f"{BASE}/organizations/0190a1b2"],
+    EmailKind.AUTOMATION_NOTICE: ["Warn before the due date", "Fix the logo", f"{BASE}/projects/0190c3d4?task=0190e5f6", "Please check it."],
 }
 # Words of each language's subject, so a catalog that silently fell back to English fails.
 SUBJECT_WORDS = {
@@ -82,6 +89,7 @@ SUBJECT_WORDS = {
     EmailKind.PASSWORD: {"en": "Create", "es": "Crea", "pt": "Crie", "ru": "Создание"},
     EmailKind.CLIENT_REPLY: {"en": "New message", "es": "Nuevo mensaje", "pt": "Nova mensagem", "ru": "Новое сообщение"},
     EmailKind.SHARE_EXPIRY_REMINDER: {"en": "expires soon", "es": "vence pronto", "pt": "expira em breve", "ru": "скоро истекает"},
+    EmailKind.AUTOMATION_NOTICE: {"en": "Automation", "es": "Automatización", "pt": "Automação", "ru": "Автоматизация"},
 }
 # The greeting names the recipient in every email.
 GREETINGS = {

@@ -22,6 +22,7 @@ MODEL_MODULES = [
     "clientela.conversations.models",
     "clientela.mail.models",
     "clientela.audit.models",
+    "clientela.automations.models",
 ]
 
 

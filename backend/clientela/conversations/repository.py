@@ -62,6 +62,7 @@ async def create_message(
             author_id=viewer.user_id,
             body=body,
             visibility=visibility,
+            automated=viewer.user.is_automation,
         )
         await deliver(message)
     return message

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from strawberry.types import Info as StrawberryInfo
 
+from clientela.automations.loaders import AutomationLoaders
 from clientela.conversations.loaders import ConversationLoaders
 from clientela.core.errors import ClientelaError
 from clientela.organizations.loaders import OrganizationLoaders
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 class Loaders(
     PeopleLoaders, OrganizationLoaders, WorkspaceLoaders, SharingLoaders, ProjectLoaders, TaskLoaders,
-    ConversationLoaders, ReportLoaders,
+    ConversationLoaders, ReportLoaders, AutomationLoaders,
 ):
     """The request's DataLoaders: each domain's, from its `loaders.py` (see core/dataloaders.py)."""
 

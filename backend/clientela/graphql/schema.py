@@ -21,6 +21,7 @@ from strawberry.tools import merge_types
 
 from clientela.accounts import api as accounts
 from clientela.audit import api as audit
+from clientela.automations import api as automations
 from clientela.conversations import api as conversations
 from clientela.fair_use import ExpensiveBudget
 from clientela.graphql.errors import ClassifyErrors
@@ -34,7 +35,7 @@ from clientela.reports import api as reports
 from clientela.sharing import api as sharing
 from clientela.tasks import api as tasks
 
-DOMAINS = (accounts, organizations, people, sharing, projects, tasks, conversations, portal, reports, audit)
+DOMAINS = (accounts, organizations, people, sharing, projects, tasks, conversations, portal, reports, audit, automations)
 
 def _serialize_id(value: object) -> str:
     # Our ids are UUIDs; graphql-core's ID only knows str and int.

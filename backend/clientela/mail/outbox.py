@@ -26,6 +26,7 @@ class EmailKind(StrEnum):
     PASSWORD = "PASSWORD"
     CLIENT_REPLY = "CLIENT_REPLY"
     SHARE_EXPIRY_REMINDER = "SHARE_EXPIRY_REMINDER"
+    AUTOMATION_NOTICE = "AUTOMATION_NOTICE"
 
     @property
     def template(self) -> str:
