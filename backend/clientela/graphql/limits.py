@@ -39,12 +39,14 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from clientela.automations.rules import MAX_ACTIONS
 from clientela.core.pagination import (
     DEFAULT_PAGE,
     LIST_LIMIT,
     MAX_PAGE,
     ROOT_LIST_LIMIT,
 )
+from clientela.core.validation import SUPPORTED_LANGUAGES
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -56,6 +58,8 @@ LIST_BOUNDS = {
     "Query.projects": ROOT_LIST_LIMIT,
     "Query.messageRecipients": ROOT_LIST_LIMIT,
     "TimeReport.rows": ROOT_LIST_LIMIT,
+    "AutomationRule.actions": MAX_ACTIONS,
+    "AutomationAction.templates": len(SUPPORTED_LANGUAGES),
 }
 AGGREGATE_COST = 1_000
 SCAN_COST = 2_500
