@@ -340,3 +340,15 @@ async def test_a_disabled_rule_does_not_run_and_a_deleted_rules_runs_stay_for_ad
     assert (await api(delete, {"id": str(default.id)}, token=world.admin.token)).ok() == {"deleteAutomationRule": True}
     runs = (await api(RUNS, {"taskId": second}, token=world.admin.token)).ok()["automationRuns"]["edges"]
     assert [(e["node"]["ruleName"], e["node"]["rule"]) for e in runs] == [("Acknowledge submitted items", None)]
+
+
+async def test_the_automation_identity_is_nobody_to_look_up_assign_or_sign_in_as(api, world):
+    identity = await User.get(workspace_id=world.admin.user.workspace_id, is_automation=True)
+    assert (identity.email, identity.password_hash) == (None, None)
+    people = (await api("People", {}, token=world.admin.token)).ok()["people"]
+    assert str(identity.id) not in [p["id"] for p in people]
+    update = "mutation($id: ID!, $input: UpdateTaskInput!) { updateTask(id: $id, input: $input) { id } }"
+    assigned = await api(
+        update, {"id": str(world.acme_task.id), "input": {"assigneeId": str(identity.id)}}, token=world.admin.token
+    )
+    assert assigned.code == "NOT_FOUND"

@@ -184,9 +184,11 @@ def organizations_visible(viewer: Viewer) -> Q:
 
 
 def people_visible(viewer: Viewer) -> Q:
-    """Oneself, and the members of the organizations one may see; staff and admins see all."""
+    """Oneself, and the members of the organizations one may see; staff and admins see all. The
+    automation identity is nobody's to look up, assign or add (it shows only as the author of
+    what it wrote)."""
     require_signed_in(viewer)
-    in_workspace = Q(workspace_id=viewer.workspace_id)
+    in_workspace = Q(workspace_id=viewer.workspace_id, is_automation=False)
     if viewer.kind in (ViewerKind.ADMIN, ViewerKind.STAFF):
         return in_workspace
     orgs = Subquery(Organization.filter(organizations_visible(viewer)).values("id"))
