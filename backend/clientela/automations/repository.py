@@ -87,8 +87,8 @@ async def save_rule(rule: AutomationRule, project_ids: list[uuid.UUID]) -> Autom
 
 
 async def set_enabled(rule: AutomationRule, enabled: bool) -> None:
-    await AutomationRule.filter(id=rule.id).update(enabled=enabled)
     rule.enabled = enabled
+    await rule.save(update_fields=["enabled", "updated_at"])
 
 
 async def delete_rule(rule: AutomationRule) -> None:
