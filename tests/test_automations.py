@@ -16,6 +16,7 @@ from clientela.mail.models import OutboxEmail
 from clientela.mail.worker import deliver_due
 from clientela.people.models import User
 from clientela.tasks.models import Task, TaskFollower
+from support import QueryCounter
 
 CREATE_RULE = """
 mutation($input: AutomationRuleInput!) {
@@ -352,3 +353,16 @@ async def test_the_automation_identity_is_nobody_to_look_up_assign_or_sign_in_as
         update, {"id": str(world.acme_task.id), "input": {"assigneeId": str(identity.id)}}, token=world.admin.token
     )
     assert assigned.code == "NOT_FOUND"
+
+
+async def test_a_submission_costs_the_same_statements_with_20_enabled_rules_as_with_none(api, world):
+    async def statements() -> int:
+        with QueryCounter() as counter:
+            await submit(api, world)
+        return counter.count
+
+    await disable_defaults(world)
+    without = await statements()
+    for n in range(20):
+        await make_rule(api, world.admin.token, name=f"R{n}", trigger="ITEM_SUBMITTED", actions=[reply(("en", "Got {item}"))])
+    assert await statements() == without
