@@ -185,6 +185,10 @@ class World:
     internal_task: Any
     foreign_project: Any
     foreign_task: Any
+    # Partner firms, for the tests that need them (add_partner_firms): absent from the world as built.
+    partner: Organization | None = None
+    other_partner: Organization | None = None
+    partner_member: Person | None = None
 
 
 async def build_world(factory: Factory) -> World:
@@ -242,6 +246,21 @@ async def build_world(factory: Factory) -> World:
     foreign_project = await Project.create(workspace_id=foreign_admin.user.workspace_id, name="Foreign")
     foreign_task = await Task.create(workspace_id=foreign_admin.user.workspace_id, project=foreign_project, title="Foreign task")
     return World(**{k: v for k, v in locals().items() if k in World.__dataclass_fields__})
+
+
+async def add_partner_firms(world: World, factory: Factory) -> World:
+    """Two PARTNER firms beside the world: `partner`, whose one member `partner_member` (an
+    outside person, in no organization) holds through it a CSR share of Acme, and
+    `other_partner`, with no members and no shares."""
+    from clientela.partners.models import PartnerMember
+    from clientela.sharing.models import Share, ShareRole, ShareStatus
+
+    world.partner = await factory.organization(world.admin, "Pine Partners", OrganizationKind.PARTNER)
+    world.other_partner = await factory.organization(world.admin, "Oak Partners", OrganizationKind.PARTNER)
+    world.partner_member = await factory.person(world.admin, None, "Pia Partner")
+    await PartnerMember.create(partner=world.partner, user=world.partner_member.user)
+    await Share.create(organization=world.acme, partner=world.partner, role=ShareRole.CSR, status=ShareStatus.ACCEPTED)
+    return world
 
 
 class QueryCounter:

@@ -8,7 +8,7 @@ Layers, lowest first (a module may import its own layer and those below):
   policy      policy.py: rules only (Viewer, filters, field rules, the permission table)
   repository  */repository.py, */loaders.py, conversations/audience.py: the domain code that
               runs queries (services do not)
-  services    */services.py and the domains' other modules (accounts/passwords, mail/…,
+  services    */services.py and the domains' other modules (accounts/passwords, mail/…, inbound/…,
               automations/engine.py)
   graphql     graphql/context, errors, inputs, limits, money, pagination (not schema.py), and
               fair_use (the budgets and places a request runs in)
@@ -29,7 +29,7 @@ LAYERS = {
     "models": ("*/models.py", "portal/settings.py", "automations/rules.py"),
     "policy": ("policy.py",),
     "repository": ("*/repository.py", "*/loaders.py", "conversations/audience.py"),
-    "services": ("*/services.py", "accounts/*", "mail/*", "people/language.py", "automations/engine.py"),
+    "services": ("*/services.py", "accounts/*", "mail/*", "inbound/*", "people/language.py", "automations/engine.py"),
     "graphql": ("graphql/*", "fair_use.py"),
     "resolvers": ("*/types.py", "*/api.py"),
     "app": ("*",),

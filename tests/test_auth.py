@@ -108,8 +108,10 @@ async def test_same_address_in_two_workspaces_signs_in_where_it_last_authenticat
 async def delivered_text(email: OutboxEmail) -> str:
     """The text of an email as the worker sends it (links are made at delivery)."""
     from clientela.mail.worker import _message
+    from clientela.settings import Settings
 
-    return (await _message(email, "sender@firm.example", "firm.example")).get_body(("plain",)).get_content()
+    settings = Settings(_env_file=None, mail_from="sender@firm.example")
+    return (await _message(email, settings)).get_body(("plain",)).get_content()
 
 
 async def test_a_sign_in_checks_one_password_however_many_workspaces_know_the_address(api, factory, monkeypatch):
@@ -139,5 +141,5 @@ async def test_unknown_token_is_anonymous_and_protected_queries_say_unauthentica
 
 async def test_unknown_enum_values_are_bad_user_input(api, factory):
     admin = await factory.workspace()
-    result = await api("Organizations", {"kind": "PARTNER"}, token=admin.token)
+    result = await api("Organizations", {"kind": "VENDOR"}, token=admin.token)
     assert result.code == "BAD_USER_INPUT"

@@ -17,7 +17,7 @@ from clientela.automations.rules import Conditions, RuleAction
 from clientela.people.models import User
 from clientela.projects.models import ProjectFollower
 from clientela.tasks.models import TaskPriority, TaskStatus
-from support import QueryCounter
+from support import QueryCounter, add_partner_firms
 from test_contract_matrix import VIEWERS, fingerprint, table
 
 OPERATIONS_FILE = Path(__file__).parent / "operations" / "automations.graphql"
@@ -93,7 +93,8 @@ async def rule_of(world, creator, project_ids, name="Acme rule") -> str:
 
 @pytest.mark.parametrize("viewer", VIEWERS)
 @pytest.mark.parametrize("operation", sorted(MATRIX))
-async def test_automation_operation_as_viewer(api, world, operation, viewer):
+async def test_automation_operation_as_viewer(api, factory, world, operation, viewer):
+    await add_partner_firms(world, factory)
     world.acme_rule = await rule_of(world, world.admin, [world.acme_project.id])
     await AutomationRun.create(
         workspace_id=world.admin.user.workspace_id,

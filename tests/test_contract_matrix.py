@@ -12,9 +12,22 @@ from tortoise import Tortoise, connections
 from clientela.people.models import User
 from clientela.sharing.models import Share, ShareRole
 from clientela.tasks.models import Task
-from support import CONTRACT
+from support import CONTRACT, add_partner_firms
 
-VIEWERS = ["admin", "staff", "outsider_staff", "owner", "csr", "consultant", "client", "other_client", "foreign_admin", "anonymous"]
+# partner_member: an outside person who holds a CSR share of Acme only through their partner firm.
+VIEWERS = [
+    "admin",
+    "staff",
+    "outsider_staff",
+    "owner",
+    "csr",
+    "consultant",
+    "partner_member",
+    "client",
+    "other_client",
+    "foreign_admin",
+    "anonymous",
+]
 UNAUTH = {"anonymous": "UNAUTHENTICATED"}
 
 
@@ -30,6 +43,16 @@ MANAGE_ACME = READ_ACME_PROJECT | {"consultant": "FORBIDDEN", "client": "FORBIDD
 MANAGE_ORGANIZATION = table("FORBIDDEN", admin="ok", owner="ok", other_client="NOT_FOUND", foreign_admin="NOT_FOUND", **UNAUTH)
 ADMIN_ONLY = table("FORBIDDEN", admin="ok", foreign_admin="ok", **UNAUTH)
 MANAGE_SHARE = table("NOT_FOUND", admin="ok", owner="ok", csr="FORBIDDEN", **UNAUTH)
+# Who is in a partner firm is admin business; staff and the firm's members see the firm, nobody else does.
+MANAGE_PARTNER = table(
+    "NOT_FOUND",
+    admin="ok",
+    staff="FORBIDDEN",
+    outsider_staff="FORBIDDEN",
+    owner="FORBIDDEN",
+    partner_member="FORBIDDEN",
+    **UNAUTH,
+)
 
 
 IN_A_MONTH = (datetime.now(UTC) + timedelta(days=30)).isoformat()
@@ -61,7 +84,15 @@ MATRIX = {
     "PortalReply": (lambda w, me: {"taskId": str(w.acme_task.id), "body": "Thanks"}, MANAGE_ACME | {"client": "ok"}),
     "CreateOrganization": (
         lambda w, me: {"input": {"name": "New client", "kind": "CLIENT"}},
-        table("ok", csr="FORBIDDEN", consultant="FORBIDDEN", client="FORBIDDEN", other_client="FORBIDDEN", **UNAUTH),
+        table(
+            "ok",
+            csr="FORBIDDEN",
+            consultant="FORBIDDEN",
+            partner_member="FORBIDDEN",
+            client="FORBIDDEN",
+            other_client="FORBIDDEN",
+            **UNAUTH,
+        ),
     ),
     "UpdateOrganization": (lambda w, me: {"id": str(w.acme.id), "input": {"name": "Acme Ltd"}}, MANAGE_ORGANIZATION),
     "CreateDepartment": (lambda w, me: {"organizationId": str(w.acme.id), "name": "Legal"}, MANAGE_ORGANIZATION),
@@ -76,7 +107,15 @@ MATRIX = {
     "MyClients": (lambda w, me: {}, EVERYONE),
     "ShareCandidates": (
         lambda w, me: {"search": "a"},
-        table("ok", csr="FORBIDDEN", consultant="FORBIDDEN", client="FORBIDDEN", other_client="FORBIDDEN", **UNAUTH),
+        table(
+            "ok",
+            csr="FORBIDDEN",
+            consultant="FORBIDDEN",
+            partner_member="FORBIDDEN",
+            client="FORBIDDEN",
+            other_client="FORBIDDEN",
+            **UNAUTH,
+        ),
     ),
     "ShareOrganization": (
         lambda w, me: {"organizationId": str(w.acme.id), "invitees": [{"email": "partner@example.org"}]},
@@ -84,12 +123,40 @@ MATRIX = {
     ),
     "UserSharedOrganizations": (
         lambda w, me: {"userId": w.csr.id},
-        table("ok", consultant="NOT_FOUND", client="NOT_FOUND", other_client="NOT_FOUND", foreign_admin="NOT_FOUND", **UNAUTH),
+        table(
+            "ok",
+            consultant="NOT_FOUND",
+            partner_member="NOT_FOUND",
+            client="NOT_FOUND",
+            other_client="NOT_FOUND",
+            foreign_admin="NOT_FOUND",
+            **UNAUTH,
+        ),
     ),
     "SetShareRole": (lambda w, me: {"shareId": w.share_id, "role": "CONSULTANT"}, MANAGE_SHARE),
     "RevokeShare": (lambda w, me: {"shareId": w.share_id}, MANAGE_SHARE),
     # The CSR holding the share sees it and may not extend it (FORBIDDEN); the consultant does not see it.
     "SetShareExpiry": (lambda w, me: {"shareId": w.share_id, "expiresAt": IN_A_MONTH}, MANAGE_SHARE),
+    "ShareOrganizationUntil": (
+        lambda w, me: {
+            "organizationId": str(w.acme.id),
+            "invitees": [{"partnerId": str(w.other_partner.id)}],
+            "role": "CONSULTANT",
+            "expiresAt": IN_A_MONTH,
+        },
+        MANAGE_ORGANIZATION,
+    ),
+    "AddPartnerMembers": (
+        lambda w, me: {"partnerId": str(w.partner.id), "invitees": [{"email": "nina@partners.example", "name": "Nina New"}]},
+        MANAGE_PARTNER,
+    ),
+    # A member may leave the firm; nobody else but an admin takes them out.
+    "RemovePartnerMembers": (
+        lambda w, me: {"partnerId": str(w.partner.id), "userIds": ids(w.partner_member.user)},
+        MANAGE_PARTNER | {"partner_member": "ok"},
+    ),
+    "OrganizationShares": (lambda w, me: {"id": str(w.acme.id)}, READ_ACME),
+    "MyClientsWithSource": (lambda w, me: {}, EVERYONE),
     "CreateProject": (
         lambda w, me: {"input": {"name": "New project", "clientId": str(w.acme.id)}},
         READ_ACME | {"consultant": "FORBIDDEN", "client": "FORBIDDEN"},
@@ -158,10 +225,51 @@ async def fingerprint() -> str:
     return digest.hexdigest()
 
 
-@pytest.mark.parametrize("viewer", VIEWERS)
-@pytest.mark.parametrize("operation", sorted(MATRIX))
-async def test_contract_operation_as_viewer(api, world, operation, viewer):
-    variables_for, expected = MATRIX[operation]
+# Other variables for some operations, each checked the same way: name → (variables, outcomes).
+VARIANTS = {
+    "CreateOrganization as a partner firm": (
+        "CreateOrganization",
+        lambda w, me: {"input": {"name": "New firm", "kind": "PARTNER"}},
+        ADMIN_ONLY,
+    ),
+    # Joining a partner firm is for outside people: staff would reach every client the firm holds.
+    "AddPartnerMembers naming staff": (
+        "AddPartnerMembers",
+        lambda w, me: {"partnerId": str(w.partner.id), "invitees": [{"userId": w.staff.id}]},
+        MANAGE_PARTNER | {"admin": "BAD_USER_INPUT"},
+    ),
+    "RemovePartnerMembers naming another member": (
+        "RemovePartnerMembers",
+        lambda w, me: {"partnerId": str(w.partner.id), "userIds": ids(w.csr.user)},
+        MANAGE_PARTNER,
+    ),
+    # Those who may invite into Acme's project are refused the firm (a CSR does not see it).
+    "InviteToProject into a partner firm": (
+        "InviteToProject",
+        lambda w, me: {
+            "input": {
+                "projectId": str(w.acme_project.id),
+                "organizationId": str(w.partner.id),
+                "name": "Ivy",
+                "email": "ivy@partners.example",
+            }
+        },
+        table(
+            "NOT_FOUND",
+            admin="BAD_USER_INPUT",
+            staff="BAD_USER_INPUT",
+            owner="BAD_USER_INPUT",
+            partner_member="BAD_USER_INPUT",
+            consultant="FORBIDDEN",
+            client="FORBIDDEN",
+            **UNAUTH,
+        ),
+    ),
+}
+
+
+async def check_operation(api, world, factory, operation, variables_for, expected, viewer):
+    await add_partner_firms(world, factory)
     world.share_id = await csr_share(world)
     secrets = await client_secrets(world)
     me = None if viewer == "anonymous" else getattr(world, viewer)
@@ -175,3 +283,51 @@ async def test_contract_operation_as_viewer(api, world, operation, viewer):
     if viewer in ("client", "other_client"):
         text = json.dumps(result.data)
         assert not [secret for secret in secrets if secret in text]
+    return result
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+@pytest.mark.parametrize("operation", sorted(MATRIX))
+async def test_contract_operation_as_viewer(api, world, factory, operation, viewer):
+    variables_for, expected = MATRIX[operation]
+    await check_operation(api, world, factory, operation, variables_for, expected, viewer)
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+async def test_contract_operation_variant_as_viewer(api, world, factory, variant, viewer):
+    await check_operation(api, world, factory, *VARIANTS[variant], viewer)
+
+
+# Who each viewer sees holding Acme (OrganizationShares): admins and the owner every holder, a
+# holder their own share (a firm's member, the firm's), anyone else none.
+ACME_HOLDERS = {
+    "admin": {"csr", "consultant", "partner"},
+    "owner": {"csr", "consultant", "partner"},
+    "csr": {"csr"},
+    "consultant": {"consultant"},
+    "partner_member": {"partner"},
+}
+
+
+@pytest.mark.parametrize("viewer", [v for v in READ_ACME if READ_ACME[v] == "ok"])
+async def test_organization_shares_show_each_viewer_the_holders_they_may_see(api, world, factory, viewer):
+    await add_partner_firms(world, factory)
+    me = getattr(world, viewer)
+    data = (await api("OrganizationShares", {"id": str(world.acme.id)}, token=me.token)).ok()
+    names = {
+        str(getattr(world, n).id if n == "partner" else getattr(world, n).user.id): n for n in ("csr", "consultant", "partner")
+    }
+    holders = {names[(s["user"] or s["partner"])["id"]] for s in data["organization"]["shares"]}
+    assert holders == ACME_HOLDERS.get(viewer, set())
+    firm = [s["partner"] for s in data["organization"]["shares"] if s["partner"]]
+    # The firm's members: all of them for the owner and admins, only oneself for a member.
+    assert [m["id"] for f in firm for m in f["members"]] == ([world.partner_member.id] if firm else [])
+
+
+async def test_a_firm_member_holds_acme_through_the_firm(api, world, factory):
+    await add_partner_firms(world, factory)
+    data = (await api("MyClientsWithSource", {}, token=world.partner_member.token)).ok()
+    assert [(c["name"], c["access"], [(s["role"], s["partner"]["id"]) for s in c["heldThrough"]]) for c in data["myClients"]] == [
+        ("Acme", "CSR", [("CSR", str(world.partner.id))])
+    ]

@@ -117,7 +117,7 @@ async def test_an_email_whose_grant_ended_before_delivery_is_cancelled(api, worl
     # Clara requested the item: she still reads it; nobody else may any more.
     assert await deliver(smtp_server) == [world.client.user.email]
     cancelled = await OutboxEmail.filter(status=OutboxStatus.CANCELLED).order_by("kind").values_list("kind", "cancel_reason")
-    assert cancelled == [("SHARED_ORGANIZATION", "The share was revoked or has expired.")]
+    assert cancelled == [("SHARED_ORGANIZATION", "The share was revoked or has expired, or the recipient left the firm holding it.")]
     await TaskRequester.filter(task_id=world.acme_task.id).delete()
     (await post(api, world.staff, str(world.acme_task.id), "Nobody left")).ok()
     assert await OutboxEmail.filter(text_body__contains="Nobody left").count() == 0

@@ -1,8 +1,8 @@
 """Stateful property: no sequence of writes lets anyone reach what they should not.
 
-Actors of every kind (admin, staff, the owner of client Acme, a CSR and a consultant of Acme, a
-client person of Acme and one of Globex, a guest holding a share of Globex only, the admin of
-another workspace) run random contract mutations (tests/contract/, by name, over HTTP with real
+Actors of every kind (admin, staff, the owner of client Acme, a CSR and a consultant of Acme, the
+member of a partner firm holding a CONSULTANT share of Acme, a client person of Acme and one of
+Globex, a guest holding a share of Globex only, the admin of another workspace) run random contract mutations (tests/contract/, by name, over HTTP with real
 tokens) on the ids of the seeded world and of whatever the run creates. After every step the
 test checks invariants against an independent model of the access policy: plain Python over
 every row, read with raw SQL; it never calls clientela.policy.
@@ -13,13 +13,23 @@ every row, read with raw SQL; it never calls clientela.policy.
   for someone who held no live share.
 - Only a successful mutation of the admin adds anyone to the staff and admins (members of
   INTERNAL organizations, is_admin).
+- Partner firms: no organization becomes or stops being a PARTNER; only the admin creates a firm
+  or adds people to one, and only outside people (no organization, not an admin: staff, clients,
+  admins and the admin themselves are refused); only the admin takes people out, or a member
+  leaves; at all times a firm's members are outside people, and nobody in a firm joins an
+  organization.
+- A guest (a consultant, a firm's member) changes a project (its members, followers, tasks,
+  time, messages, invitations) only with CSR or OWNER access to its client; anyone may take
+  themselves off a project.
 - Only admins (of the workspace) and the client's owner change a share: a successful
   SetShareRole, SetShareExpiry or RevokeShare by anyone else (a holder extending their own
   share) fails the run. Time is a move too (TimePasses): the clock passes a share's expiry,
   nobody writes, and what the share gave ends on the next request.
 - Reach comes from live grants: a person without organization reads a client's projects (the
   project list, by id, their tasks, the time report) exactly while they hold a live share
-  (PENDING or ACCEPTED, not expired) of that client or own it; their membership or following
+  (PENDING or ACCEPTED, not expired) of that client, their own or one of their PARTNER firms'
+  (read per request: leaving the firm ends it on the next request), or own it; their
+  access is the highest of these (OWNER > CSR > CONSULTANT); their membership or following
   counts for nothing (projects of no client they joined are not ruled on). Staff read the
   projects they are members or followers of and those of clients they hold; admins all.
 - A client reads in PortalHome (every page of 100) exactly the union of the portal scopes
@@ -33,7 +43,8 @@ every row, read with raw SQL; it never calls clientela.policy.
   workspace answers exactly as it does with an id that names nothing.
 - Every email a step writes to the outbox is one the model expects, to a person of the actor's
   workspace at that person's address, and every one it expects is written: a refused mutation
-  writes none; a share the step created, a "shared organization" email to its invitee; an
+  writes none; a share the step created, a "shared organization" email to its invitee (to each
+  member of the firm, for a firm's share); a person joining a firm, a membership email; an
   invitation into a project, one to the person invited; a PUBLIC message on a task (PostMessage,
   PortalReply), one to each person of its audience, an INTERNAL one none. The audience
   (Snapshot.message_reach), the author aside: of the task's requesters and followers and the
@@ -44,7 +55,7 @@ every row, read with raw SQL; it never calls clientela.policy.
   MESSAGES.
 - A preview as a client (the Clientela-View-As header) is a move too: it answers only where the
   model lets the actor preview the person (an admin of the workspace, or the owner or a CSR with
-  a live share of the person's CLIENT organization; anyone else FORBIDDEN), never writes (a
+  a live share, own or a firm's, of the person's CLIENT organization; anyone else FORBIDDEN), never writes (a
   mutation is FORBIDDEN and changes no row; a read adds at most its own audit entry), and never
   shows more than the previewed person sees: exactly their own answer, and their tasks in the
   model.
@@ -73,8 +84,8 @@ their own, so that emails are written often); steps print as named tuples
 seeded names or `project#1`, `person#2`... in order of creation. The `idle` rule exists for
 shrinking (see its docstring).
 
-Bounded for CI: 50 examples of up to 30 steps, derandomized (about 50 s on SQLite, 65 s on
-PostgreSQL here). Knobs, for local runs: CLIENTELA_ESCALATION_EXAMPLES and
+Bounded for CI: 50 examples of up to 30 steps, derandomized (about 45 s on SQLite, 65 s on
+PostgreSQL on an idle machine). Knobs, for local runs: CLIENTELA_ESCALATION_EXAMPLES and
 CLIENTELA_ESCALATION_STEPS; CLIENTELA_ESCALATION_RULES and CLIENTELA_ESCALATION_ACTORS
 (comma-separated rule and actor names: only those, to show one escalation at a time);
 CLIENTELA_ESCALATION_RANDOM=1 (random generation, with pytest's --hypothesis-seed);
@@ -106,16 +117,21 @@ from support import CONTRACT, Factory, build_world, wipe_database
 
 # --- Names of things ------------------------------------------------------------------------
 
-ACTORS = ("admin", "staff", "owner", "csr", "consultant", "client", "other_client", "guest", "foreign_admin")
+ACTORS = ("admin", "staff", "owner", "csr", "consultant", "member", "client", "other_client", "guest", "foreign_admin")
 VIEWERS = (*ACTORS, "outsider_staff")
-PEOPLE = ("csr", "consultant", "guest", "staff", "client", "other_client", "owner", "outsider_staff", "admin",
+PEOPLE = ("csr", "consultant", "guest", "member", "staff", "client", "other_client", "owner", "outsider_staff", "admin",
           "person#1", "person#2", "foreign_admin")
-EMAILS = ("guest", "consultant", "csr", "fresh", "client", "other_client", "staff", "outsider_staff", "person#1",
+EMAILS = ("guest", "consultant", "csr", "member", "fresh", "client", "other_client", "staff", "outsider_staff", "person#1",
           "admin", "foreign_admin")
-ORGS = ("acme", "globex", "team", "org#1", "org#2", "foreign_team")
-PROJECTS = ("acme_project", "globex_project", "internal_project", "project#1", "project#2", "foreign_project")
+ORGS = ("acme", "globex", "team", "firm", "initech", "org#1", "org#2", "foreign_team")
+# Partner firms: the seeded one, those the run creates, and organizations of other kinds (refused).
+FIRMS = ("firm", "firm", "firm", "org#1", "acme", "team", "foreign_team")
+PROJECTS = ("acme_project", "globex_project", "internal_project", "initech_project", "project#1", "project#2",
+            "foreign_project")
 TASKS = ("acme_task", "acme_task2", "globex_task", "globex_task2", "internal_task", "task#1", "task#2", "foreign_task")
-SHARES = ("csr_share", "consultant_share", "guest_share", "expired_share", "share#1", "share#2")
+SHARES = ("csr_share", "consultant_share", "guest_share", "expired_share", "firm_share", "share#1", "share#2")
+EXPIRIES = (None, None, "in a month", "tomorrow", "yesterday")
+EXPIRY_OFFSETS = {"in a month": timedelta(days=30), "tomorrow": timedelta(days=1), "yesterday": timedelta(days=-1)}
 SCOPES = ("OWN_REQUESTS", "ORGANIZATION_REQUESTS", "FOLLOWED_PROJECTS")
 FIELDS = ("DESCRIPTION", "STATUS", "PRIORITY", "DUE_DATE", "LABELS", "ASSIGNEE", "REQUESTERS", "FOLLOWERS", "MESSAGES",
           "ESTIMATED_TIME", "TIME_SPENT", "COST")
@@ -134,6 +150,7 @@ NATURAL_PROJECTS = {
     "client": ("acme_project",),
     "other_client": ("globex_project",),
     "guest": ("globex_project",),
+    "member": ("acme_project", "initech_project"),
     "foreign_admin": ("acme_project", "foreign_project"),
 }
 NATURAL_TASKS = {
@@ -145,6 +162,7 @@ NATURAL_TASKS = {
     "client": ("acme_task", "acme_task2", "task#1"),
     "other_client": ("globex_task", "globex_task2"),
     "guest": ("globex_task2",),
+    "member": ("acme_task", "acme_task2"),
     "foreign_admin": ("acme_task", "foreign_task"),
 }
 NATURAL_ORGS = {
@@ -156,6 +174,7 @@ NATURAL_ORGS = {
     "client": ("acme",),
     "other_client": ("globex",),
     "guest": ("globex",),
+    "member": ("acme", "firm"),
     "foreign_admin": ("acme", "foreign_team"),
 }
 
@@ -164,7 +183,10 @@ INVITE_ORGS = NATURAL_ORGS | {"staff": ("team", "acme", "org#1"), "owner": ("acm
 
 # --- Steps: what a rule does, printed as hypothesis's minimal example ---------------------
 
-ShareOrganization = namedtuple("ShareOrganization", "actor organization invitee by role")
+ShareOrganization = namedtuple("ShareOrganization", "actor organization invitee by role expires", defaults=(None,))
+SharePartner = namedtuple("SharePartner", "actor organization partner role expires")
+CreatePartner = namedtuple("CreatePartner", "actor")
+PartnerMembers = namedtuple("PartnerMembers", "op actor partner users by")
 ChangeShare = namedtuple("ChangeShare", "op actor share role expires", defaults=(None,))
 TimePasses = namedtuple("TimePasses", "share")
 AddProjectMembers = namedtuple("AddProjectMembers", "actor project users")
@@ -200,6 +222,13 @@ def actors(*names):
     return st.sampled_from(capable * 2 + others)
 
 
+def mostly(actor: str, others):
+    """That actor half of the time (unless actors are restricted without them), else the others."""
+    if ONLY_ACTORS and actor not in ONLY_ACTORS:
+        return others
+    return st.one_of(st.just(actor), others)
+
+
 def natural_or_any(natural: dict, everything: tuple, actor: str):
     """Mostly what the actor works with, sometimes anything (other clients, other workspace,
     objects not created yet)."""
@@ -214,17 +243,56 @@ def users_for(actor: str):
 
 @st.composite
 def share_steps(draw):
-    actor = draw(actors("owner", "admin", "staff", "csr", "consultant", "client", "guest", "foreign_admin"))
+    actor = draw(actors("owner", "admin", "staff", "csr", "consultant", "member", "client", "guest", "foreign_admin"))
     organization = draw(natural_or_any(NATURAL_ORGS, ORGS, actor))
-    invitee = draw(pick("guest", "consultant", "csr", "staff", "outsider_staff", "fresh", "client", "other_client",
+    invitee = draw(pick("guest", "consultant", "csr", "member", "staff", "outsider_staff", "fresh", "client", "other_client",
                         "person#1", actor))
-    return ShareOrganization(actor, organization, invitee, draw(pick("email", "userId")), draw(pick("CSR", "CONSULTANT")))
+    return ShareOrganization(actor, organization, invitee, draw(pick("email", "userId")), draw(pick("CSR", "CONSULTANT")),
+                             draw(pick(*EXPIRIES)))
+
+
+@st.composite
+def share_partner_steps(draw):
+    """A client shared with a whole partner firm (or with an organization that is none)."""
+    actor = draw(mostly("owner", actors("owner", "admin", "staff", "csr", "member", "consultant", "client", "guest",
+                                        "foreign_admin")))
+    organization = draw(natural_or_any(NATURAL_ORGS, ORGS, actor))
+    return SharePartner(actor, organization, draw(pick("firm", *FIRMS)), draw(pick("CSR", "CONSULTANT")), draw(pick(*EXPIRIES)))
+
+
+@st.composite
+def create_partner_steps(draw):
+    return CreatePartner(draw(actors("admin", "staff", "owner", "member", "csr", "client", "foreign_admin")))
+
+
+@st.composite
+def partner_member_steps(draw, op):
+    """People joining a firm, mostly by the admin (who alone may add them): outside people, and
+    staff, clients, admins and oneself, who may never join; or leaving it, mostly its members,
+    by those who see the firm (the admin, staff, its members): only the admin takes anyone out."""
+    everyone = actors("admin", "member", "staff", "owner", "csr", "consultant", "guest", "client", "foreign_admin")
+    actor = draw(mostly("admin", everyone) if op == "AddPartnerMembers" else everyone)
+    insiders = ("staff", "client", "owner", "outsider_staff", "other_client", "admin")
+    members = ("member", "consultant", "guest", "csr", "person#1", "person#2")
+    users = draw(st.one_of(st.just((actor,)), pick("consultant", "guest", "csr", "member", "fresh").map(lambda p: (p,)),
+                           pick(*(insiders if op == "AddPartnerMembers" else members)).map(lambda p: (p,)),
+                           pick(*(insiders if op == "AddPartnerMembers" else members)).map(lambda p: (p,)),
+                           st.lists(st.sampled_from(("fresh", *PEOPLE)), min_size=1, max_size=2, unique=True).map(tuple)))
+    return PartnerMembers(op, actor, draw(pick("firm", *FIRMS)), users, draw(pick("userId", "email")))
+
+
+@st.composite
+def leave_partner_steps(draw):
+    """A member leaves their firm (or someone not in it tries; or someone else takes the member out)."""
+    actor = draw(actors("member", "consultant", "guest", "staff", "csr", "owner", "client"))
+    users = draw(st.one_of(st.just((actor,)), st.just(("member",))))
+    return PartnerMembers("RemovePartnerMembers", actor, draw(pick("firm", "firm", "org#1")), users, "userId")
 
 
 @st.composite
 def change_share_steps(draw):
     op = draw(pick("RevokeShare", "RevokeShare", "SetShareRole", "SetShareExpiry"))
-    actor = draw(actors("admin", "owner", "csr", "staff", "consultant", "guest", "foreign_admin"))
+    actor = draw(actors("admin", "owner", "csr", "member", "staff", "consultant", "guest", "foreign_admin"))
     role = draw(pick("CSR", "CONSULTANT")) if op == "SetShareRole" else None
     # A holder extending their own share (or the expired one) is the move to try most.
     expires = draw(pick("in a month", "never")) if op == "SetShareExpiry" else None
@@ -233,7 +301,7 @@ def change_share_steps(draw):
 
 @st.composite
 def member_steps(draw, kind=AddProjectMembers):
-    actor = draw(actors("csr", "staff", "owner", "admin", "consultant", "guest", "client", "foreign_admin"))
+    actor = draw(actors("csr", "staff", "owner", "admin", "consultant", "member", "guest", "client", "foreign_admin"))
     return kind(actor, draw(natural_or_any(NATURAL_PROJECTS, PROJECTS, actor)), draw(users_for(actor)))
 
 
@@ -250,16 +318,16 @@ def follow_steps(draw):
 @st.composite
 def task_people_steps(draw):
     op = draw(pick("AddTaskRequesters", "AddTaskFollowers"))
-    actor = draw(actors("csr", "staff", "owner", "admin", "consultant", "guest", "client", "foreign_admin"))
+    actor = draw(actors("csr", "staff", "owner", "admin", "consultant", "member", "guest", "client", "foreign_admin"))
     return AddTaskPeople(op, actor, draw(natural_or_any(NATURAL_TASKS, TASKS, actor)), draw(users_for(actor)))
 
 
 @st.composite
 def invite_steps(draw):
-    actor = draw(actors("csr", "owner", "staff", "admin", "consultant", "guest", "client", "foreign_admin"))
+    actor = draw(actors("csr", "owner", "staff", "admin", "consultant", "member", "guest", "client", "foreign_admin"))
     project = draw(natural_or_any(NATURAL_PROJECTS, PROJECTS, actor))
     organization = draw(natural_or_any(INVITE_ORGS, ORGS, actor))
-    email_of = draw(st.one_of(st.just("fresh"), pick("guest", "consultant", "csr"), pick(*EMAILS)))
+    email_of = draw(st.one_of(st.just("fresh"), pick("guest", "consultant", "csr", "member"), pick(*EMAILS)))
     return InviteToProject(actor, project, organization, email_of)
 
 
@@ -270,22 +338,23 @@ def create_organization_steps(draw):
 
 @st.composite
 def update_organization_steps(draw):
-    actor = draw(actors("owner", "staff", "admin", "csr", "client", "foreign_admin"))
+    # Changing a kind is the admin's (to INTERNAL: its people become staff, its shares grant nothing).
+    actor = draw(mostly("admin", actors("owner", "staff", "admin", "csr", "client", "foreign_admin")))
     organization = draw(natural_or_any(NATURAL_ORGS, ORGS, actor))
-    return UpdateOrganization(actor, organization, draw(pick("INTERNAL", "INTERNAL", "CLIENT", None)))
+    return UpdateOrganization(actor, organization, draw(pick("INTERNAL", "INTERNAL", "CLIENT", "PARTNER", None)))
 
 
 @st.composite
 def contact_steps(draw):
     actor = draw(actors("staff", "owner", "admin", "csr", "client", "foreign_admin"))
     organization = draw(natural_or_any(NATURAL_ORGS, ORGS, actor))
-    return AddContact(actor, organization, draw(pick("fresh", "fresh", "fresh", "guest", "consultant", "client")))
+    return AddContact(actor, organization, draw(pick("fresh", "fresh", "fresh", "guest", "consultant", "member", "client")))
 
 
 @st.composite
 def project_client_steps(draw):
     op = draw(pick("CreateProject", "UpdateProject", "AssignClientToProjects"))
-    actor = draw(actors("csr", "staff", "owner", "admin", "consultant", "guest", "client", "foreign_admin"))
+    actor = draw(actors("csr", "staff", "owner", "admin", "consultant", "member", "guest", "client", "foreign_admin"))
     project = draw(natural_or_any(NATURAL_PROJECTS, PROJECTS, actor))
     client = draw(st.one_of(natural_or_any(NATURAL_ORGS, ORGS, actor), st.none()))
     return ProjectClient(op, actor, project, client)
@@ -313,20 +382,22 @@ def portal_settings_steps(draw):
 @st.composite
 def activity_steps(draw):
     op = draw(pick("LogTime", "PostMessage:INTERNAL"))
-    actor = draw(actors("staff", "csr", "client", "owner", "admin", "consultant", "other_client", "guest", "foreign_admin"))
+    actor = draw(actors("staff", "csr", "client", "owner", "admin", "consultant", "member", "other_client", "guest",
+                        "foreign_admin"))
     return TaskActivity(op, actor, draw(natural_or_any(NATURAL_TASKS, TASKS, actor)))
 
 
 @st.composite
 def public_message_steps(draw):
     op = draw(pick("PostMessage:PUBLIC", "PostMessage:PUBLIC", "PortalReply"))
-    actor = draw(actors("staff", "admin", "csr", "client", "owner", "other_client", "consultant", "guest", "foreign_admin"))
+    actor = draw(actors("staff", "admin", "csr", "client", "owner", "other_client", "consultant", "member", "guest",
+                        "foreign_admin"))
     return TaskActivity(op, actor, draw(natural_or_any(NATURAL_TASKS, TASKS, actor)))
 
 
 @st.composite
 def read_steps(draw):
-    actor = draw(actors("client", "other_client", "csr", "consultant", "guest", "staff", "owner"))
+    actor = draw(actors("client", "other_client", "csr", "consultant", "member", "guest", "staff", "owner"))
     project = draw(natural_or_any(NATURAL_PROJECTS, PROJECTS, actor))
     if draw(st.booleans()):
         return ReadProjectTasks(actor, project, draw(pick(*STATUSES)), None)
@@ -340,7 +411,7 @@ PREVIEW_WRITES = ("SubmitItem", "PortalReply", "AddProjectMembers", "LogOut")
 
 @st.composite
 def preview_steps(draw):
-    actor = draw(actors("admin", "owner", "csr", "staff", "consultant", "client", "guest", "foreign_admin"))
+    actor = draw(actors("admin", "owner", "csr", "member", "staff", "consultant", "client", "guest", "foreign_admin"))
     person = draw(st.one_of(pick("client"), pick("client", "other_client"), pick(*PEOPLE)))
     return PreviewAsClient(actor, person, draw(pick(*PREVIEW_READS, *PREVIEW_READS, *PREVIEW_WRITES)))
 
@@ -373,7 +444,8 @@ class Snapshot:
 
     people: dict = field(default_factory=dict)  # id -> {workspace, organization, admin, email}
     orgs: dict = field(default_factory=dict)  # id -> {workspace, kind, owner}
-    shares: dict = field(default_factory=dict)  # id -> {organization, user, role, status, expires}
+    shares: dict = field(default_factory=dict)  # id -> {organization, user, partner, role, status, expires}
+    firm_members: set = field(default_factory=set)  # (partner firm, user)
     projects: dict = field(default_factory=dict)  # id -> {workspace, client}
     members: set = field(default_factory=set)  # (project, user)
     followers: set = field(default_factory=set)  # (project, user or None, organization or None)
@@ -397,8 +469,10 @@ class Snapshot:
         for r in tables["organization"]:
             s.orgs[_id(r["id"])] = {"workspace": _id(r["workspace_id"]), "kind": r["kind"], "owner": _id(r["owner_id"])}
         for r in tables["share"]:
-            s.shares[_id(r["id"])] = {"organization": _id(r["organization_id"]), "user": _id(r["user_id"]), "role": r["role"],
-                                      "status": r["status"], "expires": _when(r["expires_at"])}
+            s.shares[_id(r["id"])] = {"organization": _id(r["organization_id"]), "user": _id(r["user_id"]),
+                                      "partner": _id(r["partner_id"]), "role": r["role"], "status": r["status"],
+                                      "expires": _when(r["expires_at"])}
+        s.firm_members = {(_id(r["partner_id"]), _id(r["user_id"])) for r in tables["partner_member"]}
         for r in tables["project"]:
             s.projects[_id(r["id"])] = {"workspace": _id(r["workspace_id"]), "client": _id(r["client_id"])}
         s.members = {(_id(r["project_id"]), _id(r["user_id"])) for r in tables["project_member"]}
@@ -438,17 +512,40 @@ class Snapshot:
         p = self.people[person]
         if p["admin"]:
             return "admin"
-        if p["organization"] is None:
-            return "guest"
-        return "staff" if self.orgs[p["organization"]]["kind"] == "INTERNAL" else "client"
+        kind = self.orgs[p["organization"]]["kind"] if p["organization"] else None
+        return {"INTERNAL": "staff", "CLIENT": "client"}.get(kind, "guest")
 
     def elevated(self, workspace: str) -> set[str]:
         return {pid for pid, p in self.people.items() if p["workspace"] == workspace and self.kind(pid) in ("admin", "staff")}
 
+    @staticmethod
+    def live(share: dict, now: datetime) -> bool:
+        return share["status"] in LIVE and (share["expires"] is None or share["expires"] > now)
+
     def live_shares(self, person: str) -> set[str]:
+        """The organizations the person holds a live share of themselves."""
         now = datetime.now(UTC)
-        return {sh["organization"] for sh in self.shares.values()
-                if sh["user"] == person and sh["status"] in LIVE and (sh["expires"] is None or sh["expires"] > now)}
+        return {sh["organization"] for sh in self.shares.values() if sh["user"] == person and self.live(sh, now)}
+
+    def firms(self, person: str) -> set[str]:
+        """The PARTNER firms the person is a member of."""
+        return {f for f, u in self.firm_members if u == person and self.orgs[f]["kind"] == "PARTNER"}
+
+    def members_of(self, firm: str) -> set[str]:
+        return {u for f, u in self.firm_members if f == firm}
+
+    def holdings(self, person: str) -> dict[str, str]:
+        """Client organization -> the person's access: the highest of their own live shares,
+        their firms' live shares and owning it (OWNER > CSR > CONSULTANT)."""
+        now, firms, rank = datetime.now(UTC), self.firms(person), ("CONSULTANT", "CSR", "OWNER")
+        held = [(sh["organization"], sh["role"]) for sh in self.shares.values()
+                if self.live(sh, now) and (sh["user"] == person or sh["partner"] in firms)]
+        held += [(o, "OWNER") for o, r in self.orgs.items() if r["owner"] == person]
+        access: dict[str, str] = {}
+        for org, role in held:
+            if self.orgs[org]["kind"] == "CLIENT" and rank.index(role) >= rank.index(access.get(org, "CONSULTANT")):
+                access[org] = role
+        return access
 
     def may_preview(self, previewer: str, person: str) -> bool:
         """Admins of the workspace, the client's owner and its CSRs (a live share) may preview
@@ -463,15 +560,11 @@ class Snapshot:
             return True
         if kind == "client":
             return False
-        now = datetime.now(UTC)
-        csr = any(sh["user"] == previewer and sh["organization"] == org and sh["role"] == "CSR" and sh["status"] in LIVE
-                  and (sh["expires"] is None or sh["expires"] > now) for sh in self.shares.values())
-        return csr or self.orgs[org]["owner"] == previewer
+        return self.holdings(previewer).get(org) in ("CSR", "OWNER")
 
     def live_clients(self, person: str) -> set[str]:
-        """Client organizations the person holds a live share of or owns."""
-        held = self.live_shares(person) | {o for o, r in self.orgs.items() if r["owner"] == person}
-        return {o for o in held if self.orgs[o]["kind"] == "CLIENT"}
+        """Client organizations the person holds a live share of (own or a firm's) or owns."""
+        return set(self.holdings(person))
 
     # -- what a person may read: (must see, may see) --
 
@@ -512,7 +605,7 @@ class Snapshot:
         attached to the task (its requesters and followers) and those following its project
         (themselves or through their organization), who receive it if they may read its
         messages now; not its author, nor anyone without an address or of another workspace.
-        A guest reads them with a live share of the project's client (or owning it); admins read them, staff
+        A guest reads them with a live share of the project's client (own or a firm's, or owning it); admins read them, staff
         where they read the project (on it, or holding its client); a client attached to the task reads them, a client reached only through following
         reads them where the portal shows the task (following the project, or a request of their
         organization) and its MESSAGES."""
@@ -599,9 +692,15 @@ async def fingerprint() -> str:
 
 async def seed() -> tuple[dict[str, str], dict[str, str]]:
     """support.build_world, plus: a guest holding a live share of Globex only and requesting a
-    Globex task; an expired Globex share of the consultant; a second Acme task (DONE, labelled)
-    so that filters have something to single out. Returns names -> ids and names -> tokens."""
+    Globex task; an expired Globex share of the consultant; a partner firm holding a CONSULTANT
+    share of Acme (and a CSR share of Initech, a client made INTERNAL since, with a project),
+    whose one member holds no share of their own; a second Acme task (DONE,
+    labelled) so that filters have something to single out. Returns names -> ids and names ->
+    tokens."""
     from clientela.conversations.models import Message, MessageVisibility
+    from clientela.organizations.models import OrganizationKind
+    from clientela.partners.models import PartnerMember
+    from clientela.projects.models import Project
     from clientela.sharing.models import Share, ShareRole, ShareStatus
     from clientela.tasks.models import Task, TaskLabel, TaskRequester, TaskStatus, TimeEntry
 
@@ -615,6 +714,16 @@ async def seed() -> tuple[dict[str, str], dict[str, str]]:
                                      status=ShareStatus.ACCEPTED, expires_at=now + timedelta(days=365))
     expired_share = await Share.create(organization=w.globex, user=w.consultant.user, role=ShareRole.CSR,
                                        status=ShareStatus.ACCEPTED, expires_at=now - timedelta(days=1))
+    firm = await factory.organization(w.admin, "Pine Partners", OrganizationKind.PARTNER)
+    member = await factory.person(w.admin, None, "Mo Member")
+    await PartnerMember.create(partner=firm, user=member.user)
+    firm_share = await Share.create(organization=w.acme, partner=firm, role=ShareRole.CONSULTANT, status=ShareStatus.ACCEPTED)
+    # A client the firm held, made one of the firm's own teams since: its share grants nothing.
+    initech = await factory.organization(w.admin, "Initech")
+    await Share.create(organization=initech, partner=firm, role=ShareRole.CSR, status=ShareStatus.ACCEPTED)
+    initech.kind = OrganizationKind.INTERNAL
+    await initech.save()
+    initech_project = await Project.create(workspace_id=w.admin.user.workspace_id, name="Initech rollout", client=initech)
     workspace_id = w.admin.user.workspace_id
 
     async def task(project, title, status, labels, minutes, requester=None):
@@ -635,7 +744,7 @@ async def seed() -> tuple[dict[str, str], dict[str, str]]:
     globex_task2 = await task(w.globex_project, "Globex secret plan", TaskStatus.IN_PROGRESS, ["secret"], 30, requester=guest)
     foreign_team = w.foreign_admin.user.organization_id
     people = {name: getattr(w, name) for name in ("admin", "staff", "outsider_staff", "owner", "csr", "consultant", "client",
-                                                  "other_client", "foreign_admin")} | {"guest": guest}
+                                                  "other_client", "foreign_admin")} | {"guest": guest, "member": member}
     ids = {name: str(person.user.id) for name, person in people.items()}
     ids |= {
         "team": str(w.team.id), "acme": str(w.acme.id), "globex": str(w.globex.id), "foreign_team": str(foreign_team),
@@ -644,7 +753,8 @@ async def seed() -> tuple[dict[str, str], dict[str, str]]:
         "acme_task": str(w.acme_task.id), "acme_task2": str(acme_task2.id), "globex_task": str(w.globex_task.id),
         "globex_task2": str(globex_task2.id), "internal_task": str(w.internal_task.id), "foreign_task": str(w.foreign_task.id),
         "csr_share": str(csr_share.id), "consultant_share": str(consultant_share.id), "guest_share": str(guest_share.id),
-        "expired_share": str(expired_share.id),
+        "expired_share": str(expired_share.id), "firm": str(firm.id), "firm_share": str(firm_share.id),
+        "initech": str(initech.id), "initech_project": str(initech_project.id),
     }
     return ids, {name: person.token for name, person in people.items()}
 
@@ -793,6 +903,8 @@ class EscalationMachine(RuleBasedStateMachine):
             self._fail(f"{operation} by {actor} was refused ({outcome}) but changed rows")
         self._check_workspaces(step, operation, variables, refs, outcome, digest)
         self._check_people(step, before, self.snapshot, outcome)
+        self._check_firms(step, before, self.snapshot, outcome)
+        self._check_managed(step, before, outcome)
         if self.digest != digest:
             started = time.perf_counter()
             self.sweep(refs, actor=actor)
@@ -837,7 +949,8 @@ class EscalationMachine(RuleBasedStateMachine):
         moved = []
         for pid, was in before.people.items():
             now_org = after.people[pid]["organization"]
-            if now_org != was["organization"] and not (was["organization"] is None and not before.live_shares(pid)):
+            outside = was["organization"] is None and not before.live_shares(pid) and not before.firms(pid)
+            if now_org != was["organization"] and not (outside and after.orgs[now_org]["kind"] != "PARTNER"):
                 moved.append((pid, was["organization"], now_org))
         if moved:
             described = [f"{self.name_of(p)} ({sorted(self.name_of(o) for o in before.live_shares(p))} shares): "
@@ -847,6 +960,63 @@ class EscalationMachine(RuleBasedStateMachine):
         if gained and not (step.actor == "admin" and outcome == "ok"):
             described = [f"{self.name_of(p)} ({after.kind(p)})" for p in gained]
             self._fail(f"{step.actor}, not an admin, made {described} staff or admin")
+
+    def _check_firms(self, step, before: Snapshot, after: Snapshot, outcome: str) -> None:
+        """Partner firms: no organization becomes one or stops being one; only an admin (of the
+        firm's workspace, by a successful step) creates a firm or adds anyone to one, and only
+        outside people (no organization, not an admin); people leave a firm by an admin or by
+        themselves; at all times a firm's members are outside people."""
+        actor = self.ids[step.actor]
+        admin = before.kind(actor) == "admin" and outcome == "ok"
+        workspace = before.people[actor]["workspace"]
+        turned = [o for o in set(before.orgs) & set(after.orgs)
+                  if (before.orgs[o]["kind"] == "PARTNER") != (after.orgs[o]["kind"] == "PARTNER")]
+        if turned:
+            self._fail(f"{step.actor} turned {self._names(turned)} from {[before.orgs[o]['kind'] for o in turned]} "
+                       f"to {[after.orgs[o]['kind'] for o in turned]}")
+        created = [o for o in set(after.orgs) - set(before.orgs) if after.orgs[o]["kind"] == "PARTNER"]
+        if created and not (admin and all(after.orgs[o]["workspace"] == workspace for o in created)):
+            self._fail(f"{step.actor} ({before.kind(actor)}, {outcome}) created the partner firms {self._names(created)}")
+        joined = after.firm_members - before.firm_members
+        people = before.people | after.people
+        for firm, person in sorted(joined):
+            outside = people[person]["organization"] is None and not people[person]["admin"]
+            if not (admin and after.orgs[firm]["workspace"] == workspace and after.orgs[firm]["kind"] == "PARTNER" and outside):
+                self._fail(f"{step.actor} ({before.kind(actor)}, {outcome}) added {self.name_of(person)} "
+                           f"({before.kind(person) if person in before.people else 'new'}) to {self.name_of(firm)}")
+        left = before.firm_members - after.firm_members
+        for firm, person in sorted(left):
+            if outcome != "ok" or not (admin and before.orgs[firm]["workspace"] == workspace or person == actor):
+                self._fail(f"{step.actor} ({before.kind(actor)}, {outcome}) took {self.name_of(person)} out of {self.name_of(firm)}")
+        inside = [(f, u) for f, u in after.firm_members if after.people[u]["organization"] or after.people[u]["admin"]]
+        if inside:
+            self._fail(f"members of partner firms belong to the workspace: "
+                       f"{[(self.name_of(f), self.name_of(u), after.kind(u)) for f, u in inside]}")
+
+    def _check_managed(self, step, before: Snapshot, outcome: str) -> None:
+        """A guest (a consultant, a firm's member) changes a project only with CSR or OWNER access
+        to its client: their own share, a firm's, or owning it; a CONSULTANT share, or none, is
+        not enough. Anyone may take themselves off a project."""
+        actor = self.ids[step.actor]
+        if outcome != "ok" or before.kind(actor) != "guest":
+            return
+        leaving = step.op == "UnfollowProject" and not step.organizations if isinstance(step, FollowProject) else (
+            isinstance(step, RemoveProjectMembers))
+        if leaving and step.users == (step.actor,):
+            return
+        project = None
+        if isinstance(step, AddProjectMembers | RemoveProjectMembers | FollowProject | InviteToProject) or (
+                isinstance(step, CreateTask) and step.op == "CreateTask"):
+            project = self.id_of(step.project)
+        elif isinstance(step, AddTaskPeople | TaskActivity):
+            project = before.tasks.get(self.id_of(step.task), {}).get("project")
+        if project is None:
+            return
+        client = before.projects.get(project, {}).get("client")
+        access = before.holdings(actor).get(client)
+        if access not in ("CSR", "OWNER"):
+            self._fail(f"{step} succeeded for {step.actor}, whose access to {self.name_of(client)} (the client of "
+                       f"{self.name_of(project)}) is {access} ({self._why(step.actor, 'guest')})")
 
     def _check_emails(self, step, operation: str, variables: dict, before: Snapshot, outcome: str) -> None:
         """The emails the step wrote to the outbox are exactly those the model expects, each to a
@@ -881,6 +1051,13 @@ class EscalationMachine(RuleBasedStateMachine):
             person = invitee.get("userId") or s.person_at(workspace, invitee["email"])
             return {("SHARED_ORGANIZATION", person, share) for share in set(s.shares) - set(before.shares)
                     if s.shares[share]["user"] == person and s.shares[share]["organization"] == variables["organizationId"]}
+        if isinstance(step, SharePartner):  # each member of the firm
+            firm = variables["invitees"][0]["partnerId"]
+            return {("SHARED_ORGANIZATION", person, share) for share in set(s.shares) - set(before.shares)
+                    if s.shares[share]["partner"] == firm and s.shares[share]["organization"] == variables["organizationId"]
+                    for person in s.members_of(firm)}
+        if isinstance(step, PartnerMembers):  # each new member is told, nobody who leaves
+            return {("PARTNER_MEMBERSHIP", person, firm) for firm, person in s.firm_members - before.firm_members}
         if isinstance(step, InviteToProject):
             invited = variables["input"]
             return {("PROJECT_INVITATION", s.person_at(workspace, invited["email"]), invited["projectId"])}
@@ -967,7 +1144,9 @@ class EscalationMachine(RuleBasedStateMachine):
         # One more viewer in turn, so that everyone's lists are read every few steps anyway.
         touched = {actor, VIEWERS[len(self.log) % len(VIEWERS)]} | {self.name_of(r) for r in named if r in s.people}
         touched |= {self.name_of(s.shares[r]["user"]) for r in named if r in s.shares}
+        touched |= {self.name_of(p) for r in named if r in s.shares for p in s.members_of(s.shares[r]["partner"])}
         touched |= {self.name_of(p) for p, row in s.people.items() if row["organization"] in named}
+        touched |= {self.name_of(p) for f in named for p in s.members_of(f)}
         for viewer in VIEWERS:
             if viewer == "foreign_admin":
                 if full or viewer in touched:
@@ -1128,7 +1307,9 @@ class EscalationMachine(RuleBasedStateMachine):
         pid = self.ids[viewer]
         shares = sorted(self.name_of(o) for o in s.live_shares(pid))
         owns = sorted(self.name_of(o) for o, r in s.orgs.items() if r["owner"] == pid)
-        return f"{viewer} is {kind}, holds live shares of {shares}, owns {owns}"
+        firms = sorted(self.name_of(f) for f in s.firms(pid))
+        access = sorted((self.name_of(o), a) for o, a in s.holdings(pid).items())
+        return f"{viewer} is {kind}, holds live shares of {shares}, owns {owns}, is in the firms {firms}, access {access}"
 
     def _check_lists(self, viewer, kind, data, must_p, may_p, must_t, may_t) -> None:
         s = self.snapshot
@@ -1248,8 +1429,53 @@ class EscalationMachine(RuleBasedStateMachine):
         invitee = {"userId": self.id_of(step.invitee)} if step.by == "userId" and step.invitee != "fresh" else {
             "email": self.email_of(step.invitee)}
         org = self.id_of(step.organization)
-        self.mutate(step, "ShareOrganization", {"organizationId": org, "invitees": [invitee], "role": step.role},
+        variables = {"organizationId": org, "invitees": [invitee], "role": step.role}
+        if step.expires:
+            variables["expiresAt"] = expiry(step.expires)
+        self.mutate(step, "ShareOrganizationUntil" if step.expires else "ShareOrganization", variables,
                     [org, invitee.get("userId")])
+
+    @precondition(lambda self: enabled("share_partner"))
+    @rule(step=share_partner_steps())
+    def share_partner(self, step):
+        """A client shared with a whole firm: each of its members holds it while a member."""
+        org, firm = self.id_of(step.organization), self.id_of(step.partner)
+        variables = {"organizationId": org, "invitees": [{"partnerId": firm}], "role": step.role,
+                     "expiresAt": expiry(step.expires) if step.expires else None}
+        self.mutate(step, "ShareOrganizationUntil", variables, [org, firm])
+
+    @precondition(lambda self: enabled("create_partner"))
+    @rule(step=create_partner_steps())
+    def create_partner(self, step):
+        self.mutate(step, "CreateOrganization", {"input": {"name": "New partner firm", "kind": "PARTNER"}}, [])
+
+    @precondition(lambda self: enabled("add_partner_members"))
+    @rule(step=partner_member_steps("AddPartnerMembers"))
+    def add_partner_members(self, step):
+        self._partner_members(step)
+
+    @precondition(lambda self: enabled("remove_partner_members"))
+    @rule(step=partner_member_steps("RemovePartnerMembers"))
+    def remove_partner_members(self, step):
+        self._partner_members(step)
+
+    @precondition(lambda self: enabled("leave_partner"))
+    @rule(step=leave_partner_steps())
+    def leave_partner(self, step):
+        """A member leaves: what the firm gave them ends with this request (the sweep reads them
+        again, as their view in the model changed)."""
+        self._partner_members(step)
+
+    def _partner_members(self, step):
+        firm = self.id_of(step.partner)
+        if step.op == "RemovePartnerMembers":
+            users = [self.id_of(u) for u in step.users]
+            self.mutate(step, step.op, {"partnerId": firm, "userIds": users}, [firm, *users])
+            return
+        invitees = [{"userId": self.id_of(u)} if step.by == "userId" and u != "fresh" else
+                    {"email": self.email_of(u), "name": "Nina Newmember"} for u in step.users]
+        self.mutate(step, step.op, {"partnerId": firm, "invitees": invitees},
+                    [firm, *(i["userId"] for i in invitees if "userId" in i)])
 
     @precondition(lambda self: enabled("change_share"))
     @rule(step=change_share_steps())
@@ -1483,6 +1709,10 @@ class EscalationMachine(RuleBasedStateMachine):
             got = {e["node"]["id"] for e in result.data["portalItems"]["edges"]}
             if got != s.reach(person)[2]:
                 self._fail(f"{step}: {self._names(got)}, the model: {self._names(s.reach(person)[2])}")
+
+
+def expiry(name: str) -> str:
+    return (datetime.now(UTC) + EXPIRY_OFFSETS[name]).isoformat()
 
 
 def _remove_members_operation() -> str | None:

@@ -18,6 +18,7 @@ CONTEXTS = {
         "inviter_name": "Olga Petrova",
         "organization_name": "Acme Studio",
         "organization_url": f"{BASE}/organizations/0190a1b2",
+        "partner_name": None,
         "has_password": False,
         "password_url": f"{BASE}/set-password",
     },
@@ -59,6 +60,13 @@ CONTEXTS = {
         "organization_url": f"{BASE}/organizations/0190a1b2",
         "expires_at": datetime(2025, 3, 4, 15, 7, tzinfo=UTC),
     },
+    EmailKind.PARTNER_MEMBERSHIP: {
+        "inviter_name": "Olga Petrova",
+        "partner_name": "Northwind Partners",
+        "clients_url": f"{BASE}/clients",
+        "has_password": False,
+        "password_url": f"{BASE}/set-password",
+    },
     EmailKind.AUTOMATION_NOTICE: {
         "rule_name": "Warn before the due date",
         "item_title": "Fix the logo",
@@ -80,6 +88,7 @@ REQUIRED = {
         "Thanks, looking at it.",
     ],
     EmailKind.SHARE_EXPIRY_REMINDER: ["Acme Studio", f"{BASE}/organizations/0190a1b2"],
+    EmailKind.PARTNER_MEMBERSHIP: ["Olga Petrova", "Northwind Partners", f"{BASE}/clients", f"{BASE}/set-password"],
     EmailKind.AUTOMATION_NOTICE: ["Warn before the due date", "Fix the logo", f"{BASE}/projects/0190c3d4?task=0190e5f6", "Please check it."],
 }
 # Words of each language's subject, so a catalog that silently fell back to English fails.
@@ -89,6 +98,7 @@ SUBJECT_WORDS = {
     EmailKind.PASSWORD: {"en": "Create", "es": "Crea", "pt": "Crie", "ru": "Создание"},
     EmailKind.CLIENT_REPLY: {"en": "New message", "es": "Nuevo mensaje", "pt": "Nova mensagem", "ru": "Новое сообщение"},
     EmailKind.SHARE_EXPIRY_REMINDER: {"en": "expires soon", "es": "vence pronto", "pt": "expira em breve", "ru": "скоро истекает"},
+    EmailKind.PARTNER_MEMBERSHIP: {"en": "added you", "es": "te añadió", "pt": "adicionou você", "ru": "добавил"},
     EmailKind.AUTOMATION_NOTICE: {"en": "Automation", "es": "Automatización", "pt": "Automação", "ru": "Автоматизация"},
 }
 # The greeting names the recipient in every email.
@@ -170,7 +180,7 @@ def test_minutes_are_pluralised_in_russian(minutes, expected):
     assert expected in html
 
 
-@pytest.mark.parametrize("kind", [EmailKind.SHARED_ORGANIZATION, EmailKind.PROJECT_INVITATION])
+@pytest.mark.parametrize("kind", [EmailKind.SHARED_ORGANIZATION, EmailKind.PROJECT_INVITATION, EmailKind.PARTNER_MEMBERSHIP])
 def test_invitations_explain_creating_a_password_only_to_first_time_visitors(kind):
     _, first_text, first_html = render(kind, has_password=False)
     _, known_text, known_html = render(kind, has_password=True)
@@ -317,3 +327,16 @@ def test_an_expiry_reminder_tells_the_holder_and_the_owner_when_in_their_languag
     for part in for_owner[1:]:
         assert owner in part and when in part
     assert "Olga Petrova" in for_owner[0] and "Olga Petrova" not in for_holder[0]
+
+
+@pytest.mark.parametrize(
+    ("language", "firm_words"),
+    [("en", "with your firm Northwind"), ("es", "con tu firma Northwind"), ("pt", "com a sua empresa Northwind"), ("ru", "вашей фирме Northwind")],
+)
+def test_a_share_with_a_partner_firm_tells_each_member_it_is_their_firms(language, firm_words):
+    for_member = render(EmailKind.SHARED_ORGANIZATION, language, partner_name="Northwind Partners")
+    for_person = render(EmailKind.SHARED_ORGANIZATION, language)
+
+    for part in for_member[1:]:
+        assert firm_words in part and "Acme Studio" in part
+    assert all("Northwind" not in part for part in for_person)

@@ -159,3 +159,39 @@ async def test_a_labels_filter_is_one_subquery_however_many_labels(api, world):
         assert result.ok()["project"]["tasks"]["totalCount"] == 0
         sql[count] = [s.count("task_label") for s in counter.statements]
     assert sql[1] == sql[5] and max(sql[5]) <= 2, sql  # the page may also select it
+
+
+SHARES_WITH_FIRMS = """query($id: ID!) { organization(id: $id) { shares { id status user { name }
+  partner { id name members { id name } } } } }"""
+HELD_THROUGH = "{ myClients { id access heldThrough { id role partner { id name } } } }"
+
+
+async def test_who_holds_a_client_costs_the_same_for_1_and_6_firms(api, world, factory):
+    from clientela.organizations.models import Organization, OrganizationKind
+    from clientela.partners.models import PartnerMember
+    from clientela.sharing.models import Share, ShareRole, ShareStatus
+
+    consultant = world.consultant.user
+
+    async def firms(count):
+        for index in range(count):
+            firm = await Organization.create(workspace_id=world.admin.user.workspace_id, name=f"Firm {index}", kind=OrganizationKind.PARTNER)
+            await PartnerMember.create(partner=firm, user=consultant)
+            for name in ("A", "B", "C"):
+                person = await factory.person(world.admin, None, f"{name} of firm {index}")
+                await PartnerMember.create(partner=firm, user=person.user)
+            await Share.create(organization=world.acme, partner=firm, role=ShareRole.CSR, status=ShareStatus.ACCEPTED)
+
+    await firms(1)
+    small = [
+        await _statements(api, world.owner.token, SHARES_WITH_FIRMS, {"id": str(world.acme.id)}),
+        await _statements(api, world.consultant.token, HELD_THROUGH, {}),
+    ]
+    await firms(5)
+    large = [
+        await _statements(api, world.owner.token, SHARES_WITH_FIRMS, {"id": str(world.acme.id)}),
+        await _statements(api, world.consultant.token, HELD_THROUGH, {}),
+    ]
+    assert len(large[0][1].data["organization"]["shares"]) == 2 + 6
+    assert len(large[1][1].data["myClients"][0]["heldThrough"]) == 1 + 6
+    assert [count for count, _ in small] == [count for count, _ in large]

@@ -68,6 +68,58 @@ def run_email_worker() -> None:
 
 
 @app.command()
+def inbound(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(2525, help="Port to listen on."),
+    stdin: bool = typer.Option(False, "--stdin", help="Receive one email from standard input (a mail server's pipe) and exit."),
+    recipient: str = typer.Option(None, help="With --stdin: the reply address it was sent to (else read from its headers)."),
+) -> None:
+    """Receive replies by email (SMTP), and post them to their conversations."""
+    import sys
+
+    from clientela.inbound.smtp import receive_piped, start_server
+
+    _logging()
+    settings = get_settings()
+    if not settings.inbound_domain:
+        log = logging.getLogger("clientela.inbound")
+        log.warning("CLIENTELA_INBOUND_DOMAIN is not set: emails carry no reply address, and every address is refused")
+
+    async def piped() -> int:
+        raw = sys.stdin.buffer.read(settings.inbound_max_message_bytes + 1)
+        async with db.connected(settings.database_url):
+            status, reply = await receive_piped(raw, recipient, settings)
+        typer.echo(reply, err=True)
+        return status
+
+    async def serve_smtp() -> None:
+        await db.migrate(settings.database_url)
+        async with db.connected(settings.database_url):
+            server = await start_server(settings, host, port)
+            logging.getLogger("clientela.inbound").info("Receiving replies by SMTP on %s:%s", host, port)
+            async with server:
+                await server.serve_forever()
+
+    if stdin:
+        raise typer.Exit(asyncio.run(piped()))
+    asyncio.run(serve_smtp())
+
+
+@app.command("revoke-reply-addresses")
+def revoke_reply_addresses(email: str = typer.Argument(..., help="The person's email address.")) -> None:
+    """End every reply address of the people with this email address; later emails carry new ones."""
+    from clientela.inbound.services import revoke_reply_addresses as revoke
+
+    settings = get_settings()
+
+    async def main() -> int:
+        async with db.connected(settings.database_url):
+            return await revoke(email)
+
+    typer.echo(f"Revoked {asyncio.run(main())} reply addresses.")
+
+
+@app.command()
 def demo() -> None:
     """Load a small, realistic demo workspace (once) and print its sign-ins."""
     from clientela.demo import load_demo

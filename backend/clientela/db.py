@@ -19,9 +19,11 @@ MODEL_MODULES = [
     "clientela.projects.models",
     "clientela.tasks.models",
     "clientela.sharing.models",
+    "clientela.partners.models",
     "clientela.conversations.models",
     "clientela.mail.models",
     "clientela.audit.models",
+    "clientela.inbound.models",
     "clientela.automations.models",
 ]
 

@@ -10,6 +10,7 @@ from clientela.accounts.services import create_workspace
 from clientela.conversations.models import Message, MessageVisibility
 from clientela.core.validation import fold
 from clientela.organizations.models import Department, Organization, OrganizationKind
+from clientela.partners.models import PartnerMember
 from clientela.people.models import ContactPrivacy, User
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
 from clientela.sharing.models import Share, ShareRole, ShareStatus
@@ -33,6 +34,7 @@ async def load_demo() -> list[tuple[str, str, str]]:
         ("CSR (shared Acme)", "carla@partner.example", PASSWORD),
         ("client (Acme Corp)", "dave@acme.example", PASSWORD),
         ("client (Globex)", "elena@globex.example", PASSWORD),
+        ("partner firm Baker & Co (shared Globex)", "gina@baker.example", PASSWORD),
     ]
     if await User.exists(email=ADMIN_EMAIL):
         return logins
@@ -57,6 +59,12 @@ async def load_demo() -> list[tuple[str, str, str]]:
     elena = await person("Elena Cliente", "elena@globex.example", globex.id)
     await User.create(workspace_id=workspace_id, name="Frank Contact", email="frank@acme.example", organization_id=acme.id, search_text=fold("Frank Contact frank@acme.example"))
     await Share.create(organization=acme, user=carla, role=ShareRole.CSR, status=ShareStatus.ACCEPTED, created_by=admin)
+    baker = await Organization.create(workspace_id=workspace_id, name="Baker & Co", kind=OrganizationKind.PARTNER)
+    await PartnerMember.create(partner=baker, user=await person("Gina Baker", "gina@baker.example", None))
+    await Share.create(
+        organization=globex, partner=baker, role=ShareRole.CONSULTANT, status=ShareStatus.ACCEPTED, created_by=admin,
+        expires_at=dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=30),
+    )
 
     website = await Project.create(workspace_id=workspace_id, name="Acme website relaunch", description="New site and shop.", client=acme, budget=Decimal("12000.00"), hourly_rate=Decimal("95.00"), created_by=admin)
     audit = await Project.create(workspace_id=workspace_id, name="Globex process audit", client=globex, budget=Decimal("4500.50"), hourly_rate=Decimal("120.00"), created_by=admin)

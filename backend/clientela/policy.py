@@ -7,9 +7,10 @@ money, contacts, portal task fields) is answered by `sees_task_field`, `sees_mon
 `sees_contact`. The tables mirror ../shared/design/access-policy.md.
 
 Viewer kinds: admin; staff (member of an INTERNAL organization); client (member of a CLIENT
-organization); guest (signed in, no organization: typically a consultant invited by a share);
-anonymous. Orthogonal to the kind, a viewer may own client organizations (OWNER) and hold live
-shares of others (CSR or CONSULTANT).
+organization); guest (signed in, no organization: typically a consultant invited by a share,
+or a member of PARTNER firms); anonymous. Orthogonal to the kind, a viewer may own client
+organizations (OWNER) and hold live shares of others (CSR or CONSULTANT), their own or their
+partner firms' (`client_holdings`).
 
 Writes that change who sees what are decided here too, by these rules:
 - Reach comes from grants and ends with them: a guest reaches exactly the projects of the
@@ -20,6 +21,9 @@ Writes that change who sees what are decided here too, by these rules:
   by the reading rules, so nobody grants themselves more than they hold.
 - People never move between organizations (`require_invite`); making someone staff (an
   organization's kind, people added to the firm's own teams) is admin-only.
+- A partner firm's members are outside people (`require_partner_member`), who reach clients
+  only through shares; who is in a firm is admin business, as it reaches every client the firm
+  holds. Leaving the firm ends its access on the next request (the Viewer is read per request).
 - Hidden means hidden everywhere: what a viewer may not read cannot be filtered on
   (`require_filterable`) or counted (`tasks_counted`), nor emailed (`reads_public_messages`).
 
@@ -44,6 +48,7 @@ from clientela.core.errors import BadUserInput, Forbidden, Unauthenticated
 from clientela.core.ids import parse_id
 from clientela.core.sql import UnionOf
 from clientela.organizations.models import Organization, OrganizationKind
+from clientela.partners.models import PartnerMember
 from clientela.people.models import ContactPrivacy, User
 from clientela.portal.settings import (
     PortalScope,
@@ -80,8 +85,10 @@ class Viewer:
     workspace_id: uuid.UUID | None = None
     organization_id: uuid.UUID | None = None
     portal: PortalSettings | None = None
-    # Client organizations this viewer owns or holds a live share of.
+    # Client organizations this viewer owns or holds a live share of (own or a firm's).
     client_access: dict[uuid.UUID, ClientAccess] = field(default_factory=dict)
+    # The PARTNER firms this viewer is a member of.
+    partner_ids: frozenset[uuid.UUID] = frozenset()
     # The workspace's visibility generation as read at sign-in.
     visibility_generation: int = 0
 
@@ -132,16 +139,40 @@ def share_status(status: ShareStatus, expires_at: datetime | None, now: datetime
 SHARE_EXPIRY_REMINDER_LEAD = timedelta(days=3)
 
 
-def client_holdings(holder_ids: list[uuid.UUID], client_id: uuid.UUID | None = None) -> tuple[QuerySet, QuerySet]:
-    """The two ways people hold a client (of `client_id`, or any): their live shares of it, and
-    owning it. Only a CLIENT organization is held, so a share or ownership of an organization
-    made INTERNAL since grants nothing. Sign-in reads the viewer's access from these, and a
-    message's audience who of its readers hold the project's client."""
-    shares = Share.filter(live_shares(), organization__kind=OrganizationKind.CLIENT, user_id__in=holder_ids)
+@dataclass(frozen=True)
+class ClientHoldings:
+    """The three ways people hold a client: their own live shares (`shares`), the live shares of
+    the PARTNER firms they are members of (`firm_shares`, and `firm_holders`: the memberships
+    through which the people hold one), and owning it (`owned`)."""
+
+    shares: QuerySet
+    firm_shares: QuerySet
+    firm_holders: QuerySet
+    owned: QuerySet
+
+
+def firms_of(holder_ids: list[uuid.UUID]) -> QuerySet:
+    """The memberships of people in PARTNER firms (a firm made another kind since holds nothing)."""
+    return PartnerMember.filter(user_id__in=holder_ids, partner__kind=OrganizationKind.PARTNER)
+
+
+def client_holdings(holder_ids: list[uuid.UUID], client_id: uuid.UUID | None = None) -> ClientHoldings:
+    """How people hold a client (of `client_id`, or any). Only a CLIENT organization is held, so
+    a share or ownership of an organization made INTERNAL since grants nothing. Sign-in reads
+    the viewer's access from these, and a message's audience who of its readers hold the
+    project's client."""
+    held = Share.filter(live_shares(), organization__kind=OrganizationKind.CLIENT)
     owned = Organization.filter(kind=OrganizationKind.CLIENT, owner_id__in=holder_ids)
     if client_id is not None:
-        shares, owned = shares.filter(organization_id=client_id), owned.filter(id=client_id)
-    return shares, owned
+        held, owned = held.filter(organization_id=client_id), owned.filter(id=client_id)
+    memberships = firms_of(holder_ids)
+    firm_shares = held.filter(partner_id__in=Subquery(memberships.values("partner_id")))
+    return ClientHoldings(
+        shares=held.filter(user_id__in=holder_ids),
+        firm_shares=firm_shares,
+        firm_holders=memberships.filter(partner_id__in=Subquery(firm_shares.values("partner_id"))),
+        owned=owned,
+    )
 
 
 # How much access to a client each way of holding it gives; a person's access is the highest.
@@ -159,7 +190,9 @@ def kind_of(person: User, organization: Organization | None) -> ViewerKind:
         return ViewerKind.ADMIN
     if organization is None:
         return ViewerKind.GUEST
-    return ViewerKind.STAFF if organization.kind is OrganizationKind.INTERNAL else ViewerKind.CLIENT
+    return {OrganizationKind.INTERNAL: ViewerKind.STAFF, OrganizationKind.CLIENT: ViewerKind.CLIENT}.get(
+        organization.kind, ViewerKind.GUEST
+    )
 
 
 def require_signed_in(viewer: Viewer) -> Viewer:
@@ -172,7 +205,8 @@ def require_signed_in(viewer: Viewer) -> Viewer:
 
 
 def organizations_visible(viewer: Viewer) -> Q:
-    """admin, staff: every organization; client: their own; guest: own and shared clients."""
+    """admin, staff: every organization; client: their own; guest: the clients they hold and the
+    partner firms they are members of."""
     require_signed_in(viewer)
     in_workspace = Q(workspace_id=viewer.workspace_id)
     if viewer.kind in (ViewerKind.ADMIN, ViewerKind.STAFF):
@@ -180,13 +214,14 @@ def organizations_visible(viewer: Viewer) -> Q:
     own = [viewer.organization_id] if viewer.organization_id else []
     if viewer.is_client:
         return in_workspace & Q(id__in=own)
-    return in_workspace & Q(id__in=own + list(viewer.client_access))
+    return in_workspace & Q(id__in=own + list(viewer.client_access) + list(viewer.partner_ids))
 
 
 def people_visible(viewer: Viewer) -> Q:
-    """Oneself, and the members of the organizations one may see; staff and admins see all. The
-    automation identity is nobody's to look up, assign or add (it shows only as the author of
-    what it wrote)."""
+    """Oneself, and the members of the organizations one may see; staff and admins see all. A
+    partner firm's members are not members of an organization (`PartnerMember`): a firm's
+    people see only themselves in it. The automation identity is nobody's to look up, assign
+    or add (it shows only as the author of what it wrote)."""
     require_signed_in(viewer)
     in_workspace = Q(workspace_id=viewer.workspace_id, is_automation=False)
     if viewer.kind in (ViewerKind.ADMIN, ViewerKind.STAFF):
@@ -299,13 +334,22 @@ def projects_visible(viewer: Viewer) -> Q:
 
 
 def shares_visible(viewer: Viewer) -> Q:
-    """Shares are seen by admins, by the client's owner and by the person shared with."""
+    """Shares are seen by admins, by the client's owner and by who holds them: the person shared
+    with, or the members of the firm shared with."""
     require_signed_in(viewer)
     in_workspace = Q(organization__workspace_id=viewer.workspace_id)
     if viewer.is_admin:
         return in_workspace
     owned = [org for org, a in viewer.client_access.items() if a is ClientAccess.OWNER]
-    return in_workspace & (Q(organization_id__in=owned) | Q(user_id=viewer.user_id))
+    return in_workspace & (Q(organization_id__in=owned) | held_by(viewer))
+
+
+def held_by(viewer: Viewer) -> Q:
+    """Shares the viewer holds: their own, and their partner firms'."""
+    held = Q(user_id=viewer.user_id)
+    if viewer.partner_ids:
+        held |= Q(partner_id__in=list(viewer.partner_ids))
+    return held
 
 
 # --- Fields ---------------------------------------------------------------------------------
@@ -404,6 +448,8 @@ class Action(Enum):
     CREATE_CLIENT = "create client organizations"
     # Both make people staff (or stop them being staff): the firm's own teams see everything.
     CHANGE_ORGANIZATION_KIND = "change an organization's kind"
+    # Who is in a partner firm decides who reaches every client the firm holds.
+    MANAGE_PARTNERS = "create partner firms and add or remove their members"
     ADD_STAFF = "add people to the firm's own teams"
     MANAGE_ORGANIZATION = "change an organization, its departments and contacts"
     SET_OTHERS_PRIVACY = "change other people's contact privacy"
@@ -427,6 +473,7 @@ PERMISSIONS: dict[Action, frozenset[ViewerKind | ClientAccess]] = {
     Action.CREATE_INTERNAL_ORGANIZATION: frozenset({ViewerKind.ADMIN}),
     Action.CREATE_CLIENT: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF}),
     Action.CHANGE_ORGANIZATION_KIND: frozenset({ViewerKind.ADMIN}),
+    Action.MANAGE_PARTNERS: frozenset({ViewerKind.ADMIN}),
     Action.ADD_STAFF: frozenset({ViewerKind.ADMIN}),
     Action.MANAGE_ORGANIZATION: frozenset({ViewerKind.ADMIN, ClientAccess.OWNER}),
     Action.SET_OTHERS_PRIVACY: frozenset({ViewerKind.ADMIN}),
@@ -503,6 +550,19 @@ def require_post_message(viewer: Viewer, project: Project, *, public: bool, proj
     require(viewer, Action.MANAGE_PROJECT, project=project, project_member=project_member)
 
 
+EMAIL_REPLY_REFUSED = "This address accepts no message from you."
+
+
+def require_reply_by_email(viewer: Viewer, sender: str, *, in_audience: bool) -> None:
+    """A reply by email speaks for the person of its reply address only when it comes from their
+    address (`sender`, compared without case) and they still receive the conversation
+    (`in_audience`: conversations/audience.py, read when the reply arrives); the message itself
+    is then decided as any other (`require_post_message`). One refusal for every reason, so a
+    stranger holding an address learns nothing about it."""
+    if not (viewer.user and viewer.user.email and sender.casefold() == viewer.user.email.casefold() and in_audience):
+        raise Forbidden(EMAIL_REPLY_REFUSED)
+
+
 def client_may_submit(viewer: Viewer) -> bool:
     return viewer.is_client and viewer.portal is not None and viewer.portal.can_submit_items
 
@@ -522,8 +582,18 @@ def require_removal(viewer: Viewer, project: Project, user_ids: list, *, project
 INVITE_REFUSED = "This address cannot be invited into {organization}."
 
 
+def require_members_apart(organization: Organization) -> None:
+    """No one is made a member of a partner firm as their organization (a contact, an
+    invitation): a firm's people stay guests, and join it through addPartnerMembers."""
+    if organization.kind is OrganizationKind.PARTNER:
+        raise BadUserInput("People join a partner firm through addPartnerMembers.", field="organization_id")
+
+
 def require_invite_into(viewer: Viewer, organization: Organization) -> None:
-    """Inviting into the firm's own teams makes staff; into a client, it grants its projects."""
+    """Inviting into the firm's own teams makes staff; into a client, it grants its projects.
+    Nobody is invited into a partner firm as its organization: its people stay guests."""
+    require_signed_in(viewer)
+    require_members_apart(organization)
     if organization.kind is not OrganizationKind.CLIENT:
         require(viewer, Action.ADD_STAFF)
     else:  # a consultant of one client managing another's project adds no one to the first
@@ -531,26 +601,75 @@ def require_invite_into(viewer: Viewer, organization: Organization) -> None:
 
 
 def require_invite(
-    viewer: Viewer, organization: Organization, known: User | None, *, visible: bool, holds_live_share: bool
+    viewer: Viewer,
+    organization: Organization,
+    known: User | None,
+    *,
+    visible: bool,
+    holds_live_share: bool,
+    partner_member: bool,
 ) -> User | None:
     """Inviting an address into an organization: `known` is the person of the workspace the
-    address belongs to (None for a new person), `visible` whether the inviter can see them and
-    `holds_live_share` whether they hold a live share (the caller reads these facts). Returns
-    the person to invite, or None for a new one. People never move between organizations as a
-    side effect of an invitation: a known person joins only if the inviter can see them and
-    they have no organization, hold no live share and are not an admin (or are in the
-    organization already). Every other known address is refused with the same words as one
-    the inviter cannot see, so the answer tells nothing about people beyond the inviter's
-    sight."""
+    address belongs to (None for a new person), `visible` whether the inviter can see them,
+    `holds_live_share` whether they hold a live share and `partner_member` whether they are in
+    a partner firm (the caller reads these facts). Returns the person to invite, or None for a
+    new one. People never move between organizations as a side effect of an invitation: a
+    known person joins only if the inviter can see them and they have no organization, hold no
+    live share, are in no partner firm and are not an admin (or are in the organization
+    already). Every other known address is refused with the same words as one the inviter
+    cannot see, so the answer tells nothing about people beyond the inviter's sight."""
     require_invite_into(viewer, organization)
     if known is None:
         return None
     if visible and known.organization_id == organization.id:
         return known
-    may_join = visible and known.organization_id is None and not known.is_admin and not holds_live_share
+    outside = known.organization_id is None and not known.is_admin
+    may_join = visible and outside and not holds_live_share and not partner_member
     if not may_join:
         raise BadUserInput(INVITE_REFUSED.format(organization=organization.name), field="email")
     return known
+
+
+def require_partner(partner: Organization) -> None:
+    if partner.kind is not OrganizationKind.PARTNER:
+        raise BadUserInput(f"{partner.name} is not a partner firm.", field="partner_id")
+
+
+def require_partner_member(viewer: Viewer, partner: Organization, person: User) -> None:
+    """A partner firm's members are outside people: nobody of an organization of the workspace
+    (staff would stop being staff, a client would reach other clients) and no admin. Admins
+    alone change who is in a firm (`MANAGE_PARTNERS`); they see everyone, so naming the reason
+    tells them nothing new."""
+    require(viewer, Action.MANAGE_PARTNERS)
+    require_partner(partner)
+    if person.organization_id is not None or person.is_admin:
+        raise BadUserInput(
+            f"{person.name} belongs to the workspace's own people and cannot join {partner.name}.", field="invitees"
+        )
+
+
+def require_partner_removal(viewer: Viewer, partner: Organization, user_ids: list) -> None:
+    """Admins take people out of a firm; a member may leave it."""
+    require_partner(partner)
+    if user_ids and {parse_id(raw) for raw in user_ids} == {viewer.user_id}:
+        return
+    require(viewer, Action.MANAGE_PARTNERS)
+
+
+def require_kind_change(viewer: Viewer, organization: Organization, kind: OrganizationKind) -> None:
+    """Who may change an organization's kind: admins. A partner firm is never made another kind
+    nor another organization a partner: their people and their shares mean different things."""
+    require(viewer, Action.CHANGE_ORGANIZATION_KIND)
+    if OrganizationKind.PARTNER in (organization.kind, kind):
+        raise BadUserInput("A partner firm stays a partner firm, and no other organization becomes one.", field="kind")
+
+
+def create_organization_action(kind: OrganizationKind) -> Action:
+    return {
+        OrganizationKind.CLIENT: Action.CREATE_CLIENT,
+        OrganizationKind.INTERNAL: Action.CREATE_INTERNAL_ORGANIZATION,
+        OrganizationKind.PARTNER: Action.MANAGE_PARTNERS,
+    }[kind]
 
 
 PREVIEW_REFUSED = "You may not preview the portal as this person."

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     # sessions), and how many requests of one session may wait.
     fair_use_running_requests: int = Field(default=1, ge=1)
     fair_use_waiting_requests: int = Field(default=32, ge=0)
+    # Replies by email: emails that carry a public message get a per-recipient Reply-To at this
+    # domain (reply+<token>@domain), which `clientela inbound` receives; unset, none is added.
+    inbound_domain: str | None = None
+    # A reply address stays valid this many days after the last email that carried it.
+    inbound_token_days: int = Field(default=180, ge=1)
+    # Larger emails are refused (SMTP 552): room for attachments of the upload limit, encoded.
+    inbound_max_message_bytes: int = Field(default=36 * 1024 * 1024, ge=1024)
 
     @model_validator(mode="after")
     def _introspection_follows_development(self) -> Settings:

@@ -8,7 +8,16 @@ import uuid
 from clientela.core.ids import as_uuid
 from clientela.core.sql import union_rows
 from clientela.people.models import User
-from clientela.policy import ANONYMOUS, ClientAccess, Viewer, ViewerKind, client_holdings, kind_of, strongest_access
+from clientela.policy import (
+    ANONYMOUS,
+    ClientAccess,
+    Viewer,
+    ViewerKind,
+    client_holdings,
+    firms_of,
+    kind_of,
+    strongest_access,
+)
 from clientela.portal.settings import settings_of
 from clientela.sharing.models import ShareRole
 
@@ -21,13 +30,23 @@ async def viewer_for(user: User | None) -> Viewer:
     organization = user.organization
     kind = kind_of(user, organization)
     access: dict[uuid.UUID, ClientAccess] = {}
+    partner_ids: set[uuid.UUID] = set()
     if kind is not ViewerKind.CLIENT:
-        # Live shares held and client organizations owned, in one statement.
-        shares, owned = client_holdings([user.id])
-        rows = await union_rows(shares.values_list("organization_id", "role"), owned.values_list("id"))
+        # Live shares held (own and the firms'), client organizations owned and the partner
+        # firms one is in, in one statement.
+        held = client_holdings([user.id])
+        rows = await union_rows(
+            held.shares.values_list("organization_id", "role"),
+            held.firm_shares.values_list("organization_id", "role"),
+            held.owned.values_list("id"),
+            firms_of([user.id]).values_list("partner_id"),
+        )
         for branch, org_id, role in rows:
-            held = ClientAccess(ShareRole(role).value) if branch == 0 else ClientAccess.OWNER
-            access[as_uuid(org_id)] = strongest_access(access.get(as_uuid(org_id)), held)
+            if branch == 3:
+                partner_ids.add(as_uuid(org_id))
+                continue
+            holding = ClientAccess.OWNER if branch == 2 else ClientAccess(ShareRole(role).value)
+            access[as_uuid(org_id)] = strongest_access(access.get(as_uuid(org_id)), holding)
     return Viewer(
         kind=kind,
         user=user,
@@ -35,5 +54,6 @@ async def viewer_for(user: User | None) -> Viewer:
         organization_id=organization.id if organization else None,
         portal=settings_of(workspace.portal_settings),
         client_access=access,
+        partner_ids=frozenset(partner_ids),
         visibility_generation=workspace.visibility_generation,
     )

@@ -47,8 +47,10 @@ async def _readers(project: Project, task: Task | None, attached: set[uuid.UUID]
     staff = [person_id for person_id, kind in kinds.items() if kind is ViewerKind.STAFF]
     holding: set[uuid.UUID] = set()
     if outside and project.client_id:
-        shares, owned = client_holdings(outside, project.client_id)
-        rows = await union_rows(shares.values_list("user_id"), owned.values_list("owner_id"))
+        held = client_holdings(outside, project.client_id)
+        rows = await union_rows(
+            held.shares.values_list("user_id"), held.firm_holders.values_list("user_id"), held.owned.values_list("owner_id")
+        )
         holding = {as_uuid(user_id) for _, user_id in rows}
     on_project: set[uuid.UUID] = set()
     if staff:

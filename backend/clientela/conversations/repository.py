@@ -69,5 +69,7 @@ async def create_message(
 
 
 async def add_recipients(sent_to: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
-    """Records that each (message, person) of `sent_to` was emailed."""
-    await MessageRecipient.bulk_create([MessageRecipient(message_id=m, user_id=u) for m, u in sent_to])
+    """Records that each (message, person) of `sent_to` was emailed. Two replies posted at once
+    may both carry the same earlier message to someone: it was emailed, once recorded is enough."""
+    rows = [MessageRecipient(message_id=m, user_id=u) for m, u in sent_to]
+    await MessageRecipient.bulk_create(rows, ignore_conflicts=True)

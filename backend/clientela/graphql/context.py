@@ -12,6 +12,7 @@ from clientela.automations.loaders import AutomationLoaders
 from clientela.conversations.loaders import ConversationLoaders
 from clientela.core.errors import ClientelaError
 from clientela.organizations.loaders import OrganizationLoaders
+from clientela.partners.loaders import PartnerLoaders
 from clientela.people.loaders import PeopleLoaders
 from clientela.policy import Viewer
 from clientela.projects.loaders import ProjectLoaders
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 class Loaders(
     PeopleLoaders, OrganizationLoaders, WorkspaceLoaders, SharingLoaders, ProjectLoaders, TaskLoaders,
-    ConversationLoaders, ReportLoaders, AutomationLoaders,
+    ConversationLoaders, ReportLoaders, PartnerLoaders, AutomationLoaders,
 ):
     """The request's DataLoaders: each domain's, from its `loaders.py` (see core/dataloaders.py)."""
 

@@ -28,6 +28,7 @@ from clientela.graphql.errors import ClassifyErrors
 from clientela.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, InputListLimit, NodeBudget
 from clientela.graphql.preview import ReadOnlyPreview
 from clientela.organizations import api as organizations
+from clientela.partners import api as partners
 from clientela.people import api as people
 from clientela.portal import api as portal
 from clientela.projects import api as projects
@@ -35,7 +36,21 @@ from clientela.reports import api as reports
 from clientela.sharing import api as sharing
 from clientela.tasks import api as tasks
 
-DOMAINS = (accounts, organizations, people, sharing, projects, tasks, conversations, portal, reports, audit, automations)
+DOMAINS = (
+    accounts,
+    organizations,
+    people,
+    sharing,
+    partners,
+    projects,
+    tasks,
+    conversations,
+    portal,
+    reports,
+    audit,
+    automations,
+)
+
 
 def _serialize_id(value: object) -> str:
     # Our ids are UUIDs; graphql-core's ID only knows str and int.

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from clientela.conversations.audience import message_audience
 from clientela.conversations.models import Message
 from clientela.organizations.models import Organization
 from clientela.people.models import User
-from clientela.policy import live_shares
+from clientela.policy import firms_of, live_shares
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
 from clientela.sharing.models import Share, ShareExpiryReminder
 from clientela.tasks.models import Task
@@ -18,20 +18,26 @@ from clientela.tasks.models import Task
 
 async def delivery_refusal(kind: str, recipient_id: uuid.UUID | None, about_id: uuid.UUID | None) -> str | None:
     """Why the recipient may no longer receive this email, or None. A "shared organization"
-    email needs its share still live, a project invitation its recipient still on the project,
-    a message email its recipient still in the message's audience."""
+    email needs its share still live and held by the recipient (or their firm), a partner
+    firm's welcome its recipient still a member, a project invitation its recipient still on
+    the project, a message email its recipient still in the message's audience."""
     if recipient_id is None or about_id is None:
         return None
+    holds = Q(user_id=recipient_id) | Q(partner_id__in=Subquery(firms_of([recipient_id]).values("partner_id")))
     if kind == "SHARED_ORGANIZATION":
-        if not await Share.filter(live_shares(), id=about_id, user_id=recipient_id).exists():
-            return "The share was revoked or has expired."
+        if not await Share.filter(live_shares(), holds, id=about_id).exists():
+            return "The share was revoked or has expired, or the recipient left the firm holding it."
+    elif kind == "PARTNER_MEMBERSHIP":
+        if not await firms_of([recipient_id]).filter(partner_id=about_id).exists():
+            return "The recipient is no longer a member of the firm."
     elif kind == "SHARE_EXPIRY_REMINDER":
         reminder = await ShareExpiryReminder.get_or_none(id=about_id)
         share = reminder and await Share.filter(live_shares(), id=reminder.share_id, expires_at=reminder.expires_at).first()
         if share is None:
             return "The share was revoked, has expired or ends at another time now."
         owner_id = await Organization.filter(id=share.organization_id).values_list("owner_id", flat=True)
-        if recipient_id not in (share.user_id, *owner_id):
+        holder = await Share.filter(holds, id=share.id).exists()
+        if not holder and recipient_id not in owner_id:
             return "The recipient no longer holds or owns this client."
     elif kind == "PROJECT_INVITATION":
         recipient = await User.get_or_none(id=recipient_id)

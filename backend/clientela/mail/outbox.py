@@ -3,8 +3,10 @@ whatever transaction the caller has open, so an email exists exactly when its ch
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +28,7 @@ class EmailKind(StrEnum):
     PASSWORD = "PASSWORD"
     CLIENT_REPLY = "CLIENT_REPLY"
     SHARE_EXPIRY_REMINDER = "SHARE_EXPIRY_REMINDER"
+    PARTNER_MEMBERSHIP = "PARTNER_MEMBERSHIP"
     AUTOMATION_NOTICE = "AUTOMATION_NOTICE"
 
     @property
@@ -34,16 +37,14 @@ class EmailKind(StrEnum):
 
 
 # Emails to addresses a workspace typed in itself: capped, so that a fresh sign-up is no spam relay.
-INVITATIONS = frozenset({EmailKind.SHARED_ORGANIZATION, EmailKind.PROJECT_INVITATION})
+INVITATIONS = frozenset({EmailKind.SHARED_ORGANIZATION, EmailKind.PROJECT_INVITATION, EmailKind.PARTNER_MEMBERSHIP})
 
 
 def _cut(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
-def render_email(
-    kind: EmailKind, language: str, recipient_name: str, context: dict[str, Any]
-) -> tuple[str, str, str]:
+def render_email(kind: EmailKind, language: str, recipient_name: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """Subject, plain text and HTML of one email."""
     language = supported_language(language)
     env = environment(language)
@@ -56,6 +57,25 @@ def render_email(
     text = env.get_template(f"{name}.txt").render(values).strip() + "\n"
     html = env.get_template(f"{name}.html").render(values)
     return subject, text, html
+
+
+def message_id(email_id: uuid.UUID, mail_from: str) -> str:
+    """An email's Message-ID: its outbox row's id at the sender's domain, so that a copy sent
+    again is recognisably the same message, and a reply to it recognisably a reply to us."""
+    return f"<{email_id}@{_sender_domain(mail_from)}>"
+
+
+def is_our_message_id(value: str, mail_from: str) -> bool:
+    """Whether `value` (without its angle brackets) is a Message-ID that `message_id` made."""
+    local, _, domain = value.rpartition("@")
+    return domain.lower() == _sender_domain(mail_from).lower() and bool(_UUID.fullmatch(local.lower()))
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _sender_domain(mail_from: str) -> str:
+    return parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
 
 
 # Stands where a password email's link goes: the link's token is made only when the email is

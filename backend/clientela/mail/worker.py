@@ -11,7 +11,7 @@ from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime
 from uuid import UUID
 
 import aiosmtplib
@@ -21,9 +21,10 @@ from tortoise.transactions import in_transaction
 from clientela.accounts import services as accounts
 from clientela.automations import engine as automations
 from clientela.db import is_postgres
+from clientela.inbound.services import reply_address
 from clientela.mail.grants import delivery_refusal
 from clientela.mail.models import OutboxEmail, OutboxStatus
-from clientela.mail.outbox import SET_PASSWORD_LINK
+from clientela.mail.outbox import SET_PASSWORD_LINK, EmailKind, message_id
 from clientela.settings import Settings
 from clientela.sharing import services as sharing
 
@@ -115,9 +116,7 @@ async def _claim(now: datetime, batch: int) -> list[OutboxEmail]:
     until = now + LEASE
     if is_postgres():
         async with in_transaction():
-            rows = await (
-                _due(now).order_by("next_attempt_at", "id").limit(batch).select_for_update(skip_locked=True)
-            )
+            rows = await _due(now).order_by("next_attempt_at", "id").limit(batch).select_for_update(skip_locked=True)
             if rows:
                 await OutboxEmail.filter(id__in=[row.id for row in rows]).update(claimed_until=until)
     else:
@@ -134,7 +133,6 @@ async def _claim(now: datetime, batch: int) -> list[OutboxEmail]:
 
 async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> int:
     started = time.monotonic()
-    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "localhost"
     smtp = aiosmtplib.SMTP(
         hostname=settings.smtp_host,
         port=settings.smtp_port,
@@ -165,13 +163,11 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
                 )
                 continue
             try:
-                await smtp.send_message(await _message(row, settings.mail_from, domain))
+                await smtp.send_message(await _message(row, settings))
             except Exception as error:
                 await _failed(row, error, now)
             else:
-                await OutboxEmail.filter(id=row.id).update(
-                    status=OutboxStatus.SENT, sent_at=now, claimed_until=None
-                )
+                await OutboxEmail.filter(id=row.id).update(status=OutboxStatus.SENT, sent_at=now, claimed_until=None)
                 delivered += 1
     finally:
         try:
@@ -181,19 +177,23 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
     return delivered
 
 
-async def _message(row: OutboxEmail, mail_from: str, domain: str) -> EmailMessage:
+async def _message(row: OutboxEmail, settings: Settings) -> EmailMessage:
     text, html = row.text_body, row.html_body
     if SET_PASSWORD_LINK in text and row.recipient_id is not None:
         link = await accounts.password_link(row.recipient_id)
         text, html = text.replace(SET_PASSWORD_LINK, link), html.replace(SET_PASSWORD_LINK, link)
     message = EmailMessage()
     message["Subject"] = row.subject
-    message["From"] = mail_from
+    message["From"] = settings.mail_from
     message["To"] = Address(display_name=row.to_name, addr_spec=row.to_address)
     message["Date"] = format_datetime(row.created_at)
-    # The row's id: should a crash between sending and marking it sent make us send it again,
-    # the copy is recognisably the same message.
-    message["Message-ID"] = f"<{row.id}@{domain}>"
+    # Should a crash between sending and marking it sent make us send it again, the copy is
+    # recognisably the same message.
+    message["Message-ID"] = message_id(row.id, settings.mail_from)
+    if row.kind == EmailKind.CLIENT_REPLY and row.recipient_id and row.about_id:
+        # Made at delivery, like a password link: the outbox holds no reply address.
+        if address := await reply_address(settings, row.recipient_id, row.about_id):
+            message["Reply-To"] = address
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
@@ -221,9 +221,7 @@ async def _log_undeliverable() -> None:
     if not new:
         return
     for email in await OutboxEmail.filter(id__in=list(new)).order_by("id"):
-        log.info(
-            "Email not sent (no SMTP server): %r to %s <%s>", email.subject, email.to_name, email.to_address
-        )
+        log.info("Email not sent (no SMTP server): %r to %s <%s>", email.subject, email.to_name, email.to_address)
         # The body holds the links (a password link among them) a developer needs without SMTP.
         log.debug("Text of email %s:\n%s", email.id, email.text_body)
     _logged_ids.update(new)

@@ -10,6 +10,9 @@ from clientela.core.models import Entity
 class OrganizationKind(StrEnum):
     INTERNAL = "INTERNAL"
     CLIENT = "CLIENT"
+    # An outside consultant firm: its people (PartnerMember) are guests who reach clients only
+    # through the shares the firm holds.
+    PARTNER = "PARTNER"
 
 
 class Organization(Entity):

@@ -13,8 +13,7 @@ from clientela.policy import Action, Viewer
 async def create_organization(viewer: Viewer, *, name: str, kind: OrganizationKind, language: str | None) -> Organization:
     name = validation.name(name)
     language = validation.language(language)
-    action = Action.CREATE_CLIENT if kind is OrganizationKind.CLIENT else Action.CREATE_INTERNAL_ORGANIZATION
-    policy.require(viewer, action)
+    policy.require(viewer, policy.create_organization_action(kind))
     return await repository.create_organization(
         viewer,
         name=name,
@@ -39,7 +38,7 @@ async def update_organization(
     policy.require(viewer, Action.MANAGE_ORGANIZATION, organization_id=organization.id)
     kind_changes = kind is not None and kind is not organization.kind
     if kind_changes:
-        policy.require(viewer, Action.CHANGE_ORGANIZATION_KIND)
+        policy.require_kind_change(viewer, organization, kind)
     await repository.update_organization(viewer, organization, changes, kind_changes=kind_changes)
     return organization
 

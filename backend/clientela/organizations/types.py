@@ -23,7 +23,9 @@ class DepartmentType:
     name: str
 
 
-@strawberry.type(name="Organization", description="An own team (INTERNAL) or a client (CLIENT).")
+@strawberry.type(
+    name="Organization", description="An own team (INTERNAL), a client (CLIENT) or an outside consultant firm (PARTNER)."
+)
 class OrganizationType:
     id: strawberry.ID
     name: str
@@ -38,9 +40,18 @@ class OrganizationType:
     async def departments(self: Organization, info: Info) -> list[DepartmentType]:
         return await info.context.loaders.departments_by_organization.load(self.id)
 
-    @strawberry.field
+    @strawberry.field(description="Its people; a partner firm's members (who see only themselves in it).")
     async def members(self: Organization, info: Info) -> list[LazyUser]:
+        if self.kind is OrganizationKind.PARTNER:
+            return await info.context.loaders.members_by_partner.load(self.id)
         return await info.context.loaders.members_by_organization.load(self.id)
+
+    @strawberry.field(
+        description="The viewer's live shares of this client, their own or a partner firm's: how they hold it "
+        "(empty for its owner and for anyone holding no share).",
+    )
+    async def held_through(self: Organization, info: Info) -> list[LazyShare]:
+        return await info.context.loaders.held_through_by_organization.load(self.id)
 
     @strawberry.field(description="The projects of this client that the viewer sees.")
     async def projects(self: Organization, info: Info) -> list[LazyProject]:

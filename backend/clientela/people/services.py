@@ -53,11 +53,25 @@ async def add_contact(
     phone = validation.phone(phone)
     department = await organizations.department_of(organization, department_id)
     policy.require(viewer, Action.MANAGE_ORGANIZATION, organization_id=organization.id)
+    policy.require_members_apart(organization)
     if email and await repository.email_taken(viewer.workspace_id, email):
         raise BadUserInput(repository.EMAIL_TAKEN, field="email")
-    return await create_person(
-        viewer, name=name, email=email, phone=phone, organization=organization, department=department
-    )
+    return await create_person(viewer, name=name, email=email, phone=phone, organization=organization, department=department)
+
+
+async def invitee_person(viewer: Viewer, user_id: object | None, email: str | None, name: str | None) -> User:
+    """The person an invitee (of a share, of a partner firm) stands for: a person the viewer
+    sees, by id; else the person of the address, created if the address is new to the workspace."""
+    if user_id is not None:
+        return await get_person(viewer, user_id)
+    if not email:
+        raise BadUserInput("Each invitee needs a userId or an email.", field="invitees")
+    email = validation.email(email)
+    known = await repository.person_with_email(viewer.workspace_id, email)
+    if known is not None:
+        return known
+    name = validation.name(name) if name else email.split("@")[0]
+    return await create_person(viewer, name=name, email=email, organization=None, invited=True)
 
 
 async def get_person(viewer: Viewer, user_id: object) -> User:

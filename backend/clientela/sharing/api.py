@@ -43,7 +43,7 @@ class Mutation:
         return await services.share_organization(
             info.context.viewer,
             organization_id,
-            [services.Invitee(user_id=i.user_id, email=i.email, name=i.name) for i in invitees],
+            [services.Invitee(user_id=i.user_id, email=i.email, name=i.name, partner_id=i.partner_id) for i in invitees],
             role,
             expires_at,
         )
@@ -52,9 +52,7 @@ class Mutation:
         description="Sets, moves or (null) clears when a share ends; for who may share the client. "
         "Past that moment the share grants nothing and shows EXPIRED.",
     )
-    async def set_share_expiry(
-        self, info: Info, share_id: strawberry.ID, expires_at: dt.datetime | None = None
-    ) -> ShareType:
+    async def set_share_expiry(self, info: Info, share_id: strawberry.ID, expires_at: dt.datetime | None = None) -> ShareType:
         return await services.set_share_expiry(info.context.viewer, share_id, expires_at)
 
     @strawberry.mutation

@@ -29,6 +29,16 @@ class SharingLoaders:
         return grouped(fetch)
 
     @cached_property
+    def held_through_by_organization(self) -> DataLoader:
+        """The viewer's own live shares of each client: theirs, and their partner firms'."""
+
+        async def fetch(keys: Keys):
+            shares = Share.filter(policy.live_shares(), policy.held_by(self.viewer), organization_id__in=keys)
+            return [(s.organization_id, s) for s in await shares.order_by("id")]
+
+        return grouped(fetch)
+
+    @cached_property
     def live_shares_by_user(self) -> DataLoader:
         async def fetch(keys: Keys):
             shares = Share.filter(policy.shares_visible(self.viewer), policy.live_shares(), user_id__in=keys)

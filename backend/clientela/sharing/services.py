@@ -13,6 +13,7 @@ from clientela.core.errors import BadUserInput
 from clientela.mail.outbox import EmailKind, queue_email
 from clientela.organizations import services as organizations
 from clientela.organizations.models import Organization, OrganizationKind
+from clientela.partners import repository as partners
 from clientela.people import repository as people_repository
 from clientela.people import services as people
 from clientela.people.models import User
@@ -25,9 +26,12 @@ from clientela.sharing.models import Share, ShareRole, ShareStatus
 
 @dataclass
 class Invitee:
+    """A person (by id, or an address, new or known) or a whole partner firm (`partner_id`)."""
+
     user_id: object | None = None
     email: str | None = None
     name: str | None = None
+    partner_id: object | None = None
 
 
 async def my_clients(viewer: Viewer) -> list[Organization]:
@@ -35,18 +39,26 @@ async def my_clients(viewer: Viewer) -> list[Organization]:
     return await repository.clients_held(viewer)
 
 
-async def _invitee_person(viewer: Viewer, invitee: Invitee) -> User:
-    """The person an invitee stands for, created if the address is new to the workspace."""
-    if invitee.user_id is not None:
-        return await people.get_person(viewer, invitee.user_id)
-    if not invitee.email:
-        raise BadUserInput("Each invitee needs a userId or an email.", field="invitees")
-    email = validation.email(invitee.email)
-    known = await people_repository.person_with_email(viewer.workspace_id, email)
-    if known is not None:
-        return known
-    name = validation.name(invitee.name) if invitee.name else email.split("@")[0]
-    return await people.create_person(viewer, name=name, email=email, organization=None, invited=True)
+async def _holder(viewer: Viewer, organization: Organization, invitee: Invitee) -> User | Organization:
+    """Who an invitee stands for: a partner firm the viewer sees, or a person (created if the
+    address is new to the workspace)."""
+    if invitee.partner_id is not None:
+        if invitee.user_id is not None or invitee.email:
+            raise BadUserInput("An invitee is a person or a partner firm, not both.", field="invitees")
+        partner = await organizations.get_organization(viewer, invitee.partner_id)
+        policy.require_partner(partner)
+        return partner
+    person = await people.invitee_person(viewer, invitee.user_id, invitee.email, invitee.name)
+    if person.id == viewer.user_id:
+        raise BadUserInput("You cannot share a client with yourself.", field="invitees")
+    if person.organization_id == organization.id:
+        raise BadUserInput(f"{person.name} belongs to {organization.name} already.", field="invitees")
+    return person
+
+
+def _holder_name(holder: User | Organization) -> str:
+    """Whom a share is held by, for an audit entry."""
+    return f"the partner firm {holder.name}" if isinstance(holder, Organization) else holder.name
 
 
 def _expiry(expires_at: datetime | None, now: datetime) -> datetime | None:
@@ -72,9 +84,10 @@ async def share_organization(
     role: ShareRole | None,
     expires_at: datetime | None = None,
 ) -> list[Share]:
-    """One share per invitee (sharing again with the same person keeps the live share as it
-    is: its role and expiry change through set_share_role and set_share_expiry), and a
-    "shared organization" email to each new one, written in the same transaction."""
+    """One share per invitee, a person or a partner firm (sharing again with the same one keeps
+    the live share as it is: its role and expiry change through set_share_role and
+    set_share_expiry), and a "shared organization" email to each new holder (each member of a
+    firm), written in the same transaction."""
     organization = await organizations.get_organization(viewer, organization_id)
     if organization.kind is not OrganizationKind.CLIENT:
         raise BadUserInput("Only client organizations can be shared.", field="organization_id")
@@ -87,36 +100,43 @@ async def share_organization(
     shares: list[Share] = []
     async with repository.transaction():
         for invitee in invitees:
-            person = await _invitee_person(viewer, invitee)
-            if person.id == viewer.user_id:
-                raise BadUserInput("You cannot share a client with yourself.", field="invitees")
-            if person.organization_id == organization.id:
-                raise BadUserInput(f"{person.name} belongs to {organization.name} already.", field="invitees")
-            share, new = await repository.hold_share(organization, person, role, viewer.user_id, expires_at)
+            holder = await _holder(viewer, organization, invitee)
+            share, new = await repository.hold_share(organization, holder, role, viewer.user_id, expires_at)
             shares.append(share)
-            if not new:  # sharing again with the same person keeps the live share
+            if not new:  # sharing again with the same holder keeps the live share
                 continue
-            await people_repository.mark_invited(person)
+            firm = holder if isinstance(holder, Organization) else None
             await audit.record(
                 viewer,
                 "share.create",
-                f"{organization.name} shared with {person.name} as {role.value}"
+                f"{organization.name} shared with {_holder_name(holder)} as {role.value}"
                 + (f" until {_moment(expires_at)}" if expires_at else ""),
                 organization_id=organization.id,
             )
-            await queue_email(
-                EmailKind.SHARED_ORGANIZATION,
-                person,
-                {
-                    "inviter_name": viewer.user.name,
-                    "organization_name": organization.name,
-                    "organization_url": f"{settings.link_base}/organizations/{organization.id}",
-                    "has_password": person.password_hash is not None,
-                    "password_url": f"{settings.link_base}/set-password",
-                },
-                about=share.id,
-            )
+            for person in await _people_holding(holder):
+                await queue_email(
+                    EmailKind.SHARED_ORGANIZATION,
+                    person,
+                    {
+                        "inviter_name": viewer.user.name,
+                        "organization_name": organization.name,
+                        "partner_name": firm.name if firm else None,
+                        "organization_url": f"{settings.link_base}/organizations/{organization.id}",
+                        "has_password": person.password_hash is not None,
+                        "password_url": f"{settings.link_base}/set-password",
+                    },
+                    about=share.id,
+                )
     return shares
+
+
+async def _people_holding(holder: User | Organization) -> list[User]:
+    """The people a new share is emailed to: its person (who is now invited), or the members of
+    its firm (invited when they joined)."""
+    if isinstance(holder, Organization):
+        return (await partners.members_of_firms([holder.id])).get(holder.id, [])
+    await people_repository.mark_invited(holder)
+    return [holder]
 
 
 async def _managed_share(viewer: Viewer, share_id: object) -> Share:
@@ -130,7 +150,8 @@ async def _change_share(viewer: Viewer, share: Share, action: str, summary: str,
     {user} and {organization}."""
     async with repository.transaction():
         await repository.change_share(share, changes)
-        summary = summary.format(user=share.user.name, organization=share.organization.name)
+        holder = share.user if share.user_id else share.partner
+        summary = summary.format(user=_holder_name(holder), organization=share.organization.name)
         await audit.record(viewer, action, summary, organization_id=share.organization_id)
     share.update_from_dict(changes)
 
@@ -170,23 +191,24 @@ async def set_share_expiry(viewer: Viewer, share_id: object, expires_at: datetim
 async def remind_expiring_shares(now: datetime | None = None) -> int:
     """The reminder pass: for each live share that expires within
     policy.SHARE_EXPIRY_REMINDER_LEAD and whose date has not been reminded of, email its holder
-    and the client's owner, once per share and date however many workers run it at once. The
+    (each member of a firm) and the client's owner, once per share and date however many workers run it at once. The
     number of shares reminded."""
     now = now or datetime.now(UTC)
     settings = get_settings()
     reminded = 0
     for share, recipients in await repository.shares_to_remind(now, now + policy.SHARE_EXPIRY_REMINDER_LEAD):
         organization = share.organization
-        holder = share.user
+        holder_name = share.partner.name if share.partner_id else share.user.name
 
-        async def write(reminder, share=share, organization=organization, holder=holder, recipients=recipients):
+        async def write(reminder, share=share, organization=organization, holder_name=holder_name, recipients=recipients):
             for person in recipients:
                 await queue_email(
                     EmailKind.SHARE_EXPIRY_REMINDER,
                     person,
                     {
-                        "for_holder": person.id == holder.id,
-                        "holder_name": holder.name,
+                        # The owner is told whose access ends; a holder (a firm's member), that theirs does.
+                        "for_holder": person.id != organization.owner_id,
+                        "holder_name": holder_name,
                         "organization_name": organization.name,
                         "organization_url": f"{settings.link_base}/organizations/{organization.id}",
                         "expires_at": share.expires_at,
@@ -210,13 +232,16 @@ async def revoke_share(viewer: Viewer, share_id: object) -> bool:
 
 async def _invited_person(viewer: Viewer, organization: Organization, email: str) -> User | None:
     """policy.require_invite, with the facts it decides on read. Whether a person holds a share
-    is read only for one the inviter sees: anyone else is refused whatever they hold. Nobody is
-    looked up for an inviter who may not invite at all."""
+    or is in a partner firm is read only for one the inviter sees: anyone else is refused
+    whatever they hold. Nobody is looked up for an inviter who may not invite at all."""
     policy.require_invite_into(viewer, organization)
     known = await people_repository.person_with_email(viewer.workspace_id, email)
     visible = known is not None and await people_repository.sees(viewer, known)
     holds_share = visible and await repository.holds_live_share(known.id)
-    return policy.require_invite(viewer, organization, known, visible=visible, holds_live_share=holds_share)
+    in_firm = visible and await repository.in_partner_firm(known.id)
+    return policy.require_invite(
+        viewer, organization, known, visible=visible, holds_live_share=holds_share, partner_member=in_firm
+    )
 
 
 async def invite_to_project(

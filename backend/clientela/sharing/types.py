@@ -16,14 +16,17 @@ LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
 LazyOrganization = Annotated["OrganizationType", strawberry.lazy("clientela.organizations.types")]
 
 
-@strawberry.input
+@strawberry.input(description="A person (userId, or an email with a name for someone new) or a whole partner firm (partnerId).")
 class ShareInviteeInput:
     user_id: strawberry.ID | None = None
     email: str | None = None
     name: str | None = None
+    partner_id: strawberry.ID | None = None
 
 
-@strawberry.type(name="Share", description="A client organization shared with a consultant.")
+@strawberry.type(
+    name="Share", description="A client organization shared with a consultant (user) or a whole partner firm (partner)."
+)
 class ShareType:
     id: strawberry.ID
     role: ShareRoleEnum
@@ -34,9 +37,13 @@ class ShareType:
     def status(self: Share) -> ShareStatusEnum:
         return policy.share_status(self.status, self.expires_at)
 
-    @strawberry.field
-    async def user(self: Share, info: Info) -> LazyUser:
-        return await info.context.loaders.user_by_id.load(self.user_id)
+    @strawberry.field(description="The person holding the share; null for a partner firm's share.")
+    async def user(self: Share, info: Info) -> LazyUser | None:
+        return await info.context.loaders.user_by_id.load(self.user_id) if self.user_id else None
+
+    @strawberry.field(description="The partner firm holding the share (each member holds it); null for a person's share.")
+    async def partner(self: Share, info: Info) -> LazyOrganization | None:
+        return await info.context.loaders.organization_by_id.load(self.partner_id) if self.partner_id else None
 
     @strawberry.field
     async def organization(self: Share, info: Info) -> LazyOrganization:

@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
     their runs; a message says whether an automation wrote it, a person whether they are the
     workspace's automation identity."""
 
-    dependencies = [("models", "0007_share_expiry_reminders")]
+    dependencies = [("models", "0009_replies_by_email")]
 
     initial = False
 
