@@ -16,6 +16,8 @@ from clientela.mail.models import OutboxEmail
 from clientela.mail.worker import deliver_due
 from clientela.people.models import User
 from clientela.tasks.models import Task, TaskFollower
+from inbound_support import emailed_to
+from inbound_support import reply as email_reply
 from support import QueryCounter
 
 CREATE_RULE = """
@@ -366,3 +368,20 @@ async def test_a_submission_costs_the_same_statements_with_20_enabled_rules_as_w
     for n in range(20):
         await make_rule(api, world.admin.token, name=f"R{n}", trigger="ITEM_SUBMITTED", actions=[reply(("en", "Got {item}"))])
     assert await statements() == without
+
+
+async def test_a_clients_reply_by_email_fires_client_replied_like_one_from_the_portal(api, world, inbound):
+    await disable_defaults(world)
+    rule_id = await make_rule(
+        api, world.admin.token, trigger="CLIENT_REPLIED", actions=[reply(("en", "Thanks, we read it: {item}"))]
+    )
+    email = await emailed_to(inbound, api, world, world.client)
+    code, _ = await inbound.send(email_reply(email["Reply-To"], world.client.user.email, "Here is the file.\n", answers=email))
+    assert code == 250
+
+    await engine.process_events()
+    await engine.process_events()
+
+    [message] = await Message.filter(task_id=world.acme_task.id, automated=True)
+    assert message.body == "Thanks, we read it: Acme home page"
+    assert [r.outcome for r in await AutomationRun.filter(rule_id=rule_id)] == [RunOutcome.SUCCEEDED]
