@@ -5,10 +5,12 @@ Layers, lowest first (a module may import its own layer and those below):
   core        core/*, settings, db
   models      */models.py, portal/settings.py (the portal's configuration values),
               targets/calendar.py (working-hours arithmetic on values)
+              automations/rules.py (a rule's conditions and actions as values)
   policy      policy.py: rules only (Viewer, filters, field rules, the permission table)
   repository  */repository.py, */loaders.py, conversations/audience.py: the domain code that
               runs queries (services do not)
-  services    */services.py and the domains' other modules (accounts/passwords, mail/…, inbound/…)
+  services    */services.py and the domains' other modules (accounts/passwords, mail/…, inbound/…,
+              automations/engine.py)
   graphql     graphql/context, errors, inputs, limits, money, pagination (not schema.py), and
               fair_use (the budgets and places a request runs in)
   resolvers   */types.py, */api.py
@@ -25,10 +27,10 @@ from pathlib import Path
 PACKAGE = Path(__file__).parents[1] / "backend" / "clientela"
 LAYERS = {
     "core": ("core/*", "settings.py", "db.py"),
-    "models": ("*/models.py", "portal/settings.py", "targets/calendar.py"),
+    "models": ("*/models.py", "portal/settings.py", "targets/calendar.py", "automations/rules.py"),
     "policy": ("policy.py",),
     "repository": ("*/repository.py", "*/loaders.py", "conversations/audience.py"),
-    "services": ("*/services.py", "accounts/*", "mail/*", "inbound/*", "people/language.py"),
+    "services": ("*/services.py", "accounts/*", "mail/*", "inbound/*", "people/language.py", "automations/engine.py"),
     "graphql": ("graphql/*", "fair_use.py"),
     "resolvers": ("*/types.py", "*/api.py"),
     "app": ("*",),

@@ -67,6 +67,12 @@ CONTEXTS = {
         "has_password": False,
         "password_url": f"{BASE}/set-password",
     },
+    EmailKind.AUTOMATION_NOTICE: {
+        "rule_name": "Warn before the due date",
+        "item_title": "Fix the logo",
+        "item_url": f"{BASE}/projects/0190c3d4?task=0190e5f6",
+        "body": "Due tomorrow.\nPlease check it.",
+    },
 }
 # Values each email must show, in both parts, whatever the language.
 REQUIRED = {
@@ -83,6 +89,7 @@ REQUIRED = {
     ],
     EmailKind.SHARE_EXPIRY_REMINDER: ["Acme Studio", f"{BASE}/organizations/0190a1b2"],
     EmailKind.PARTNER_MEMBERSHIP: ["Olga Petrova", "Northwind Partners", f"{BASE}/clients", f"{BASE}/set-password"],
+    EmailKind.AUTOMATION_NOTICE: ["Warn before the due date", "Fix the logo", f"{BASE}/projects/0190c3d4?task=0190e5f6", "Please check it."],
 }
 # Words of each language's subject, so a catalog that silently fell back to English fails.
 SUBJECT_WORDS = {
@@ -92,6 +99,7 @@ SUBJECT_WORDS = {
     EmailKind.CLIENT_REPLY: {"en": "New message", "es": "Nuevo mensaje", "pt": "Nova mensagem", "ru": "Новое сообщение"},
     EmailKind.SHARE_EXPIRY_REMINDER: {"en": "expires soon", "es": "vence pronto", "pt": "expira em breve", "ru": "скоро истекает"},
     EmailKind.PARTNER_MEMBERSHIP: {"en": "added you", "es": "te añadió", "pt": "adicionou você", "ru": "добавил"},
+    EmailKind.AUTOMATION_NOTICE: {"en": "Automation", "es": "Automatización", "pt": "Automação", "ru": "Автоматизация"},
 }
 # The greeting names the recipient in every email.
 GREETINGS = {

@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "clientela.audit.models",
     "clientela.inbound.models",
     "clientela.targets.models",
+    "clientela.automations.models",
 ]
 
 

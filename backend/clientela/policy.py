@@ -42,6 +42,7 @@ from enum import Enum, StrEnum
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
+from clientela.automations.models import AutomationRule, AutomationRuleProject
 from clientela.conversations.models import MessageVisibility
 from clientela.core.errors import BadUserInput, Forbidden, Unauthenticated
 from clientela.core.ids import parse_id
@@ -219,9 +220,10 @@ def organizations_visible(viewer: Viewer) -> Q:
 def people_visible(viewer: Viewer) -> Q:
     """Oneself, and the members of the organizations one may see; staff and admins see all. A
     partner firm's members are not members of an organization (`PartnerMember`): a firm's
-    people see only themselves in it."""
+    people see only themselves in it. The automation identity is nobody's to look up, assign
+    or add (it shows only as the author of what it wrote)."""
     require_signed_in(viewer)
-    in_workspace = Q(workspace_id=viewer.workspace_id)
+    in_workspace = Q(workspace_id=viewer.workspace_id, is_automation=False)
     if viewer.kind in (ViewerKind.ADMIN, ViewerKind.STAFF):
         return in_workspace
     orgs = Subquery(Organization.filter(organizations_visible(viewer)).values("id"))
@@ -462,6 +464,8 @@ class Action(Enum):
     PREVIEW_AS_CLIENT = "preview the portal as this client's people"
     READ_TARGET_SETTINGS = "read the working calendar and the response-time targets"
     MANAGE_TARGET_SETTINGS = "change the working calendar and the response-time targets"
+    MANAGE_AUTOMATIONS = "create, change or delete automation rules of this project"
+    READ_AUTOMATION_RUNS = "read the runs of automation rules"
 
 
 # Who may do what. A ViewerKind entry grants the action on anything in the workspace (staff:
@@ -492,6 +496,10 @@ PERMISSIONS: dict[Action, frozenset[ViewerKind | ClientAccess]] = {
     # (TaskField.RESPONSE_TARGETS), and never the firm's calendar or promises as a whole.
     Action.READ_TARGET_SETTINGS: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ViewerKind.GUEST}),
     Action.MANAGE_TARGET_SETTINGS: frozenset({ViewerKind.ADMIN}),
+    # Who manages a project manages the rules limited to it (require_manage_rule); a rule of the
+    # whole workspace is for admins. A rule's runs are read by who may manage the rule.
+    Action.MANAGE_AUTOMATIONS: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ClientAccess.OWNER, ClientAccess.CSR}),
+    Action.READ_AUTOMATION_RUNS: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ClientAccess.OWNER, ClientAccess.CSR}),
 }
 
 
@@ -713,3 +721,73 @@ def tasks_counted(viewer: Viewer) -> Q | None:
     """The tasks an aggregate (time totals of a project) may count for this viewer: a client's
     figures count only the items the client sees; None: every task of a visible project."""
     return tasks_visible(viewer) if viewer.is_client else None
+
+
+# --- Automations ----------------------------------------------------------------------------
+
+
+def projects_managed(viewer: Viewer) -> Q:
+    """The projects the viewer may MANAGE_PROJECT, as a filter (the table's rule for a page of
+    projects): admins all; staff the projects they are members of; anyone the projects of the
+    clients they own or hold a live CSR share of. Clients none."""
+    require_signed_in(viewer)
+    in_workspace = Q(workspace_id=viewer.workspace_id)
+    if viewer.is_admin:
+        return in_workspace
+    if viewer.is_client:
+        return Q(pk__in=[])
+    reach = Q(client_id__in=list(viewer.managed_client_ids()))
+    if viewer.kind is ViewerKind.STAFF:
+        reach |= Q(id__in=Subquery(ProjectMember.filter(user_id=viewer.user_id).values("project_id")))
+    return in_workspace & reach
+
+
+def require_automations_reader(viewer: Viewer) -> None:
+    """Clients never see rules or runs, not even that there are none."""
+    require_signed_in(viewer)
+    if viewer.is_client or not (viewer.kind in (ViewerKind.ADMIN, ViewerKind.STAFF) or viewer.managed_client_ids()):
+        raise Forbidden(f"You may not {Action.READ_AUTOMATION_RUNS.value}.")
+
+
+def automation_rules_visible(viewer: Viewer) -> Q:
+    """Admins see every rule; anyone else the rules limited to projects that they all manage
+    (a rule of the whole workspace, or one that also acts on others' projects, is not theirs)."""
+    require_signed_in(viewer)
+    in_workspace = Q(workspace_id=viewer.workspace_id)
+    if viewer.is_admin:
+        return in_workspace
+    if viewer.is_client:
+        return Q(pk__in=[])
+    managed = Subquery(Project.filter(projects_managed(viewer)).values("id"))
+    scoped = Subquery(AutomationRuleProject.all().values("rule_id"))
+    elsewhere = Subquery(AutomationRuleProject.exclude(project_id__in=managed).values("rule_id"))
+    return in_workspace & Q(id__in=scoped) & ~Q(id__in=elsewhere)
+
+
+def automation_runs_visible(viewer: Viewer) -> Q:
+    """The runs of the rules one sees (a deleted rule's runs: admins only)."""
+    require_signed_in(viewer)
+    if viewer.is_admin:
+        return Q(workspace_id=viewer.workspace_id)
+    return Q(rule_id__in=Subquery(AutomationRule.filter(automation_rules_visible(viewer)).values("id")))
+
+
+def require_manage_rule(viewer: Viewer, scope: list[Project], member_of: set[uuid.UUID]) -> None:
+    """A rule limited to `scope` (projects fetched through `projects_visible`; empty: the whole
+    workspace) may be made, changed or deleted by who may MANAGE_AUTOMATIONS every project of
+    it (`member_of`: the projects of `scope` the viewer is a member of, which the caller reads).
+    A change is checked against the old scope and the new: nobody takes over a rule that also
+    acts elsewhere, nor widens theirs to projects they do not manage."""
+    require_signed_in(viewer)
+    if viewer.is_client:
+        raise Forbidden(f"You may not {Action.MANAGE_AUTOMATIONS.value}.")
+    if not scope and not viewer.is_admin:
+        raise Forbidden("Only admins may manage automation rules of the whole workspace.")
+    for project in scope:
+        require(viewer, Action.MANAGE_AUTOMATIONS, project=project, project_member=project.id in member_of)
+
+
+def automation_viewer(identity: User) -> Viewer:
+    """Who a rule's actions are done as: the workspace's automation identity, with the reach of
+    the workspace (what a rule may do was checked when it was saved, against who saved it)."""
+    return Viewer(kind=ViewerKind.ADMIN, user=identity, workspace_id=identity.workspace_id)

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     share_reminder_every_seconds: float = Field(default=300.0, gt=0)
     # How often the worker looks for response-time targets that became at risk or breached.
     target_check_every_seconds: float = Field(default=60.0, gt=0)
+    # How often the worker evaluates the time-based automation triggers (due date near, no
+    # public reply); the events of changes are evaluated at every poll.
+    automation_scan_every_seconds: float = Field(default=60.0, gt=0)
     # Invitation and share emails a workspace may send per hour.
     invitations_per_workspace_per_hour: int = 200
     # Fair use, per session (per client address when not signed in): requests per second

@@ -10,6 +10,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from clientela.accounts.models import PasswordToken, Session, ThrottleHit
+from clientela.automations.repository import add_default_rules
 from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import ContactPrivacy, User
 from clientela.workspaces.models import Workspace
@@ -36,10 +37,12 @@ async def session_user(token_hash: str) -> User | None:
 async def create_workspace(
     *, workspace_name: str, language: str, admin_name: str, email: str, search_text: str, password_hash: str
 ) -> User:
-    """A new workspace, its own team and its admin, all or nothing."""
+    """A new workspace, its own team, its admin, its automation identity and first rules, all or
+    nothing."""
     async with in_transaction():
         workspace = await Workspace.create(name=workspace_name, language=language)
         team = await Organization.create(workspace=workspace, name=workspace_name, kind=OrganizationKind.INTERNAL)
+        await add_default_rules(workspace)
         return await User.create(
             workspace=workspace,
             organization=team,

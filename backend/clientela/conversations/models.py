@@ -21,6 +21,8 @@ class Message(Entity):
     author = fields.ForeignKeyField("models.User", related_name="messages")
     body = fields.TextField()
     visibility = fields.CharEnumField(MessageVisibility, max_length=16)
+    # Written by an automation rule (its author is the workspace's automation identity).
+    automated = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "message"

@@ -63,8 +63,10 @@ async def create_message(
             author_id=viewer.user_id,
             body=body,
             visibility=visibility,
+            automated=viewer.user.is_automation,
         )
-        if task is not None and visibility is MessageVisibility.PUBLIC:
+        # An automatic reply is no response: the targets wait for a person of the firm.
+        if task is not None and visibility is MessageVisibility.PUBLIC and not message.automated:
             await target_clocks.public_message_posted(task, by_client=viewer.is_client)
         await deliver(message)
     return message

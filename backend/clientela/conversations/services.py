@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from clientela import policy
+from clientela.automations import services as automations
+from clientela.automations.models import TriggerKind
 from clientela.conversations import repository
 from clientela.conversations.audience import message_audience
 from clientela.conversations.models import Message, MessageVisibility
 from clientela.core import validation
 from clientela.core.errors import BadUserInput
 from clientela.mail.outbox import EmailKind, queue_email
+from clientela.mail.rendering import supported_language
+from clientela.people.language import effective_language
 from clientela.people.models import User
 from clientela.policy import Action, RecipientReason, Viewer
 from clientela.projects import services as projects
@@ -82,9 +87,29 @@ async def post_message(
     async def deliver(message: Message) -> None:
         if public:
             await _email_recipients(viewer, message, task, project, include_history)
+            if task is not None and viewer.is_client:
+                await automations.record(viewer, TriggerKind.CLIENT_REPLIED, task, message=message.id)
 
     return await repository.create_message(
         viewer, task=task, project=project, body=body, visibility=visibility, deliver=deliver
+    )
+
+
+async def post_automatic_message(
+    viewer: Viewer, task: Task, *, public: bool, body_in: Callable[[str], str], language: str
+) -> Message:
+    """A message of an automation rule on `task`, by the automation identity (`viewer`): stored
+    in `language` (the requester's); a PUBLIC one goes to the same recipients, with the same
+    history, as a person's reply, each email in its recipient's language (`body_in(language)`)."""
+    project = await task_rows.project_of(task)
+    visibility = MessageVisibility.PUBLIC if public else MessageVisibility.INTERNAL
+
+    async def deliver(message: Message) -> None:
+        if public:
+            await _email_recipients(viewer, message, task, project, include_history=True, body_in=body_in)
+
+    return await repository.create_message(
+        viewer, task=task, project=project, body=validation.body(body_in(language)), visibility=visibility, deliver=deliver
     )
 
 
@@ -109,8 +134,15 @@ def _history(unsent: list[Message], budget: int) -> list[Message]:
 
 
 async def _email_recipients(
-    viewer: Viewer, message: Message, task: Task | None, project: Project, include_history: bool
+    viewer: Viewer,
+    message: Message,
+    task: Task | None,
+    project: Project,
+    include_history: bool,
+    body_in: Callable[[str], str] | None = None,
 ) -> None:
+    """`body_in(language)`: the message's text in a recipient's language (an automatic reply's
+    template), else the message's body for everyone."""
     settings = get_settings()
     recipients = await _recipients(task, project, exclude=viewer.user_id)
     if not recipients:
@@ -131,6 +163,9 @@ async def _email_recipients(
     for recipient in recipients:
         unsent = [m for m in earlier if m.id not in sent_before[recipient.user.id]]
         history = _history(unsent, history_budget)
+        body = message.body
+        if body_in is not None:
+            body = body_in(supported_language(await effective_language(recipient.user)))
         await queue_email(
             EmailKind.CLIENT_REPLY,
             recipient.user,
@@ -138,7 +173,7 @@ async def _email_recipients(
                 "item_title": task.title if task else project.name,
                 "item_url": item_url,
                 "author_name": viewer.user.name,
-                "body": message.body,
+                "body": body,
                 "history": [
                     {"author_name": m.author.name, "body": m.body, "created_at": m.created_at} for m in history
                 ],

@@ -32,6 +32,7 @@ class MessageType:
     body: str
     visibility: MessageVisibilityEnum
     created_at: dt.datetime
+    automated: bool = strawberry.field(description="Written by an automation rule (its author is the workspace's automation identity).")
 
     @strawberry.field
     async def author(self: Message, info: Info) -> LazyUser:

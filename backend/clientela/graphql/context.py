@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from strawberry.types import Info as StrawberryInfo
 
+from clientela.automations.loaders import AutomationLoaders
 from clientela.conversations.loaders import ConversationLoaders
 from clientela.core import clock
 from clientela.core.errors import ClientelaError
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 class Loaders(
     PeopleLoaders, OrganizationLoaders, WorkspaceLoaders, SharingLoaders, ProjectLoaders, TaskLoaders,
-    ConversationLoaders, ReportLoaders, PartnerLoaders, TargetLoaders,
+    ConversationLoaders, ReportLoaders, PartnerLoaders, TargetLoaders, AutomationLoaders,
 ):
     """The request's DataLoaders: each domain's, from its `loaders.py` (see core/dataloaders.py)."""
 

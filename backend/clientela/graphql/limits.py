@@ -39,12 +39,14 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from clientela.automations.rules import MAX_ACTIONS
 from clientela.core.pagination import (
     DEFAULT_PAGE,
     LIST_LIMIT,
     MAX_PAGE,
     ROOT_LIST_LIMIT,
 )
+from clientela.core.validation import SUPPORTED_LANGUAGES
 from clientela.targets.services import TARGETS_PER_ITEM
 
 MAX_DEPTH = 10
@@ -58,6 +60,8 @@ LIST_BOUNDS = {
     "Query.messageRecipients": ROOT_LIST_LIMIT,
     "TimeReport.rows": ROOT_LIST_LIMIT,
     "Task.responseTargets": TARGETS_PER_ITEM,
+    "AutomationRule.actions": MAX_ACTIONS,
+    "AutomationAction.templates": len(SUPPORTED_LANGUAGES),
 }
 AGGREGATE_COST = 1_000
 SCAN_COST = 2_500

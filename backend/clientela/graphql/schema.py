@@ -21,6 +21,7 @@ from strawberry.tools import merge_types
 
 from clientela.accounts import api as accounts
 from clientela.audit import api as audit
+from clientela.automations import api as automations
 from clientela.conversations import api as conversations
 from clientela.fair_use import ExpensiveBudget
 from clientela.graphql.errors import ClassifyErrors
@@ -37,7 +38,19 @@ from clientela.targets import api as targets
 from clientela.tasks import api as tasks
 
 DOMAINS = (
-    accounts, organizations, people, sharing, partners, projects, tasks, conversations, portal, reports, audit, targets,
+    accounts,
+    organizations,
+    people,
+    sharing,
+    partners,
+    projects,
+    tasks,
+    conversations,
+    portal,
+    reports,
+    audit,
+    targets,
+    automations,
 )
 
 

@@ -29,6 +29,7 @@ class EmailKind(StrEnum):
     CLIENT_REPLY = "CLIENT_REPLY"
     SHARE_EXPIRY_REMINDER = "SHARE_EXPIRY_REMINDER"
     PARTNER_MEMBERSHIP = "PARTNER_MEMBERSHIP"
+    AUTOMATION_NOTICE = "AUTOMATION_NOTICE"
 
     @property
     def template(self) -> str:

@@ -19,6 +19,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from clientela.accounts import services as accounts
+from clientela.automations import engine as automations
 from clientela.db import is_postgres
 from clientela.inbound.services import reply_address
 from clientela.mail.grants import delivery_refusal
@@ -65,6 +66,7 @@ async def purge(settings: Settings, *, now: datetime | None = None) -> int:
     retention period: the outbox is not an archive of what people were told."""
     before = (now or datetime.now(UTC)) - timedelta(days=settings.outbox_retention_days)
     done = [OutboxStatus.SENT, OutboxStatus.CANCELLED, OutboxStatus.FAILED]
+    await automations.purge_events(before)
     return await OutboxEmail.filter(status__in=done, created_at__lt=before).delete()
 
 
@@ -73,13 +75,16 @@ PURGE_EVERY = timedelta(hours=1)
 
 async def run_worker(settings: Settings, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
     """Deliver the outbox until `stop` is set, purge it now and then, every
-    `share_reminder_every_seconds` write the reminders of shares that expire soon, and every
-    `target_check_every_seconds` announce the response-time targets at risk or breached."""
+    `share_reminder_every_seconds` write the reminders of shares that expire soon, every
+    `target_check_every_seconds` announce the response-time targets at risk or breached, run the
+    automation rules that the changes' events fire at every poll, and the time-based ones every
+    `automation_scan_every_seconds`."""
     if not settings.smtp_host:
         log.warning("CLIENTELA_SMTP_HOST is not set: emails stay in the outbox and are only logged")
-    purged_at = reminded_at = checked_at = datetime.min.replace(tzinfo=UTC)
+    purged_at = reminded_at = checked_at = scanned_at = datetime.min.replace(tzinfo=UTC)
     remind_every = timedelta(seconds=settings.share_reminder_every_seconds)
     check_every = timedelta(seconds=settings.target_check_every_seconds)
+    scan_every = timedelta(seconds=settings.automation_scan_every_seconds)
     while not stop.is_set():
         try:
             if datetime.now(UTC) - purged_at > PURGE_EVERY:
@@ -92,7 +97,12 @@ async def run_worker(settings: Settings, stop: asyncio.Event, poll_seconds: floa
             if datetime.now(UTC) - checked_at >= check_every:
                 checked_at = datetime.now(UTC)
                 await targets.announce_target_states()
-            delivered = await deliver_due(settings)
+            # Before delivering too, so that an automatic reply leaves in this round.
+            busy = await automations.process_events()
+            if datetime.now(UTC) - scanned_at >= scan_every:
+                scanned_at = datetime.now(UTC)
+                busy += await automations.scan_time_triggers()
+            delivered = await deliver_due(settings) + busy
         except Exception:
             log.exception("Delivering the outbox failed; trying again shortly")
             delivered = 0

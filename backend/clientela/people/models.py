@@ -34,6 +34,9 @@ class User(Entity):
     # Last time the person authenticated: signed in, or set a password from an emailed link.
     # Of the people of one address, a sign-in without workspaceId tries the latest.
     last_sign_in_at = fields.DatetimeField(null=True)
+    # The workspace's automation identity, the author of what its rules write: no email and no
+    # password, so it never signs in, and what it does triggers no rule (no loops).
+    is_automation = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "person"

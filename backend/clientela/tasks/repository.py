@@ -166,9 +166,17 @@ async def _set_labels(task: Task, labels: list[str]) -> None:
     await TaskLabel.bulk_create([TaskLabel(task_id=task.id, label=label) for label in labels])
 
 
-async def create_task(viewer: Viewer, project: Project, columns: dict, *, assignee: User | None, requesters: list[User]) -> Task:
-    """A task of `project` created by the viewer, with its label rows and requesters, all or
-    nothing; `columns` holds its labels."""
+async def create_task(
+    viewer: Viewer,
+    project: Project,
+    columns: dict,
+    *,
+    assignee: User | None,
+    requesters: list[User],
+    then: Callable[[Task], Awaitable[None]],
+) -> Task:
+    """A task of `project` created by the viewer, with its label rows and requesters, and
+    `then(task)` done, all or nothing; `columns` holds its labels."""
     async with in_transaction():
         task = await Task.create(
             workspace_id=viewer.workspace_id,
@@ -181,12 +189,13 @@ async def create_task(viewer: Viewer, project: Project, columns: dict, *, assign
         await TaskRequester.bulk_create([TaskRequester.of(task.id, person) for person in requesters])
         await target_clocks.task_created(task, by_client=viewer.is_client)
         await visibility_changed(task.workspace_id)
+        await then(task)
     return task
 
 
-async def update_task(task: Task, columns: dict) -> None:
+async def update_task(task: Task, columns: dict, then: Callable[[], Awaitable[None]]) -> None:
     """`columns` written to the task (and to `task`), its label rows replaced with its labels
-    if they are among them, all or nothing."""
+    if they are among them, and `then()` done, all or nothing."""
     before = task.status
     async with in_transaction():
         if columns:
@@ -196,6 +205,7 @@ async def update_task(task: Task, columns: dict) -> None:
             await target_clocks.task_changed(task, before)
         if "labels" in columns:
             await _set_labels(task, columns["labels"])
+        await then()
 
 
 async def _add_people(task: Task, people: list[User], row_model: type[TaskRequester] | type[TaskFollower]) -> None:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from cachetools import LRUCache
 
 from clientela import policy
+from clientela.automations import services as automations
+from clientela.automations.models import TriggerKind
 from clientela.core import clock, validation
 from clientela.core.errors import BadUserInput, Forbidden
 from clientela.core.pagination import Page
@@ -155,17 +157,24 @@ def _clean(values: TaskValues | TaskChanges, *, none_is_given: bool) -> dict:
 
 async def create_task(viewer: Viewer, project_id: object, values: TaskValues, requester_ids: list | None) -> Task:
     project = await projects.get_managed_project(viewer, project_id)
-    return await _create(viewer, project, values, requester_ids or [])
+    return await _create(viewer, project, values, requester_ids or [], TriggerKind.ITEM_CREATED)
 
 
-async def _create(viewer: Viewer, project: Project, values: TaskValues, requester_ids: list) -> Task:
+async def _create(viewer: Viewer, project: Project, values: TaskValues, requester_ids: list, trigger: TriggerKind) -> Task:
     cleaned = _clean(values, none_is_given=False)
     cleaned.setdefault("status", TaskStatus.OPEN)
     cleaned.setdefault("priority", TaskPriority.NORMAL)
     cleaned.setdefault("labels", [])
     assignee = await _assignee(viewer, cleaned.pop("assignee_id", None))
     requesters = await people_repository.visible_people(viewer, requester_ids)
-    return await repository.create_task(viewer, project, cleaned, assignee=assignee, requesters=requesters)
+    return await repository.create_task(
+        viewer,
+        project,
+        cleaned,
+        assignee=assignee,
+        requesters=requesters,
+        then=lambda task: automations.record(viewer, trigger, task),
+    )
 
 
 async def update_task(viewer: Viewer, task_id: object, changes: TaskChanges) -> Task:
@@ -174,7 +183,17 @@ async def update_task(viewer: Viewer, task_id: object, changes: TaskChanges) -> 
     if "assignee_id" in cleaned:
         assignee = await _assignee(viewer, cleaned["assignee_id"])
         cleaned["assignee_id"] = assignee.id if assignee else None
-    await repository.update_task(task, cleaned)
+    changed = [
+        (trigger, getattr(task, key), cleaned[key])
+        for key, trigger in (("status", TriggerKind.STATUS_CHANGED), ("priority", TriggerKind.PRIORITY_CHANGED))
+        if key in cleaned and cleaned[key] != getattr(task, key)
+    ]
+
+    async def record_changes() -> None:
+        for trigger, before, after in changed:
+            await automations.record(viewer, trigger, task, before=before, after=after)
+
+    await repository.update_task(task, cleaned, record_changes)
     return task
 
 
@@ -184,7 +203,8 @@ async def submit_item(viewer: Viewer, project_id: object, title: str, descriptio
     if not policy.client_may_submit(viewer):
         raise Forbidden("Submitting items is not enabled for you.")
     project = await projects.get_project(viewer, project_id)
-    return await _create(viewer, project, TaskValues(title=title, description=description), [viewer.user_id])
+    values = TaskValues(title=title, description=description)
+    return await _create(viewer, project, values, [viewer.user_id], TriggerKind.ITEM_SUBMITTED)
 
 
 async def _people_to_add(viewer: Viewer, task_id: object, user_ids: list) -> tuple[Task, list[User]]:
