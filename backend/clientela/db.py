@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.sqlite import SqliteClient
@@ -53,9 +53,23 @@ def tortoise_config(database_url: str) -> dict:
 
 
 async def migrate(database_url: str) -> None:
-    """Apply every migration not yet applied (what `clientela migrate` does)."""
+    """Apply every migration not yet applied (what `clientela migrate` does).
+
+    On SQLite the foreign keys are off while migrating, as SQLite's own procedure for changing
+    a table asks: SQLite changes a column by copying its table, and dropping the old copy with
+    foreign keys on deletes every row that refers to it, in cascade (Tortoise's schema editor
+    does not turn them off). That every reference still holds is checked after."""
+    sqlite = database_url.startswith("sqlite://")
+    if sqlite and "foreign_keys" not in database_url:
+        database_url += ("&" if "?" in database_url else "?") + "foreign_keys=OFF"
     await run_migrations(config=tortoise_config(database_url))
-    await Tortoise.close_connections()
+    try:
+        if sqlite:
+            _, broken = await connections.get("default").execute_query("PRAGMA foreign_key_check")
+            if broken:
+                raise RuntimeError(f"Migrating left {len(broken)} rows referring to nothing, first: {tuple(broken[0])}")
+    finally:
+        await Tortoise.close_connections()
 
 
 # Long reads (reports, the CSV export) run on a connection of their own. On SQLite, where one
