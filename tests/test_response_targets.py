@@ -393,7 +393,9 @@ async def test_the_email_worker_runs_the_pass(api, world, now, subscribed):
         await worker
 
 
-async def test_the_list_sorts_by_the_next_due_time_a_page_at_a_time(api, world, now):
+async def three_running_and_one_on_hold(api, world, now) -> dict[str, str]:
+    """Items whose soonest running targets fall due in the order Urgent late (15:40, first
+    response), Normal early (17:00), Normal late (Monday 09:20); On hold runs none."""
     await set_targets(api, world.admin, NORMAL, URGENT)
     titles = {}
     for minute, title, priority in [(0, "Normal early", "NORMAL"), (10, "Urgent late", "URGENT"), (20, "Normal late", "NORMAL")]:
@@ -404,6 +406,11 @@ async def test_the_list_sorts_by_the_next_due_time_a_page_at_a_time(api, world, 
     now.set(at(4, 15, 30))
     on_hold = await submit(api, world)
     await api(UPDATE, {"id": on_hold, "input": {"title": "On hold", "status": "ON_HOLD"}}, token=world.staff.token)
+    return titles
+
+
+async def test_the_list_sorts_by_the_next_due_time_a_page_at_a_time(api, world, now):
+    titles = await three_running_and_one_on_hold(api, world, now)
     query = """query($after: String) { portalItems(first: 2, after: $after, orderBy: NEXT_DUE) {
       totalCount pageInfo { hasNextPage endCursor } edges { node { title } } } }"""
     first = (await api(query, token=world.admin.token)).ok()["portalItems"]
@@ -441,3 +448,34 @@ async def test_a_met_target_keeps_its_verdict_when_the_targets_change(api, world
     shown = await targets_of(api, task_id, world.staff)
     assert shown["FIRST_RESPONSE"]["state"] == "MET" and shown["FIRST_RESPONSE"]["remainingSeconds"] == 3600
     assert shown["RESOLUTION"]["dueAt"] == "2026-12-07T11:00:00+00:00"  # not met: follows the change
+
+
+async def test_a_projects_tasks_sort_by_the_next_due_time_a_page_at_a_time(api, world, now):
+    titles = await three_running_and_one_on_hold(api, world, now)
+    query = """query($id: ID!, $after: String) { project(id: $id) { tasks(first: 2, after: $after, orderBy: NEXT_DUE) {
+      totalCount pageInfo { hasNextPage endCursor } edges { node { title } } } } }"""
+    project = {"id": str(world.acme_project.id)}
+
+    def listed(result) -> tuple[list[str], dict, int]:
+        tasks = result.ok()["project"]["tasks"]
+        return [e["node"]["title"] for e in tasks["edges"]], tasks["pageInfo"], tasks["totalCount"]
+
+    first, page_info, total = listed(await api(query, project, token=world.staff.token))
+    assert first == ["Urgent late", "Normal early"] and page_info["hasNextPage"] and total == 3  # nothing runs on hold
+    rest, page_info, _ = listed(await api(query, {**project, "after": page_info["endCursor"]}, token=world.staff.token))
+    assert rest == ["Normal late"] and not page_info["hasNextPage"]
+    # Done meets Urgent late's resolution and pauses its first response: it runs nothing any more.
+    await api(UPDATE, {"id": titles["Urgent late"], "input": {"status": "DONE"}}, token=world.staff.token)
+    assert listed(await api(query, project, token=world.staff.token))[0] == ["Normal early", "Normal late"]
+
+    # A cursor of the oldest-first list is no cursor of this one.
+    oldest_first = "query($id: ID!) { project(id: $id) { tasks(first: 1) { pageInfo { endCursor } } } }"
+    id_cursor = (await api(oldest_first, project, token=world.staff.token)).ok()["project"]["tasks"]["pageInfo"]["endCursor"]
+    assert (await api(query, {**project, "after": id_cursor}, token=world.staff.token)).code == "BAD_USER_INPUT"
+
+    # Clients sort by it only where the portal shows them the targets, like portalItems.
+    refused = await api(query, project, token=world.client.token)
+    assert refused.code == "BAD_USER_INPUT" and refused.errors[0]["extensions"]["field"] == "orderBy"
+    fields = ["DESCRIPTION", "STATUS", "MESSAGES", "RESPONSE_TARGETS"]
+    (await api("UpdatePortalSettings", {"input": {"visibleTaskFields": fields}}, token=world.admin.token)).ok()
+    assert listed(await api(query, project, token=world.client.token))[0] == ["Normal early", "Normal late"]
