@@ -166,6 +166,47 @@ async def test_bad_settings_are_refused_and_change_nothing(api, world, now, muta
     assert (await api(SETTINGS, token=world.admin.token)).ok() == before
 
 
+AUDIT_LOG = "{ auditLog(first: 10) { edges { node { action summary actor { name } } } } }"
+
+
+async def test_calendar_and_targets_changes_are_in_the_audit_log_with_the_change(api, world, now, monkeypatch):
+    from clientela.audit import services as audit
+
+    def logged() -> list[tuple[str, str, str]]:
+        return [(n["action"], n["summary"], n["actor"]["name"]) for n in (e["node"] for e in log["auditLog"]["edges"])]
+
+    calendar_input = {
+        "timeZone": "Europe/Madrid",
+        "workingHours": [{"day": day, "start": "09:00", "end": "17:00"} for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY")]
+        + [{"day": "FRIDAY", "start": "08:00", "end": "14:00"}, {"day": "SUNDAY", "start": "10:00", "end": "12:00"}],
+        "holidays": ["2026-12-25", "2027-01-01"],
+    }
+    (await api(SET_CALENDAR, {"input": calendar_input}, token=world.admin.token)).ok()
+    await set_targets(api, world.admin, URGENT, {"priority": "LOW", "resolutionHours": 40}, NORMAL, at_risk_percent=25)
+    assert (await api(SET_TARGETS, {"input": {"targets": [NORMAL, NORMAL]}}, token=world.admin.token)).code == "BAD_USER_INPUT"
+    log = (await api(AUDIT_LOG, token=world.admin.token)).ok()
+    name = world.admin.user.name
+    assert logged() == [
+        (
+            "targets.policy",
+            "Response targets set: URGENT first response 0.5 h, resolution 4 h; NORMAL first response 2 h, resolution 8 h;"
+            " LOW resolution 40 h; at risk with less than 25% left",
+            name,
+        ),
+        ("targets.calendar", "Working calendar set: Europe/Madrid, Mon–Thu 09:00–17:00, Fri 08:00–14:00, Sun 10:00–12:00, 2 holidays", name),
+    ]
+
+    # The entry is written in the change's transaction: a change whose entry fails is not made.
+    async def broken(*args, **kwargs) -> None:
+        raise RuntimeError("the audit log is down")
+
+    monkeypatch.setattr(audit, "record", broken)
+    before = (await api(SETTINGS, token=world.admin.token)).ok()
+    assert (await api(SET_TARGETS, {"input": {"targets": []}}, token=world.admin.token)).errors
+    assert (await api(SET_CALENDAR, {"input": {**calendar_input, "holidays": []}}, token=world.admin.token)).errors
+    assert (await api(SETTINGS, token=world.admin.token)).ok() == before
+
+
 async def test_first_response_runs_from_a_submission_across_the_weekend_and_breaches(api, world, now, subscribed):
     await set_targets(api, world.admin, NORMAL)
     task_id = await submit(api, world)  # Friday 15:00
