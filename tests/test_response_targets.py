@@ -193,7 +193,11 @@ async def test_calendar_and_targets_changes_are_in_the_audit_log_with_the_change
             " LOW resolution 40 h; at risk with less than 25% left",
             name,
         ),
-        ("targets.calendar", "Working calendar set: Europe/Madrid, Mon–Thu 09:00–17:00, Fri 08:00–14:00, Sun 10:00–12:00, 2 holidays", name),
+        (
+            "targets.calendar",
+            "Working calendar set: Europe/Madrid, Mon–Thu 09:00–17:00, Fri 08:00–14:00, Sun 10:00–12:00, 2 holidays",
+            name,
+        ),
     ]
 
     # The entry is written in the change's transaction: a change whose entry fails is not made.
