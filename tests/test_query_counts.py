@@ -150,6 +150,41 @@ async def test_tasks_of_a_list_of_projects_are_each_projects_own_in_one_page_and
                 assert rest in together.ok()["organization"]["projects"]
 
 
+async def test_tasks_of_a_list_of_projects_sorted_by_the_next_due_time_cost_the_same_for_2_and_12_projects(api, factory):
+    """Each project's page of NEXT_DUE, and the next one after its cursor, is the one it has
+    alone, in one statement for the pages and one for the counts however many projects."""
+    import datetime as dt
+
+    from clientela.projects.models import Project
+
+    admin = await factory.workspace()
+    soon = dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)
+
+    async def add_projects(count):
+        for index in range(count):
+            project = await Project.create(workspace_id=admin.user.workspace_id, name=f"P{index}")
+            # Due in the reverse order of creation, and one task with no running target.
+            for number, hours in enumerate([3, 2, 1, None]):
+                due = soon + dt.timedelta(hours=hours) if hours is not None else None
+                await Task.create(workspace_id=admin.user.workspace_id, project=project, title=f"T{number}", target_due_at=due)
+
+    listed = "query { projects { id tasks(first: 2%s, orderBy: NEXT_DUE) %s } }"
+    alone = "query($id: ID!) { project(id: $id) { id tasks(first: 2%s, orderBy: NEXT_DUE) %s } }"
+    await add_projects(2)
+    few, result = await _statements(api, admin.token, listed % ("", CONNECTION), {})
+    await add_projects(10)
+    many, result = await _statements(api, admin.token, listed % ("", CONNECTION), {})
+    assert few == many, (few, many)
+    projects = result.data["projects"]
+    assert len(projects) == 12
+    for project in projects:
+        assert [e["node"]["title"] for e in project["tasks"]["edges"]] == ["T2", "T1"] and project["tasks"]["totalCount"] == 3
+        assert (await api(alone % ("", CONNECTION), {"id": project["id"]}, token=admin.token)).ok()["project"] == project
+    after = f', after: "{projects[0]["tasks"]["pageInfo"]["endCursor"]}"'
+    rest = (await api(listed % (after, CONNECTION), {}, token=admin.token)).ok()["projects"][0]["tasks"]
+    assert [e["node"]["title"] for e in rest["edges"]] == ["T0"] and not rest["pageInfo"]["hasNextPage"]
+
+
 async def test_a_labels_filter_is_one_subquery_however_many_labels(api, world):
     variables = {"projectId": str(world.acme_project.id)}
     sql = {}

@@ -166,6 +166,51 @@ async def test_bad_settings_are_refused_and_change_nothing(api, world, now, muta
     assert (await api(SETTINGS, token=world.admin.token)).ok() == before
 
 
+AUDIT_LOG = "{ auditLog(first: 10) { edges { node { action summary actor { name } } } } }"
+
+
+async def test_calendar_and_targets_changes_are_in_the_audit_log_with_the_change(api, world, now, monkeypatch):
+    from clientela.audit import services as audit
+
+    def logged() -> list[tuple[str, str, str]]:
+        return [(n["action"], n["summary"], n["actor"]["name"]) for n in (e["node"] for e in log["auditLog"]["edges"])]
+
+    calendar_input = {
+        "timeZone": "Europe/Madrid",
+        "workingHours": [{"day": day, "start": "09:00", "end": "17:00"} for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY")]
+        + [{"day": "FRIDAY", "start": "08:00", "end": "14:00"}, {"day": "SUNDAY", "start": "10:00", "end": "12:00"}],
+        "holidays": ["2026-12-25", "2027-01-01"],
+    }
+    (await api(SET_CALENDAR, {"input": calendar_input}, token=world.admin.token)).ok()
+    await set_targets(api, world.admin, URGENT, {"priority": "LOW", "resolutionHours": 40}, NORMAL, at_risk_percent=25)
+    assert (await api(SET_TARGETS, {"input": {"targets": [NORMAL, NORMAL]}}, token=world.admin.token)).code == "BAD_USER_INPUT"
+    log = (await api(AUDIT_LOG, token=world.admin.token)).ok()
+    name = world.admin.user.name
+    assert logged() == [
+        (
+            "targets.policy",
+            "Response targets set: URGENT first response 0.5 h, resolution 4 h; NORMAL first response 2 h, resolution 8 h;"
+            " LOW resolution 40 h; at risk with less than 25% left",
+            name,
+        ),
+        (
+            "targets.calendar",
+            "Working calendar set: Europe/Madrid, Mon–Thu 09:00–17:00, Fri 08:00–14:00, Sun 10:00–12:00, 2 holidays",
+            name,
+        ),
+    ]
+
+    # The entry is written in the change's transaction: a change whose entry fails is not made.
+    async def broken(*args, **kwargs) -> None:
+        raise RuntimeError("the audit log is down")
+
+    monkeypatch.setattr(audit, "record", broken)
+    before = (await api(SETTINGS, token=world.admin.token)).ok()
+    assert (await api(SET_TARGETS, {"input": {"targets": []}}, token=world.admin.token)).errors
+    assert (await api(SET_CALENDAR, {"input": {**calendar_input, "holidays": []}}, token=world.admin.token)).errors
+    assert (await api(SETTINGS, token=world.admin.token)).ok() == before
+
+
 async def test_first_response_runs_from_a_submission_across_the_weekend_and_breaches(api, world, now, subscribed):
     await set_targets(api, world.admin, NORMAL)
     task_id = await submit(api, world)  # Friday 15:00
@@ -393,7 +438,9 @@ async def test_the_email_worker_runs_the_pass(api, world, now, subscribed):
         await worker
 
 
-async def test_the_list_sorts_by_the_next_due_time_a_page_at_a_time(api, world, now):
+async def three_running_and_one_on_hold(api, world, now) -> dict[str, str]:
+    """Items whose soonest running targets fall due in the order Urgent late (15:40, first
+    response), Normal early (17:00), Normal late (Monday 09:20); On hold runs none."""
     await set_targets(api, world.admin, NORMAL, URGENT)
     titles = {}
     for minute, title, priority in [(0, "Normal early", "NORMAL"), (10, "Urgent late", "URGENT"), (20, "Normal late", "NORMAL")]:
@@ -404,6 +451,11 @@ async def test_the_list_sorts_by_the_next_due_time_a_page_at_a_time(api, world, 
     now.set(at(4, 15, 30))
     on_hold = await submit(api, world)
     await api(UPDATE, {"id": on_hold, "input": {"title": "On hold", "status": "ON_HOLD"}}, token=world.staff.token)
+    return titles
+
+
+async def test_the_list_sorts_by_the_next_due_time_a_page_at_a_time(api, world, now):
+    titles = await three_running_and_one_on_hold(api, world, now)
     query = """query($after: String) { portalItems(first: 2, after: $after, orderBy: NEXT_DUE) {
       totalCount pageInfo { hasNextPage endCursor } edges { node { title } } } }"""
     first = (await api(query, token=world.admin.token)).ok()["portalItems"]
@@ -441,3 +493,34 @@ async def test_a_met_target_keeps_its_verdict_when_the_targets_change(api, world
     shown = await targets_of(api, task_id, world.staff)
     assert shown["FIRST_RESPONSE"]["state"] == "MET" and shown["FIRST_RESPONSE"]["remainingSeconds"] == 3600
     assert shown["RESOLUTION"]["dueAt"] == "2026-12-07T11:00:00+00:00"  # not met: follows the change
+
+
+async def test_a_projects_tasks_sort_by_the_next_due_time_a_page_at_a_time(api, world, now):
+    titles = await three_running_and_one_on_hold(api, world, now)
+    query = """query($id: ID!, $after: String) { project(id: $id) { tasks(first: 2, after: $after, orderBy: NEXT_DUE) {
+      totalCount pageInfo { hasNextPage endCursor } edges { node { title } } } } }"""
+    project = {"id": str(world.acme_project.id)}
+
+    def listed(result) -> tuple[list[str], dict, int]:
+        tasks = result.ok()["project"]["tasks"]
+        return [e["node"]["title"] for e in tasks["edges"]], tasks["pageInfo"], tasks["totalCount"]
+
+    first, page_info, total = listed(await api(query, project, token=world.staff.token))
+    assert first == ["Urgent late", "Normal early"] and page_info["hasNextPage"] and total == 3  # nothing runs on hold
+    rest, page_info, _ = listed(await api(query, {**project, "after": page_info["endCursor"]}, token=world.staff.token))
+    assert rest == ["Normal late"] and not page_info["hasNextPage"]
+    # Done meets Urgent late's resolution and pauses its first response: it runs nothing any more.
+    await api(UPDATE, {"id": titles["Urgent late"], "input": {"status": "DONE"}}, token=world.staff.token)
+    assert listed(await api(query, project, token=world.staff.token))[0] == ["Normal early", "Normal late"]
+
+    # A cursor of the oldest-first list is no cursor of this one.
+    oldest_first = "query($id: ID!) { project(id: $id) { tasks(first: 1) { pageInfo { endCursor } } } }"
+    id_cursor = (await api(oldest_first, project, token=world.staff.token)).ok()["project"]["tasks"]["pageInfo"]["endCursor"]
+    assert (await api(query, {**project, "after": id_cursor}, token=world.staff.token)).code == "BAD_USER_INPUT"
+
+    # Clients sort by it only where the portal shows them the targets, like portalItems.
+    refused = await api(query, project, token=world.client.token)
+    assert refused.code == "BAD_USER_INPUT" and refused.errors[0]["extensions"]["field"] == "orderBy"
+    fields = ["DESCRIPTION", "STATUS", "MESSAGES", "RESPONSE_TARGETS"]
+    (await api("UpdatePortalSettings", {"input": {"visibleTaskFields": fields}}, token=world.admin.token)).ok()
+    assert listed(await api(query, project, token=world.client.token))[0] == ["Normal early", "Normal late"]

@@ -7,7 +7,7 @@ import base64
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise.expressions import Q
@@ -27,13 +27,17 @@ def encode_cursor(row_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(row_id.bytes).decode().rstrip("=")
 
 
+def id_cursor(row) -> str:
+    return encode_cursor(row.id)
+
+
 @dataclass
 class Page:
     rows: list
     has_next_page: bool
     total_count: Callable[[], Awaitable[int]]
     # A row's cursor: its id, or for a list sorted by a column, that column's value and its id.
-    cursor: Callable[[Any], str] = field(default=lambda row: encode_cursor(row.id))
+    cursor: Callable[[Any], str] = id_cursor
 
 
 def decode_cursor(cursor: str) -> uuid.UUID:
@@ -74,7 +78,7 @@ async def paginate(
     return Page(rows=rows[:size], has_next_page=len(rows) > size, total_count=count or total_query.count)
 
 
-def _sorted_cursor(column: str) -> Callable[[Any], str]:
+def sorted_cursor(column: str) -> Callable[[Any], str]:
     def cursor(row) -> str:
         return base64.urlsafe_b64encode(f"{getattr(row, column).isoformat()}|{row.id}".encode()).decode().rstrip("=")
 
@@ -89,13 +93,18 @@ def decode_sorted_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
         raise BadUserInput("The cursor is not valid.") from None
 
 
+def after_sorted(column: str, after: str) -> Q:
+    """The rows that come after the cursor `after` in the order (`column`, id)."""
+    moment, last_id = decode_sorted_cursor(after)
+    return Q(**{f"{column}__gt": moment}) | Q(**{column: moment, "id__gt": last_id})
+
+
 async def paginate_by(query: QuerySet, column: str, first: int | None, after: str | None) -> Page:
     """A page of `query` by (`column`, id), soonest first, for a moment `column` that is never
     null in `query`: keyset pagination whose cursors hold both."""
     size = page_size(first)
     total_query = query
     if after:
-        moment, last_id = decode_sorted_cursor(after)
-        query = query.filter(Q(**{f"{column}__gt": moment}) | Q(**{column: moment, "id__gt": last_id}))
+        query = query.filter(after_sorted(column, after))
     rows = await query.order_by(column, "id").limit(size + 1)
-    return Page(rows=rows[:size], has_next_page=len(rows) > size, total_count=total_query.count, cursor=_sorted_cursor(column))
+    return Page(rows=rows[:size], has_next_page=len(rows) > size, total_count=total_query.count, cursor=sorted_cursor(column))

@@ -75,12 +75,13 @@ class UnionOf(Subquery):
 
 
 class FirstOfEach(Subquery):
-    """`id IN (the first `count` rows by id of each `partition` of `query`)`, in one pass over
-    `query` (ROW_NUMBER() OVER (PARTITION BY …), SQLite ≥ 3.25 and PostgreSQL): the first page
-    of each of several lists, filtered alike, in one statement."""
+    """`id IN (the first `count` rows by `order` (columns, ascending) of each `partition` of
+    `query`)`, in one pass over `query` (ROW_NUMBER() OVER (PARTITION BY …), SQLite ≥ 3.25 and
+    PostgreSQL): the first page of each of several lists, filtered alike, in one statement."""
 
-    def __init__(self, query: QuerySet, partition: str, count: int) -> None:
-        numbered = query.annotate(row_number=RawSQL(f'ROW_NUMBER() OVER (PARTITION BY "{partition}" ORDER BY "id")'))
+    def __init__(self, query: QuerySet, partition: str, count: int, order: tuple[str, ...] = ("id",)) -> None:
+        ordered = ", ".join(f'"{column}"' for column in order)
+        numbered = query.annotate(row_number=RawSQL(f'ROW_NUMBER() OVER (PARTITION BY "{partition}" ORDER BY {ordered})'))
         super().__init__(numbered.values("id", "row_number"))
         self.count = int(count)
 

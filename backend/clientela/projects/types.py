@@ -6,12 +6,13 @@ import strawberry
 
 from clientela import policy
 from clientela.core.money import billed_amount
-from clientela.core.pagination import decode_cursor, page_size
+from clientela.core.pagination import decode_cursor, decode_sorted_cursor, page_size
 from clientela.graphql.context import Info
 from clientela.graphql.money import Money, in_currency
 from clientela.portal.settings import TaskField
 from clientela.projects.models import Project
 from clientela.tasks import services as tasks
+from clientela.tasks.types import TaskOrderEnum
 
 LazyOrganization = Annotated["OrganizationType", strawberry.lazy("clientela.organizations.types")]
 LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
@@ -76,7 +77,9 @@ class ProjectType:
     def followers(self: Project) -> ProjectFollowers:
         return ProjectFollowers(project_id=self.id)
 
-    @strawberry.field(description="The project's tasks that the viewer may see, oldest first.")
+    @strawberry.field(
+        description="The project's tasks that the viewer may see, oldest first; NEXT_DUE: those with a running target, soonest due first."
+    )
     async def tasks(
         self: Project,
         info: Info,
@@ -85,14 +88,17 @@ class ProjectType:
         status: LazyTaskStatusEnum | None = None,
         labels: list[str] | None = None,
         target_state: LazyTargetStateEnum | None = None,
+        order_by: TaskOrderEnum = TaskOrderEnum.OLDEST_FIRST,
     ) -> LazyTaskConnection:
         from clientela.tasks.types import TaskConnection
 
         # Checked here, so that a bad argument is this field's error; the pages of a list of
         # projects load together (graphql/loaders.py).
+        filters = tasks.task_list_filters(info.context.viewer, status, labels, target_state, info.context.now, order_by)
         page_size(first)
-        if after:
+        if after and filters.sorted_by:
+            decode_sorted_cursor(after)
+        elif after:
             decode_cursor(after)
-        filters = tasks.task_list_filters(info.context.viewer, status, labels, target_state, info.context.now)
         page = await info.context.loaders.tasks_by_project.load((self, first, after, filters))
         return TaskConnection.of(page)

@@ -41,13 +41,14 @@ async def settings_of_workspaces(workspace_ids: list[uuid.UUID]) -> list[TargetS
 FACTS = ("id", "task_id", "kind", "started_at", "paused_seconds", "paused_since", "met_at", "task__priority")
 
 
-async def save_settings(settings: TargetSettings) -> None:
-    """The settings saved, and every target of the workspace not met yet derived again from
-    its facts with them, in one transaction: a list filtered or sorted by its targets is right
-    from the next request. A met target keeps the verdict it was given. Read (as plain rows,
-    with their item's priority) and written BATCH clocks at a time, by task."""
+async def save_settings(settings: TargetSettings, then: Callable[[], Awaitable[None]]) -> None:
+    """The settings saved, every target of the workspace not met yet derived again from its
+    facts with them, and `then()` done, in one transaction: a list filtered or sorted by its
+    targets is right from the next request. A met target keeps the verdict it was given. Read
+    (as plain rows, with their item's priority) and written BATCH clocks at a time, by task."""
     async with in_transaction():
         await settings.save()
+        await then()
         calendar = settings.calendar()
         unmet = TargetClock.filter(workspace_id=settings.workspace_id, met_at__isnull=True)
         last_task = None

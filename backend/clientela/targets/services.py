@@ -5,12 +5,14 @@ at risk or breached to whoever subscribed (the automation rules)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from clientela import policy
+from clientela.audit import services as audit
 from clientela.core import clock
 from clientela.core.errors import BadUserInput
 from clientela.policy import Action, Viewer
@@ -86,8 +88,21 @@ async def set_calendar(
     settings = await repository.settings_of(viewer.workspace_id)
     settings.time_zone, settings.working_hours = zone, hours
     settings.holidays = [d.isoformat() for d in sorted(set(holidays))]
-    await repository.save_settings(settings)
+    await repository.save_settings(settings, then=lambda: audit.record(viewer, "targets.calendar", calendar_summary(settings)))
     return settings
+
+
+def calendar_summary(settings: TargetSettings) -> str:
+    """For the audit log: "Working calendar set: Europe/Madrid, Mon–Fri 09:00–17:00, 2 holidays"
+    (consecutive days with the same hours as one range)."""
+    spans = []
+    for hours, days in itertools.groupby(WEEKDAYS, key=lambda day: tuple(settings.working_hours.get(day.value, ()))):
+        if hours:
+            names = [day.value[:3].title() for day in days]
+            spans.append(f"{names[0] if len(names) == 1 else f'{names[0]}–{names[-1]}'} {hours[0]}–{hours[1]}")
+    count = len(settings.holidays)
+    holidays = f"{count} holiday{'' if count == 1 else 's'}" if count else "no holidays"
+    return f"Working calendar set: {settings.time_zone}, {', '.join(spans)}, {holidays}"
 
 
 @dataclass
@@ -126,8 +141,19 @@ async def set_targets(viewer: Viewer, targets: list[PriorityTargets], at_risk_pe
     settings.targets = stored
     if at_risk_percent is not None:
         settings.at_risk_percent = at_risk_percent
-    await repository.save_settings(settings)
+    await repository.save_settings(settings, then=lambda: audit.record(viewer, "targets.policy", targets_summary(settings)))
     return settings
+
+
+def targets_summary(settings: TargetSettings) -> str:
+    """For the audit log: "Response targets set: URGENT first response 0.5 h, resolution 4 h;
+    NORMAL resolution 40 h; at risk with less than 20% left", the most urgent first."""
+    parts = []
+    for priority in reversed(TaskPriority):
+        if allotted := settings.targets.get(priority.value):
+            hours = [f"{kind.lower().replace('_', ' ')} {allotted[kind] / 3600:g} h" for kind in TargetKind if kind in allotted]
+            parts.append(f"{priority.value} {', '.join(hours)}")
+    return f"Response targets set: {'; '.join(parts) or 'none'}; at risk with less than {settings.at_risk_percent}% left"
 
 
 # --- Announcing transitions ----------------------------------------------------------------

@@ -16,7 +16,16 @@ from tortoise.transactions import in_transaction
 from clientela import policy
 from clientela.core.ids import as_uuid
 from clientela.core.lookup import fetch_visible
-from clientela.core.pagination import Page, decode_cursor, page_size, paginate, paginate_by
+from clientela.core.pagination import (
+    Page,
+    after_sorted,
+    decode_cursor,
+    id_cursor,
+    page_size,
+    paginate,
+    paginate_by,
+    sorted_cursor,
+)
 from clientela.core.sql import FirstOfEach, UnionOf, count_union
 from clientela.people.models import User
 from clientela.policy import Viewer
@@ -29,18 +38,27 @@ from clientela.workspaces.repository import visibility_changed
 
 @dataclass(frozen=True)
 class TaskFilters:
-    """The filters of a task list, checked (tasks.services.task_list_filters); hashable, so
-    that the pages of a list of projects load together per set of filters. A target state is
-    read as of `now`, the request's moment."""
+    """The filters and order of a task list, checked (tasks.services.task_list_filters);
+    hashable, so that the pages of a list of projects load together per set of them. A target
+    state is read as of `now`, the request's moment. NEXT_DUE keeps only the tasks with a
+    running target, so it narrows the list (and its count) like a filter."""
 
     status: TaskStatus | None = None
     labels: tuple | None = None
     target_state: TargetState | None = None
     now: dt.datetime | None = None
+    order: TaskOrder = TaskOrder.OLDEST_FIRST
 
     @property
     def any(self) -> bool:
-        return self.status is not None or bool(self.labels) or self.target_state is not None
+        """Whether the list is anything but all the tasks, oldest first."""
+        narrowed = self.status is not None or bool(self.labels) or self.target_state is not None
+        return narrowed or self.order is not TaskOrder.OLDEST_FIRST
+
+    @property
+    def sorted_by(self) -> str | None:
+        """The moment the list is sorted by before the id (never null in it), if any."""
+        return "target_due_at" if self.order is TaskOrder.NEXT_DUE else None
 
 
 NO_FILTERS = TaskFilters()
@@ -60,7 +78,15 @@ def filtered(query, filters: TaskFilters):
         query = query.filter(labels_carried=len(filters.labels))
     if filters.target_state is not None:
         query = query.filter(target_clocks.tasks_in_state(filters.target_state, filters.now))
+    if filters.sorted_by is not None:
+        query = query.filter(**{f"{filters.sorted_by}__isnull": False})
     return query
+
+
+async def _page(query, filters: TaskFilters, first: int | None, after: str | None) -> Page:
+    if filters.sorted_by is not None:
+        return await paginate_by(query, filters.sorted_by, first, after)
+    return await paginate(query, first, after)
 
 
 def _project_tasks(viewer: Viewer, projects: list[Project], filters: TaskFilters):
@@ -76,18 +102,23 @@ async def list_project_tasks(
     filters: TaskFilters = NO_FILTERS,
     count: Callable[[Project], Awaitable[int]] | None = None,
 ) -> list[Page]:
-    """A page of the visible tasks of each project, with `filters`, for any number of projects
-    in one statement. Unfiltered, the first tasks of each project are read from the (project,
-    id) index, one UNION branch each; filtered, in one pass over the projects' tasks, numbered
-    per project. Each page counts its whole list through `count(project)` if given (see
-    `count_project_tasks`), else by itself."""
+    """A page of the visible tasks of each project, with `filters` and in their order, for any
+    number of projects in one statement. Unfiltered, the first tasks of each project are read
+    from the (project, id) index, one UNION branch each; filtered or sorted, in one pass over
+    the projects' tasks, numbered per project. Each page counts its whole list through
+    `count(project)` if given (see `count_project_tasks`), else by itself."""
     if len(projects) == 1:
-        page = await paginate(_project_tasks(viewer, projects, filters), first, after)
-        pages = [page]
+        pages = [await _page(_project_tasks(viewer, projects, filters), filters, first, after)]
     else:
         size = page_size(first)
-        last_id = decode_cursor(after) if after else None
-        after_last = Q(id__gt=last_id) if last_id is not None else Q()
+        column = filters.sorted_by
+        order = ("id",) if column is None else (column, "id")
+        if not after:
+            after_last = Q()
+        elif column is None:
+            after_last = Q(id__gt=decode_cursor(after))
+        else:
+            after_last = after_sorted(column, after)
         if not filters.any:
             first_of_each = UnionOf(
                 *(
@@ -97,15 +128,18 @@ async def list_project_tasks(
                 each_limited=True,
             )
         else:
-            first_of_each = FirstOfEach(_project_tasks(viewer, projects, filters).filter(after_last), "project_id", size + 1)
+            first_of_each = FirstOfEach(
+                _project_tasks(viewer, projects, filters).filter(after_last), "project_id", size + 1, order
+            )
         found: dict[object, list[Task]] = defaultdict(list)
-        for task in await Task.filter(id__in=first_of_each).order_by("id"):
+        for task in await Task.filter(id__in=first_of_each).order_by(*order):
             found[task.project_id].append(task)
         pages = [
             Page(
                 rows=found[p.id][:size],
                 has_next_page=len(found[p.id]) > size,
                 total_count=_project_tasks(viewer, [p], filters).count,
+                cursor=id_cursor if column is None else sorted_cursor(column),
             )
             for p in projects
         ]
@@ -138,14 +172,10 @@ async def project_of(task: Task) -> Project:
     return await Project.get(id=task.project_id)
 
 
-async def list_visible_tasks(
-    viewer: Viewer, *, first: int | None, after: str | None, filters: TaskFilters, order: TaskOrder = TaskOrder.OLDEST_FIRST
-) -> Page:
-    """A page of every task the viewer sees, with `filters`, in `order`."""
+async def list_visible_tasks(viewer: Viewer, *, first: int | None, after: str | None, filters: TaskFilters) -> Page:
+    """A page of every task the viewer sees, with `filters`, in their order."""
     query = filtered(Task.filter(policy.tasks_visible(viewer)), filters).select_related("project")
-    if order is TaskOrder.NEXT_DUE:
-        return await paginate_by(query.filter(target_due_at__isnull=False), "target_due_at", first, after)
-    return await paginate(query, first, after)
+    return await _page(query, filters, first, after)
 
 
 async def list_portal_tasks(viewer: Viewer, *, first: int | None, after: str | None, count: Callable[[], Awaitable[int]]) -> Page:

@@ -66,22 +66,27 @@ def task_list_filters(
     labels: list[str] | None,
     target_state: TargetState | None = None,
     now: dt.datetime | None = None,
+    order: TaskOrder = TaskOrder.OLDEST_FIRST,
 ) -> TaskFilters:
-    """The filters of a task list, checked: a filter on a field the viewer may not read is
-    refused, and so is a labels filter of more than MAX_FILTER_LABELS labels. A target state
-    is read as of `now`."""
+    """The filters and order of a task list, checked: a filter on a field the viewer may not
+    read is refused, and so is a labels filter of more than MAX_FILTER_LABELS labels, and the
+    NEXT_DUE order where targets are hidden (sorting by them tells them). A target state is
+    read as of `now`."""
     if status is not None:
         policy.require_filterable(viewer, TaskField.STATUS, "status")
     if labels:
         policy.require_filterable(viewer, TaskField.LABELS, "labels")
     if target_state is not None:
         policy.require_filterable(viewer, TaskField.RESPONSE_TARGETS, "target_state")
+    if order is TaskOrder.NEXT_DUE:
+        policy.require_filterable(viewer, TaskField.RESPONSE_TARGETS, "order_by")
     cleaned = validation.filter_labels(labels)
     return TaskFilters(
         status=status,
         labels=tuple(cleaned) if cleaned else None,
         target_state=target_state,
         now=(now or clock.now()) if target_state is not None else None,
+        order=order,
     )
 
 
@@ -99,16 +104,13 @@ async def list_tasks(
 ) -> Page:
     """Visible tasks, filtered in SQL; `labels` keeps the tasks that carry every label given,
     `target_state` those with a response-time target in that state at `now`; NEXT_DUE lists
-    the tasks with a running target, the soonest due first (sorting by it tells it, so it is
-    refused where it is hidden, like a filter). (A project's tasks come through
+    the tasks with a running target, the soonest due first. (A project's tasks come through
     `list_project_tasks`, a page of projects at a time.)"""
-    filters = task_list_filters(viewer, status, labels, target_state, now)
-    if order is TaskOrder.NEXT_DUE:
-        policy.require_filterable(viewer, TaskField.RESPONSE_TARGETS, "order_by")
+    filters = task_list_filters(viewer, status, labels, target_state, now, order)
     if project is not None:
         return (await repository.list_project_tasks(viewer, [project], first=first, after=after, filters=filters))[0]
-    if not viewer.is_client or filters.any or order is not TaskOrder.OLDEST_FIRST:
-        return await repository.list_visible_tasks(viewer, first=first, after=after, filters=filters, order=order)
+    if not viewer.is_client or filters.any:
+        return await repository.list_visible_tasks(viewer, first=first, after=after, filters=filters)
     # The portal's own list counts by itself, from the cache below.
     return await repository.list_portal_tasks(viewer, first=first, after=after, count=lambda: cached_client_task_count(viewer))
 
