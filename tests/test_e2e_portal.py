@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from graphql import parse, print_ast
 
+from clientela.automations import engine as automations
 from clientela.conversations.models import Message, MessageVisibility
 from clientela.mail.worker import deliver_due
 from clientela.tasks.models import Task, TaskRequester
@@ -285,6 +286,12 @@ async def test_a_client_goes_from_the_invitation_email_to_replying_and_submittin
     await page.get_by_role("heading", level=1, name="Add a careers page").wait_for()
     await page.get_by_text("Your item was submitted.").wait_for()
     new_item = await Task.get(title="Add a careers page")
+    # The workspace's acknowledgement, once the worker has run the rules: in the conversation
+    # like any reply, its author the workspace's automation identity.
+    await automations.process_events()
+    await page.reload()
+    acknowledgement = page.locator(".message").filter(has_text="We received your request 'Add a careers page'")
+    await acknowledgement.get_by_text("(automatic)").wait_for()
     assert str(new_item.project_id) == website
     assert await TaskRequester.filter(task_id=new_item.id, user_id=clara_id).exists()
 
