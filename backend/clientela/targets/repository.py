@@ -90,7 +90,9 @@ async def _save(task: Task, clocks: list[TargetClock], settings: TargetSettings,
         if not each.has_verdict:
             each.derive(settings.allotted(task.priority, each.kind), calendar, settings.at_risk_percent)
     if new:
-        await TargetClock.bulk_create(clocks)
+        # Two client messages arriving at once may both start the first-response clock: the
+        # first one written is the clock (one per item and kind), the other writes nothing.
+        await TargetClock.bulk_create(clocks, ignore_conflicts=True)
     else:
         await TargetClock.bulk_update(clocks, fields=["paused_seconds", "paused_since", "met_at", *DERIVED])
     saved = {c.id for c in clocks}
