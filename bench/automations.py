@@ -20,17 +20,10 @@ Writes bench/results/automations-<commit>.json.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
 import logging
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from bench import run
 
@@ -50,7 +43,7 @@ class Statements(logging.Handler):
         self.count += 1
 
 
-async def measure(url: str) -> dict:
+async def measure(url: str, seed: int) -> dict:
     from clientela import db
     from clientela.accounts.viewer import viewer_for
     from clientela.automations import engine
@@ -164,30 +157,14 @@ async def measure(url: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tasks", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--url", help="a generated SQLite dataset (default: the one bench.run uses, generated if missing)")
-    parser.add_argument("--output", type=Path, help="where to write the result (JSON)")
-    args = parser.parse_args(argv)
+    def met(result: dict) -> dict:
+        submission, time_based = result["submission"], result["time_based"]
+        return {
+            "submission": submission["time_ratio"] <= RATIO_TARGET and submission["statement_ratio"] <= RATIO_TARGET,
+            "time_based": time_based["scan_seconds"] < SCAN_TARGET_SECONDS and time_based["idle_scan_seconds"] < SCAN_TARGET_SECONDS,
+        }
 
-    source = args.url or run.ensure_dataset(args.tasks, args.seed)["url"]
-    if not source.startswith("sqlite://"):
-        raise SystemExit("bench.automations works on a copy of a SQLite dataset")
-    sys.path.insert(0, str(run.BACKEND))
-    with tempfile.TemporaryDirectory(prefix="clientela-automations-") as scratch:
-        copy = Path(scratch) / "automations.sqlite3"
-        shutil.copyfile(source.removeprefix("sqlite://"), copy)
-        result = asyncio.run(measure(f"sqlite://{copy}"))
-    result |= {"dataset": source, "git": run.git_commit()}
-    submission, time_based = result["submission"], result["time_based"]
-    result["met"] = {
-        "submission": submission["time_ratio"] <= RATIO_TARGET and submission["statement_ratio"] <= RATIO_TARGET,
-        "time_based": time_based["scan_seconds"] < SCAN_TARGET_SECONDS and time_based["idle_scan_seconds"] < SCAN_TARGET_SECONDS,
-    }
-    output = args.output or run.RESULTS / f"automations-{result['git'] or 'unknown'}.json"
-    output.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    run.measure_on_a_copy("automations", __doc__, measure, argv, met)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import platform
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -36,6 +37,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -290,6 +292,35 @@ def ensure_dataset(tasks: int, seed: int) -> dict:
             return info
     print(f"Generating the {tasks:,}-task dataset ...", flush=True)
     return asyncio.run(generate.generate(url, tasks, seed))
+
+
+def measure_on_a_copy(name: str, description: str, measure, argv: list[str] | None, met) -> dict:
+    """An in-process benchmark's command line (--tasks, --seed, --url, --output): `measure(url,
+    seed)` run on a copy of a generated SQLite dataset (the dataset itself is left as it is),
+    `met(result)` the verdict; the result written to bench/results/<name>-<commit>.json."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--url", help="a generated SQLite dataset (default: the one bench.run uses, generated if missing)")
+    parser.add_argument("--output", type=Path, help="where to write the result (JSON)")
+    args = parser.parse_args(argv)
+
+    source = args.url or ensure_dataset(args.tasks, args.seed)["url"]
+    if not source.startswith("sqlite://"):
+        raise SystemExit(f"bench.{name} works on a copy of a SQLite dataset")
+    sys.path.insert(0, str(BACKEND))
+    with tempfile.TemporaryDirectory(prefix=f"clientela-{name}-") as scratch:
+        copy = Path(scratch) / f"{name}.sqlite3"
+        # SQLite's backup: the copy has what is still in the write-ahead log too.
+        with closing(sqlite3.connect(source.removeprefix("sqlite://"))) as original, closing(sqlite3.connect(copy)) as target:
+            original.backup(target)
+        result = asyncio.run(measure(f"sqlite://{copy}", args.seed))
+    result |= {"dataset": source, "git": git_commit()}
+    result["met"] = met(result)
+    output = args.output or RESULTS / f"{name}-{result['git'] or 'unknown'}.json"
+    output.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return result
 
 
 def endpoints_for(info: dict, service_port: int, floor_port: int | None, suffix: str = "") -> list[Endpoint]:
