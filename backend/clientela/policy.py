@@ -108,10 +108,6 @@ class Viewer:
         """How this viewer holds a client: their strongest live share or ownership, or None."""
         return self.client_access.get(organization_id)
 
-    def managed_client_ids(self) -> set[uuid.UUID]:
-        """Client organizations whose projects this viewer may manage (OWNER or CSR)."""
-        return {org for org, access in self.client_access.items() if access is not ClientAccess.CONSULTANT}
-
 
 ANONYMOUS = Viewer(kind=ViewerKind.ANONYMOUS)
 
@@ -726,26 +722,32 @@ def tasks_counted(viewer: Viewer) -> Q | None:
 # --- Automations ----------------------------------------------------------------------------
 
 
-def projects_managed(viewer: Viewer) -> Q:
-    """The projects the viewer may MANAGE_PROJECT, as a filter (the table's rule for a page of
-    projects): admins all; staff the projects they are members of; anyone the projects of the
-    clients they own or hold a live CSR share of. Clients none."""
+def projects_allowing(viewer: Viewer, action: Action) -> Q:
+    """The projects on which the viewer may do `action`, as a filter: the rule of `can` for a
+    page of projects. A kind in the table allows every project (staff: those they are members
+    of); a client access, the projects of the clients held with it."""
     require_signed_in(viewer)
+    allowed = PERMISSIONS[action]
     in_workspace = Q(workspace_id=viewer.workspace_id)
-    if viewer.is_admin:
+    if viewer.kind in allowed and viewer.kind is not ViewerKind.STAFF:
         return in_workspace
-    if viewer.is_client:
-        return Q(pk__in=[])
-    reach = Q(client_id__in=list(viewer.managed_client_ids()))
-    if viewer.kind is ViewerKind.STAFF:
+    reach = Q(client_id__in=[org for org, access in viewer.client_access.items() if access in allowed])
+    if viewer.kind in allowed:
         reach |= Q(id__in=Subquery(ProjectMember.filter(user_id=viewer.user_id).values("project_id")))
     return in_workspace & reach
+
+
+def allowed_anywhere(viewer: Viewer, action: Action) -> bool:
+    """Whether the table grants `action` to the viewer on anything: by their kind, or on a
+    client they hold."""
+    allowed = PERMISSIONS[action]
+    return viewer.kind in allowed or any(access in allowed for access in viewer.client_access.values())
 
 
 def require_automations_reader(viewer: Viewer) -> None:
     """Clients never see rules or runs, not even that there are none."""
     require_signed_in(viewer)
-    if viewer.is_client or not (viewer.kind in (ViewerKind.ADMIN, ViewerKind.STAFF) or viewer.managed_client_ids()):
+    if not allowed_anywhere(viewer, Action.READ_AUTOMATION_RUNS):
         raise Forbidden(f"You may not {Action.READ_AUTOMATION_RUNS.value}.")
 
 
@@ -758,7 +760,7 @@ def automation_rules_visible(viewer: Viewer) -> Q:
         return in_workspace
     if viewer.is_client:
         return Q(pk__in=[])
-    managed = Subquery(Project.filter(projects_managed(viewer)).values("id"))
+    managed = Subquery(Project.filter(projects_allowing(viewer, Action.MANAGE_AUTOMATIONS)).values("id"))
     scoped = Subquery(AutomationRuleProject.all().values("rule_id"))
     elsewhere = Subquery(AutomationRuleProject.exclude(project_id__in=managed).values("rule_id"))
     return in_workspace & Q(id__in=scoped) & ~Q(id__in=elsewhere)
