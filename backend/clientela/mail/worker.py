@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
@@ -73,6 +74,23 @@ async def purge(settings: Settings, *, now: datetime | None = None) -> int:
 PURGE_EVERY = timedelta(hours=1)
 
 
+class Every:
+    """A pass the worker runs on its schedule: at the first poll, then once `seconds` have
+    passed since it last began. Calling it runs the pass if it is due; what the pass returns, or
+    0 when it is not due."""
+
+    def __init__(self, seconds: float, job: Callable[[], Awaitable[int]]) -> None:
+        self.interval = timedelta(seconds=seconds)
+        self.job = job
+        self.began = datetime.min.replace(tzinfo=UTC)
+
+    async def __call__(self) -> int:
+        if datetime.now(UTC) - self.began < self.interval:
+            return 0
+        self.began = datetime.now(UTC)
+        return await self.job()
+
+
 async def run_worker(settings: Settings, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
     """Deliver the outbox until `stop` is set, purge it now and then, every
     `share_reminder_every_seconds` write the reminders of shares that expire soon, every
@@ -81,27 +99,21 @@ async def run_worker(settings: Settings, stop: asyncio.Event, poll_seconds: floa
     `automation_scan_every_seconds`."""
     if not settings.smtp_host:
         log.warning("CLIENTELA_SMTP_HOST is not set: emails stay in the outbox and are only logged")
-    purged_at = reminded_at = checked_at = scanned_at = datetime.min.replace(tzinfo=UTC)
-    remind_every = timedelta(seconds=settings.share_reminder_every_seconds)
-    check_every = timedelta(seconds=settings.target_check_every_seconds)
-    scan_every = timedelta(seconds=settings.automation_scan_every_seconds)
+    purged_at = datetime.min.replace(tzinfo=UTC)
+    remind = Every(settings.share_reminder_every_seconds, sharing.remind_expiring_shares)
+    check = Every(settings.target_check_every_seconds, targets.announce_target_states)
+    scan = Every(settings.automation_scan_every_seconds, automations.scan_time_triggers)
     while not stop.is_set():
         try:
             if datetime.now(UTC) - purged_at > PURGE_EVERY:
                 await purge(settings)
                 purged_at = datetime.now(UTC)
-            if datetime.now(UTC) - reminded_at >= remind_every:
-                # Before delivering, so that a reminder written now leaves in this round.
-                reminded_at = datetime.now(UTC)
-                await sharing.remind_expiring_shares()
-            if datetime.now(UTC) - checked_at >= check_every:
-                checked_at = datetime.now(UTC)
-                await targets.announce_target_states()
-            # Before delivering too, so that an automatic reply leaves in this round.
+            # Before delivering, so that a reminder or an automatic reply written now leaves in
+            # this round.
+            await remind()
+            await check()
             busy = await automations.process_events()
-            if datetime.now(UTC) - scanned_at >= scan_every:
-                scanned_at = datetime.now(UTC)
-                busy += await automations.scan_time_triggers()
+            busy += await scan()
             delivered = await deliver_due(settings) + busy
         except Exception:
             log.exception("Delivering the outbox failed; trying again shortly")
