@@ -34,8 +34,8 @@ async def members_of_firms(partner_ids: list[uuid.UUID]) -> dict[uuid.UUID, list
     return members
 
 
-async def is_member(partner_id: uuid.UUID, user_id: uuid.UUID) -> bool:
-    return await PartnerMember.exists(partner_id=partner_id, user_id=user_id)
+async def in_a_firm(user_id: uuid.UUID) -> bool:
+    return await policy.firms_of([user_id]).exists()
 
 
 async def join(partner: Organization, person: User) -> bool:

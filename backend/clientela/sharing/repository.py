@@ -75,9 +75,6 @@ async def holds_live_share(user_id: uuid.UUID) -> bool:
     return await Share.filter(policy.live_shares(), user_id=user_id).exists()
 
 
-async def in_partner_firm(user_id: uuid.UUID) -> bool:
-    return await policy.firms_of([user_id]).exists()
-
 
 async def shares_to_remind(now: datetime, until: datetime, limit: int = 500) -> list[tuple[Share, list[User]]]:
     """Live shares that expire by `until` and whose holders have not been reminded of that date

@@ -238,7 +238,7 @@ async def _invited_person(viewer: Viewer, organization: Organization, email: str
     known = await people_repository.person_with_email(viewer.workspace_id, email)
     visible = known is not None and await people_repository.sees(viewer, known)
     holds_share = visible and await repository.holds_live_share(known.id)
-    in_firm = visible and await repository.in_partner_firm(known.id)
+    in_firm = visible and await partners.in_a_firm(known.id)
     return policy.require_invite(
         viewer, organization, known, visible=visible, holds_live_share=holds_share, partner_member=in_firm
     )
