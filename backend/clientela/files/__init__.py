@@ -1,0 +1,1 @@
+"""Files on tasks and messages: uploads, downloads and where their bytes are kept."""
