@@ -23,7 +23,7 @@ os.environ.setdefault("CLIENTELA_SECRET_KEY", "test-secret-key")
 
 from clientela import db  # noqa: E402
 
-pytest_plugins = ["smtp_server", "inbound_support"]
+pytest_plugins = ["smtp_server", "inbound_support", "s3_server"]
 
 DATABASE_URL = os.environ.get("CLIENTELA_TEST_DATABASE_URL") or (
     f"sqlite://{Path(tempfile.mkdtemp(prefix='clientela-test-')) / 'test.db'}"

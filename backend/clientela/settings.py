@@ -75,6 +75,16 @@ class Settings(BaseSettings):
     inbound_token_days: int = Field(default=180, ge=1)
     # Larger emails are refused (SMTP 552): room for attachments of the upload limit, encoded.
     inbound_max_message_bytes: int = Field(default=36 * 1024 * 1024, ge=1024)
+    # Files in an S3-compatible bucket instead of the local directory, for several processes or
+    # machines: set the bucket. The endpoint is that of MinIO, Ceph… (unset: AWS); an unset
+    # region or key falls back to boto's own chain (AWS_* variables, an instance role). The
+    # prefix keeps the objects under "<prefix>/" in a shared bucket.
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_prefix: str = ""
 
     @model_validator(mode="after")
     def _introspection_follows_development(self) -> Settings:

@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from clientela.settings import Settings
+
 CHUNK_BYTES = 64 * 1024
 _KEY = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 
@@ -67,3 +69,20 @@ class LocalStorage:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+
+
+def storage_from_settings(settings: Settings) -> Storage:
+    """The store the settings name; build one per process (see files/s3.py)."""
+    if settings.s3_bucket:
+        # Imported here: aioboto3 brings botocore, which a local store has no use for.
+        from clientela.files.s3 import S3Storage
+
+        return S3Storage(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=settings.s3_secret_access_key,
+            prefix=settings.s3_prefix,
+        )
+    return LocalStorage(settings.storage_dir)
