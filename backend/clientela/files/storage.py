@@ -12,7 +12,10 @@ import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    from clientela.settings import Settings
 
 CHUNK_BYTES = 64 * 1024
 _KEY = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
@@ -67,3 +70,8 @@ class LocalStorage:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+
+
+def storage_from_settings(settings: Settings) -> Storage:
+    """The store the settings name: the local directory CLIENTELA_STORAGE_DIR."""
+    return LocalStorage(settings.storage_dir)
