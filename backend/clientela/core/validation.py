@@ -48,12 +48,18 @@ def file_name(value: str | None) -> str:
     the uploader's computer's, not something they typed for us."""
     value = re.split(r"[/\\]", value or "")[-1]
     value = "".join(c for c in value if unicodedata.category(c) not in _NOT_TEXT or c in _JOINERS).strip()
-    if len(value) > MAX_FILE_NAME:
-        stem, dot, extension = value.rpartition(".")
-        if not stem or len(extension) > 16:
-            stem, dot, extension = value, "", ""
-        value = stem[: MAX_FILE_NAME - len(dot + extension)].rstrip() + dot + extension
+    value = shortened(value, MAX_FILE_NAME)
     return value if value.strip(".") else "file"
+
+
+def shortened(name: str, most: int) -> str:
+    """A file name cut to at most `most` characters, keeping its extension."""
+    if len(name) <= most:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not stem or len(extension) > 16:
+        stem, dot, extension = name, "", ""
+    return stem[: most - len(dot + extension)].rstrip() + dot + extension
 
 
 def text(value: str | None, field: str = "description") -> str:

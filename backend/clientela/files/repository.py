@@ -76,7 +76,7 @@ async def attach(files: list[StoredFile], *, task: Task | None = None, message: 
     target = {"task_id": task.id} if task is not None else {"message_id": message.id}
     async with in_transaction():
         if await StoredFile.filter(**target).count() + len(files) > most:
-            raise BadUserInput(f"At most {most} files hang on one item or message.", field="file_ids")
+            raise BadUserInput(f"At most {most} files hang on one {'item' if task else 'message'}.", field="file_ids")
         attached = await StoredFile.filter(id__in=[f.id for f in files], task_id__isnull=True, message_id__isnull=True).update(
             **target
         )

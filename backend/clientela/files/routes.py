@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from clientela import fair_use, policy
 from clientela.core.errors import BadUserInput, ClientelaError, RateLimited
+from clientela.core.validation import shortened
 from clientela.files import services
 from clientela.files.types import download_path
 from clientela.graphql.context import Context
@@ -85,8 +86,8 @@ def content_disposition(name: str) -> str:
     """Always an attachment: the name as RFC 6266 has it, in ASCII for old clients (letters,
     digits and a few marks; everything else "_") and in full as percent-encoded UTF-8, neither
     of which can carry a quote, a path or a line break into the header."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    fallback = re.sub(r"[^A-Za-z0-9._()\- ]+", "_", ascii_name).strip(" ._")[:100] or "file"
+    unaccented = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    fallback = shortened(re.sub(r"[^A-Za-z0-9._()\- ]+", "_", unaccented).strip(" ."), 100) or "file"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name[:200], safe='')}"
 
 

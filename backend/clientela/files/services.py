@@ -48,8 +48,10 @@ ALLOWED_TYPES = frozenset(
     }
 )
 PLAIN_TEXT = "text/plain"
-# A file on a task or a message: at most as many as a list of them shows.
-FILES_PER_OBJECT = LIST_LIMIT
+# Files on one task: as many as a list shows; on one message, as an email carries a few (and a
+# task's messages with their files stay within a query's node budget, graphql/limits.py).
+FILES_PER_TASK = LIST_LIMIT
+FILES_PER_MESSAGE = 10
 # A pending upload no mutation attached within this long is deleted by the worker's sweep.
 PENDING_FOR = timedelta(days=1)
 SWEEP_BATCH = 100
@@ -90,12 +92,12 @@ def _size_of(source: BinaryIO) -> int:
     return size
 
 
-def _mebibytes(size: int) -> str:
-    return f"{size / 1024 / 1024:g} MiB"
+def _size_text(size: int) -> str:
+    return f"{size / 1024 / 1024:g} MiB" if size >= 1024 * 1024 else f"{size} bytes"
 
 
 def over_upload_limit(settings: Settings) -> str:
-    return f"The file is over the upload limit of {_mebibytes(settings.upload_max_bytes)}."
+    return f"The file is over the upload limit of {_size_text(settings.upload_max_bytes)}."
 
 
 async def store_file(viewer: Viewer, source: BinaryIO, name: str | None, storage: Storage, settings: Settings) -> StoredFile:
@@ -120,7 +122,7 @@ async def store_file(viewer: Viewer, source: BinaryIO, name: str | None, storage
 
     def admit(usage: int) -> None:
         if usage + size > quota:
-            raise BadUserInput(f"The workspace's files would be over its storage quota of {_mebibytes(quota)}.", field="file")
+            raise BadUserInput(f"The workspace's files would be over its storage quota of {_size_text(quota)}.", field="file")
 
     file = await repository.create_pending(
         viewer,
@@ -152,7 +154,8 @@ async def attachable(viewer: Viewer, file_ids: list | None) -> list[StoredFile]:
 async def attach(files: list[StoredFile], *, task: Task | None = None, message: Message | None = None) -> None:
     """Hangs `files` (from `attachable`) on the task or the message; inside the transaction that
     makes either, or on its own."""
-    await repository.attach(files, task=task, message=message, most=FILES_PER_OBJECT)
+    most = FILES_PER_TASK if task is not None else FILES_PER_MESSAGE
+    await repository.attach(files, task=task, message=message, most=most)
 
 
 async def get_file(viewer: Viewer, file_id: object) -> StoredFile:
