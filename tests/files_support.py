@@ -27,7 +27,9 @@ def png() -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
+    )
 
 
 def docx() -> bytes:
@@ -80,9 +82,7 @@ async def serve_files(database, tmp_path) -> AsyncIterator:
 
     async def serve(**settings: object) -> Files:
         directory = tmp_path / f"store{len(clients)}"
-        app = create_app(
-            Settings(**settings), run_email_worker=False, manage_database=False, storage=LocalStorage(directory)
-        )
+        app = create_app(Settings(**settings), run_email_worker=False, manage_database=False, storage=LocalStorage(directory))
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
         client = httpx.AsyncClient(transport=transport, base_url="http://clientela.test")
         clients.append(client)

@@ -84,8 +84,14 @@ async def test_without_attachments_in_the_portal_a_client_sees_no_file_and_sends
     assert seen["task"]["files"] is None and {m["files"] is None for m in seen["task"]["messages"]} == {True}
     upload = await files.upload(world.client.token, png())
     assert (upload.status_code, upload.json()["errors"][0]["extensions"]["code"]) == (403, "FORBIDDEN")
-    own = await StoredFile.create(workspace_id=world.admin.user.workspace_id, uploaded_by_id=world.client.user.id,
-                                  storage_key="k" * 43, name="old.png", content_type="image/png", size=1)
+    own = await StoredFile.create(
+        workspace_id=world.admin.user.workspace_id,
+        uploaded_by_id=world.client.user.id,
+        storage_key="k" * 43,
+        name="old.png",
+        content_type="image/png",
+        size=1,
+    )
     before = await fingerprint()
     reply = {"input": {"taskId": str(world.acme_task.id), "body": "Here", "visibility": "PUBLIC", "fileIds": [str(own.id)]}}
     assert (await files.api(OPERATIONS["PostMessageWithFiles"], reply, token=world.client.token)).code == "FORBIDDEN"
@@ -118,14 +124,25 @@ async def test_a_client_reads_no_internal_file_through_graphql(files, world):
 async def own_pending(world, me) -> str:
     """A pending file of the viewer's own (its bytes are not needed to attach it)."""
     file = await StoredFile.create(
-        workspace_id=me.user.workspace_id, uploaded_by_id=me.user.id, storage_key=uuid7().hex,
-        name="mine.png", content_type="image/png", size=1,
+        workspace_id=me.user.workspace_id,
+        uploaded_by_id=me.user.id,
+        storage_key=uuid7().hex,
+        name="mine.png",
+        content_type="image/png",
+        size=1,
     )
     return str(file.id)
 
 
-MANAGE_ACME = table("ok", outsider_staff="NOT_FOUND", other_client="NOT_FOUND", foreign_admin="NOT_FOUND",
-                    consultant="FORBIDDEN", client="FORBIDDEN", **UNAUTH)
+MANAGE_ACME = table(
+    "ok",
+    outsider_staff="NOT_FOUND",
+    other_client="NOT_FOUND",
+    foreign_admin="NOT_FOUND",
+    consultant="FORBIDDEN",
+    client="FORBIDDEN",
+    **UNAUTH,
+)
 MATRIX = {
     "TaskFiles": (lambda w, me, mine: {"id": str(w.acme_task.id)}, MANAGE_ACME | {"consultant": "ok", "client": "ok"}),
     "AttachFilesToTask": (lambda w, me, mine: {"taskId": str(w.acme_task.id), "fileIds": [mine]}, MANAGE_ACME),

@@ -115,8 +115,11 @@ class Counted:
 async def test_an_upload_over_the_limit_is_refused_by_its_length_before_its_body_is_read(serve_files, world):
     files = await serve_files(upload_max_bytes=1000)
     chunks = Counted(100, 1000)
-    headers = {"Authorization": f"Bearer {world.staff.token}", "Content-Type": "multipart/form-data; boundary=B",
-               "Content-Length": "100200"}
+    headers = {
+        "Authorization": f"Bearer {world.staff.token}",
+        "Content-Type": "multipart/form-data; boundary=B",
+        "Content-Length": "100200",
+    }
     response = await files.client.post("/files", content=_form(chunks), headers=headers)
     assert response.status_code == 413
     assert response.json()["errors"][0] == {
@@ -190,7 +193,9 @@ async def test_what_the_bytes_show_decides_and_markup_or_unknown_bytes_are_refus
         (b"\xff\xd8\xff\xe0" + bytes(100), "photo.jpg", "image/jpeg"),
     ],
 )
-async def test_allowed_files_are_stored_as_their_bytes_show_and_come_down_as_attachments(files, world, content, name, content_type):
+async def test_allowed_files_are_stored_as_their_bytes_show_and_come_down_as_attachments(
+    files, world, content, name, content_type
+):
     response = await files.upload(world.staff.token, content, name)
     assert response.status_code == 201, response.text
     download = await files.download(world.staff.token, response.json()["id"])
@@ -241,7 +246,7 @@ async def test_the_uploaded_name_is_only_shown_and_comes_back_cleaned(files, wor
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", stored.storage_key)
     assert [p.name for p in files.stored()] == [stored.storage_key]
     download = await files.download(world.staff.token, response.json()["id"])
-    assert _disposition(download.headers["content-disposition"]) == ('_ _Q1_.txt', 'отчёт "Q1".txt')
+    assert _disposition(download.headers["content-disposition"]) == ("_ _Q1_.txt", 'отчёт "Q1".txt')
 
 
 async def test_a_form_without_its_one_file_part_is_refused(files, world):
@@ -290,8 +295,13 @@ async def test_who_may_not_remove_a_file_changes_nothing(files, world):
     file_id = await files.uploaded(world.staff.token, png())
     (await attach(files, world.staff, world.acme_task, [file_id])).ok()
     before = await fingerprint()
-    for person, code in ((world.client, "FORBIDDEN"), (world.consultant, "FORBIDDEN"), (world.other_client, "NOT_FOUND"),
-                         (world.outsider_staff, "NOT_FOUND"), (world.foreign_admin, "NOT_FOUND")):
+    for person, code in (
+        (world.client, "FORBIDDEN"),
+        (world.consultant, "FORBIDDEN"),
+        (world.other_client, "NOT_FOUND"),
+        (world.outsider_staff, "NOT_FOUND"),
+        (world.foreign_admin, "NOT_FOUND"),
+    ):
         assert (await files.api(OPERATIONS["RemoveFile"], {"id": file_id}, token=person.token)).code == code, person
     assert await fingerprint() == before and len(files.stored()) == 1
     # The uploader may, and so may who manages the project (Acme's owner).

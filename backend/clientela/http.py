@@ -36,7 +36,9 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit, message = self.limits.get(scope["path"], (MAX_BODY_BYTES, f"The request body is over the limit of {MAX_BODY_BYTES} bytes."))
+        limit, message = self.limits.get(
+            scope["path"], (MAX_BODY_BYTES, f"The request body is over the limit of {MAX_BODY_BYTES} bytes.")
+        )
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return await self._refuse(send, message)

@@ -97,9 +97,7 @@ class Every:
 FILE_SWEEP_EVERY_SECONDS = 3600.0
 
 
-async def run_worker(
-    settings: Settings, stop: asyncio.Event, poll_seconds: float = 1.0, storage: Storage | None = None
-) -> None:
+async def run_worker(settings: Settings, stop: asyncio.Event, poll_seconds: float = 1.0, storage: Storage | None = None) -> None:
     """Deliver the outbox until `stop` is set, purge it now and then, every
     `share_reminder_every_seconds` write the reminders of shares that expire soon, every
     `target_check_every_seconds` announce the response-time targets at risk or breached, run the

@@ -103,9 +103,7 @@ class Mutation:
 
     @strawberry.mutation(description="A client files an item; they become its requester.")
     async def submit_item(self, info: Info, input: SubmitItemInput) -> TaskType:
-        return await services.submit_item(
-            info.context.viewer, input.project_id, input.title, input.description, input.file_ids
-        )
+        return await services.submit_item(info.context.viewer, input.project_id, input.title, input.description, input.file_ids)
 
     @strawberry.mutation
     async def add_task_requesters(self, info: Info, task_id: strawberry.ID, user_ids: list[strawberry.ID]) -> TaskType:
