@@ -36,12 +36,12 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit, message = self.limits.get(
+        limit, refusal = self.limits.get(
             scope["path"], (MAX_BODY_BYTES, f"The request body is over the limit of {MAX_BODY_BYTES} bytes.")
         )
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            return await self._refuse(send, message)
+            return await self._refuse(send, refusal)
         received = 0
 
         async def counting_receive() -> Message:
@@ -56,7 +56,7 @@ class BodyLimit:
         try:
             await self.app(scope, counting_receive, send)
         except _BodyTooLarge:
-            await self._refuse(send, message)
+            await self._refuse(send, refusal)
 
     @staticmethod
     async def _refuse(send: Send, message: str) -> None:
@@ -69,7 +69,7 @@ class _BodyTooLarge(Exception):
     pass
 
 
-OWN_POLICY = b"content-security-policy"
+POLICY = b"content-security-policy"
 
 
 class SecurityHeaders:
@@ -97,11 +97,10 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = message.get("headers", [])
-                # A route serving what users uploaded sets a stricter policy of its own, kept.
-                own = {k.lower() for k, _ in headers} & {OWN_POLICY}
-                kept = [(k, v) for k, v in headers if k.lower() not in self.names - own]
-                message = {**message, "headers": [*kept, *((k, v) for k, v in self.headers if k not in own)]}
+                # A route's own policy (the portal's pages, downloads) stays beside the service's:
+                # a browser enforces both, so a route can tighten the policy, never loosen it.
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in self.names or k.lower() == POLICY]
+                message = {**message, "headers": [*kept, *self.headers]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
