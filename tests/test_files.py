@@ -188,6 +188,7 @@ async def test_what_the_bytes_show_decides_and_markup_or_unknown_bytes_are_refus
     [
         (png(), "evil.html", "image/png"),
         (CSV, "amounts.csv", "text/plain; charset=utf-8"),
+        (b"BMW,2024\nID3,1\n", "cars.csv", "text/plain; charset=utf-8"),  # "BM" starts a bitmap's signature
         (docx(), "notes.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "contract.pdf", "application/pdf"),
         (b"\xff\xd8\xff\xe0" + bytes(100), "photo.jpg", "image/jpeg"),

@@ -75,14 +75,16 @@ def _is_plain_text(source: BinaryIO) -> bool:
 
 
 def detect_type(source: BinaryIO) -> str | None:
-    """The content type the bytes of `source` (read from its start) show, if it is allowed."""
+    """The content type the bytes of `source` (read from its start) show, if it is allowed. Text
+    is text whatever a signature says: a CSV that begins with "BM" is no bitmap."""
     source.seek(0)
     kind = filetype.guess(source.read(8192))
     source.seek(0)
-    if kind is not None:
-        # An animated PNG is a PNG: it shows as one everywhere a PNG does.
-        mime = "image/png" if kind.mime == "image/apng" else kind.mime
-        return mime if mime in ALLOWED_TYPES else None
+    mime = kind.mime if kind else None
+    if mime == "image/apng":  # an animated PNG is a PNG: it shows as one wherever a PNG does
+        mime = "image/png"
+    if mime in ALLOWED_TYPES:
+        return mime
     return PLAIN_TEXT if _is_plain_text(source) else None
 
 
