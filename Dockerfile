@@ -15,7 +15,8 @@ COPY backend /src/backend
 RUN pip install /src && rm -rf /src
 
 # /app is the working directory the app resolves relative paths against
-# (portal-config/, the default SQLite clientela.db, .clientela-secret), so the app user owns it.
+# (portal-config/, the default SQLite clientela.db, .clientela-secret, the files' clientela-files/),
+# so the app user owns it.
 WORKDIR /app
 COPY portal-config ./portal-config
 RUN chown -R clientela: /app

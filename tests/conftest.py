@@ -20,10 +20,12 @@ os.environ.setdefault("CLIENTELA_FAIR_USE_SETTLE_EVERY", "1000000000")
 os.environ.setdefault("CLIENTELA_FAIR_USE_WAITING_REQUESTS", "1000000")
 os.environ.setdefault("CLIENTELA_PUBLIC_URL", "http://clientela.test")
 os.environ.setdefault("CLIENTELA_SECRET_KEY", "test-secret-key")
+# Uploads of the suite land in a throwaway directory, never beside the checkout.
+os.environ.setdefault("CLIENTELA_STORAGE_DIR", tempfile.mkdtemp(prefix="clientela-files-"))
 
 from clientela import db  # noqa: E402
 
-pytest_plugins = ["smtp_server", "inbound_support", "s3_server"]
+pytest_plugins = ["smtp_server", "inbound_support", "s3_server", "files_support"]
 
 DATABASE_URL = os.environ.get("CLIENTELA_TEST_DATABASE_URL") or (
     f"sqlite://{Path(tempfile.mkdtemp(prefix='clientela-test-')) / 'test.db'}"

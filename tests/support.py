@@ -11,7 +11,7 @@ from typing import Any
 from unittest import mock
 
 import httpx
-from graphql import OperationDefinitionNode, parse, print_ast
+from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, print_ast
 
 from clientela.accounts import passwords
 from clientela.accounts.services import _start_session, create_workspace
@@ -48,6 +48,18 @@ def _load_contract() -> dict[str, str]:
 
 
 CONTRACT = _load_contract()
+
+
+def operations_in(name: str) -> dict[str, str]:
+    """The operations of tests/operations/`name` (documents of the UIs that are not in the
+    contract yet), by name, each with the fragments of the file when it spreads any."""
+    definitions = parse((Path(__file__).parent / "operations" / name).read_text()).definitions
+    fragments = "\n".join(print_ast(d) for d in definitions if isinstance(d, FragmentDefinitionNode))
+    return {
+        d.name.value: print_ast(d) + ("\n" + fragments if "..." in print_ast(d) else "")
+        for d in definitions
+        if isinstance(d, OperationDefinitionNode)
+    }
 
 
 @dataclass

@@ -2,7 +2,7 @@
 services and repositories, and only repositories touch Tortoise (and the visibility generation).
 
 Layers, lowest first (a module may import its own layer and those below):
-  core        core/*, settings, db
+  core        core/*, settings, db, files/storage.py and files/s3.py (where bytes are kept)
   models      */models.py, portal/settings.py (the portal's configuration values),
               targets/calendar.py (working-hours arithmetic on values)
               automations/rules.py (a rule's conditions and actions as values)
@@ -26,7 +26,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).parents[1] / "backend" / "clientela"
 LAYERS = {
-    "core": ("core/*", "settings.py", "db.py"),
+    "core": ("core/*", "settings.py", "db.py", "files/storage.py", "files/s3.py"),
     "models": ("*/models.py", "portal/settings.py", "targets/calendar.py", "automations/rules.py"),
     "policy": ("policy.py",),
     "repository": ("*/repository.py", "*/loaders.py", "conversations/audience.py"),

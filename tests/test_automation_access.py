@@ -5,10 +5,8 @@ contract matrix runs the contract's; escalation attempts; and no N+1 on the list
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, print_ast
 
 from clientela.accounts.viewer import viewer_for
 from clientela.automations import services
@@ -17,23 +15,10 @@ from clientela.automations.rules import Conditions, RuleAction
 from clientela.people.models import User
 from clientela.projects.models import ProjectFollower
 from clientela.tasks.models import TaskPriority, TaskStatus
-from support import QueryCounter, add_partner_firms
+from support import QueryCounter, add_partner_firms, operations_in
 from test_contract_matrix import VIEWERS, fingerprint, table
 
-OPERATIONS_FILE = Path(__file__).parent / "operations" / "automations.graphql"
-
-
-def _operations() -> dict[str, str]:
-    definitions = parse(OPERATIONS_FILE.read_text()).definitions
-    fragments = "\n".join(print_ast(d) for d in definitions if isinstance(d, FragmentDefinitionNode))
-    return {
-        d.name.value: print_ast(d) + ("\n" + fragments if "..." in print_ast(d) else "")
-        for d in definitions
-        if isinstance(d, OperationDefinitionNode)
-    }
-
-
-OPERATIONS = _operations()
+OPERATIONS = operations_in("automations.graphql")
 UNAUTH = {"anonymous": "UNAUTHENTICATED"}
 NOT_THEIRS = {"consultant": "FORBIDDEN", "client": "FORBIDDEN", "other_client": "FORBIDDEN", **UNAUTH}
 # The rule limited to Acme's project: its managers (admin, staff member, Acme's owner and CSR).

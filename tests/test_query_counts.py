@@ -1,6 +1,8 @@
 """No N+1: a page costs the same number of SQL statements for 5 items as for 50."""
 
 from clientela.conversations.models import Message, MessageVisibility
+from clientela.core.ids import uuid7
+from clientela.files.models import StoredFile
 from clientela.tasks.models import Task, TaskFollower, TaskRequester, TimeEntry
 from clientela.workspaces.repository import visibility_changed
 from support import QueryCounter
@@ -11,6 +13,7 @@ TASK_LISTS = [
     "followers { id name } labels timeSpentMinutes cost { amount }",
     "timeEntries { id minutes user { id name } }",
     "messages { id body author { id name } }",
+    "files { id name size contentType url uploadedBy { id name } }",
 ]
 PAGE = """
 query Page($id: ID!) {
@@ -31,9 +34,14 @@ async def _project_with_tasks(world, count):
         await TaskRequester.of(task.id, world.client.user).save()
         await TaskFollower.create(task=task, user=world.staff.user)
         await TimeEntry.create(task=task, user=world.staff.user, minutes=10, date="2026-11-03")
-        await Message.create(
+        message = await Message.create(
             workspace_id=world.admin.user.workspace_id, task=task, author=world.staff.user, body="hi", visibility=MessageVisibility.PUBLIC
         )
+        for where in ({"task": task}, {"message": message}):
+            await StoredFile.create(
+                workspace_id=task.workspace_id, uploaded_by=world.client.user, storage_key=uuid7().hex,
+                name="a.png", content_type="image/png", size=1, **where,
+            )
     await visibility_changed(world.admin.user.workspace_id)  # rows written behind the services' back
 
 
@@ -55,6 +63,32 @@ async def test_project_page_costs_the_same_for_5_and_50_tasks(api, world):
     assert all(len(result.data["project"]["tasks"]["edges"]) == 50 for _, result in large)
     assert [count for count, _ in small] == [count for count, _ in large]
     assert all(5 <= count <= 25 for count, _ in large), [count for count, _ in large]
+
+
+TASK_PAGE_FILES = "query($id: ID!) { task(id: $id) { files { id name uploadedBy { name } } messages { id files { id name } } } }"
+
+
+async def test_the_files_of_a_task_and_of_its_messages_cost_the_same_for_5_and_50_messages(api, world):
+    variables = {"id": str(world.acme_task.id)}
+
+    async def messages_with_files(count):
+        for _ in range(count):
+            message = await Message.create(
+                workspace_id=world.acme_task.workspace_id, task=world.acme_task, author=world.client.user, body="hi",
+                visibility=MessageVisibility.PUBLIC,
+            )
+            await StoredFile.create(
+                workspace_id=message.workspace_id, uploaded_by=world.client.user, storage_key=uuid7().hex,
+                name="a.png", content_type="image/png", size=1, message=message,
+            )
+
+    await messages_with_files(4)
+    few, result = await _statements(api, world.client.token, TASK_PAGE_FILES, variables)
+    assert sum(len(m["files"]) for m in result.data["task"]["messages"]) == 4
+    await messages_with_files(46)
+    many, result = await _statements(api, world.client.token, TASK_PAGE_FILES, variables)
+    assert sum(len(m["files"]) for m in result.data["task"]["messages"]) == 50
+    assert few == many, (few, many)
 
 
 async def test_client_portal_home_costs_the_same_for_5_and_50_items(api, world):

@@ -1,5 +1,5 @@
-"""The HTTP service: GraphQL at /graphql (GraphiQL in development), the CSV time report, and
-the in-process email worker."""
+"""The HTTP service: GraphQL at /graphql (GraphiQL in development), the CSV time report, files
+(files/routes.py), and the in-process email worker."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import anyio
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import Request
 from starlette.responses import (
     JSONResponse,
     PlainTextResponse,
@@ -29,62 +29,21 @@ from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
 from clientela import db, fair_use, http
-from clientela.accounts import preview
-from clientela.accounts import services as accounts
-from clientela.accounts.viewer import viewer_for
 from clientela.core.errors import ClientelaError, Forbidden, RateLimited
 from clientela.fair_use import FairAdmission, FairUse
-from clientela.fair_use import budget_key as fair_use_budget_key
+from clientela.files import routes as files
+from clientela.files.storage import Storage, storage_from_settings
 from clientela.graphql.context import Context
 from clientela.graphql.errors import graphql_error
 from clientela.graphql.schema import build_schema
 from clientela.mail.worker import run_worker
-from clientela.policy import ANONYMOUS
 from clientela.portal.settings import default_portal_settings
 from clientela.reports import services as reports
+from clientela.request_context import context_for
 from clientela.settings import Settings, get_settings
 from clientela.web import portal_web_app
 
 log = logging.getLogger("clientela")
-
-
-def bearer_token(connection: HTTPConnection) -> str | None:
-    header = connection.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
-
-
-# Preview as a client: the request runs as this client person sees it (accounts/preview.py).
-VIEW_AS_HEADER = "clientela-view-as"
-
-
-async def context_for(connection: HTTPConnection, settings: Settings, budget: FairUse | None = None) -> Context:
-    """Who is asking, worked out once per request from the bearer token (and, for a preview as
-    a client, the Clientela-View-As header). A preview the signed-in person may not make is
-    refused before the request runs (`Context.refusal`); its fair-use budget stays the
-    signed-in person's."""
-    token = bearer_token(connection)
-    user = await accounts.user_for_token(token)
-    client_ip = connection.client.host if connection.client else "unknown"
-    viewer = await viewer_for(user)
-    previewer = refusal = None
-    view_as = connection.headers.get(VIEW_AS_HEADER)
-    if view_as is not None:
-        try:
-            previewer, viewer = viewer, await preview.viewer_as(viewer, view_as)
-        except ClientelaError as error:
-            previewer, viewer, refusal = None, ANONYMOUS, error
-    return Context(
-        viewer=viewer,
-        previewer=previewer,
-        refusal=refusal,
-        settings=settings,
-        client_ip=client_ip,
-        session_token=token,
-        fair_use=budget,
-        fair_use_key=fair_use_budget_key(token, user is not None, client_ip),
-        fair_use_place=connection.scope.get("state", {}).get("fair_use_place"),
-    )
 
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -101,7 +60,7 @@ def _prefers_graphql_response(request: Request) -> bool:
 
 
 class ClientelaGraphQL(GraphQL):
-    def __init__(self, settings: Settings, budget: FairUse | None = None) -> None:
+    def __init__(self, settings: Settings, budget: FairUse | None = None, storage: Storage | None = None) -> None:
         super().__init__(
             build_schema(development=settings.development, introspection=settings.introspection),
             graphql_ide="graphiql" if settings.development else None,
@@ -109,9 +68,10 @@ class ClientelaGraphQL(GraphQL):
         )
         self.settings = settings
         self.budget = budget
+        self.storage = storage
 
     async def get_context(self, request, response) -> Context:
-        return await context_for(request, self.settings, self.budget)
+        return await context_for(request, self.settings, self.budget, self.storage)
 
     async def process_result(self, request, result):
         """GraphQL over HTTP: with application/graphql-response+json, a document that never ran
@@ -261,8 +221,15 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def create_app(settings: Settings | None = None, *, run_email_worker: bool = True, manage_database: bool = True) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    run_email_worker: bool = True,
+    manage_database: bool = True,
+    storage: Storage | None = None,
+) -> Starlette:
     settings = settings or get_settings()
+    storage = storage or storage_from_settings(settings)
     # A bad portal configuration stops start-up here, naming the file and the key.
     default_portal_settings()
 
@@ -271,7 +238,7 @@ def create_app(settings: Settings | None = None, *, run_email_worker: bool = Tru
         if manage_database:
             await db.connect(settings.database_url)
         stop = asyncio.Event()
-        worker = asyncio.create_task(run_worker(settings, stop)) if run_email_worker else None
+        worker = asyncio.create_task(run_worker(settings, stop, storage=storage)) if run_email_worker else None
         # What start-up made lives as long as the process: keep the collector from walking it.
         gc.freeze()
         try:
@@ -284,11 +251,12 @@ def create_app(settings: Settings | None = None, *, run_email_worker: bool = Tru
                 await db.disconnect()
 
     budget = FairUse(settings)
-    graphql = ClientelaGraphQL(settings, budget)
+    graphql = ClientelaGraphQL(settings, budget, storage)
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/reports/time.csv", time_report_csv),
+            *files.routes(),
             Route("/healthz", healthz),
             Mount("/", app=portal_web_app()),
         ],
@@ -298,4 +266,5 @@ def create_app(settings: Settings | None = None, *, run_email_worker: bool = Tru
     )
     app.state.settings = settings
     app.state.fair_use = budget
+    app.state.storage = storage
     return app

@@ -8,6 +8,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clientela.files import routes as files
 from clientela.settings import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -24,17 +25,23 @@ def _refusal(status: int, message: str, code: str) -> tuple[dict, bytes]:
 
 
 class BodyLimit:
-    """Refuses request bodies over MAX_BODY_BYTES (413), by header or while streaming."""
+    """Refuses request bodies over MAX_BODY_BYTES, or over the limit of their path (`limits`:
+    path → (bytes, what the refusal says)), with 413: by the Content-Length header before the
+    route runs, or as soon as the bytes received pass it."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, limits: dict[str, tuple[int, str]] | None = None) -> None:
         self.app = app
+        self.limits = limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit, refusal = self.limits.get(
+            scope["path"], (MAX_BODY_BYTES, f"The request body is over the limit of {MAX_BODY_BYTES} bytes.")
+        )
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await self._refuse(send, refusal)
         received = 0
 
         async def counting_receive() -> Message:
@@ -42,24 +49,27 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > MAX_BODY_BYTES:
+                if received > limit:
                     raise _BodyTooLarge()
             return message
 
         try:
             await self.app(scope, counting_receive, send)
         except _BodyTooLarge:
-            await self._refuse(send)
+            await self._refuse(send, refusal)
 
     @staticmethod
-    async def _refuse(send: Send) -> None:
-        start, body = _refusal(413, f"The request body is over the limit of {MAX_BODY_BYTES} bytes.", "BAD_USER_INPUT")
+    async def _refuse(send: Send, message: str) -> None:
+        start, body = _refusal(413, message, "BAD_USER_INPUT")
         await send(start)
         await send({"type": "http.response.body", "body": body})
 
 
 class _BodyTooLarge(Exception):
     pass
+
+
+POLICY = b"content-security-policy"
 
 
 class SecurityHeaders:
@@ -87,7 +97,9 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in self.names]
+                # A route's own policy (the portal's pages, downloads) stays beside the service's:
+                # a browser enforces both, so a route can tighten the policy, never loosen it.
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in self.names or k.lower() == POLICY]
                 message = {**message, "headers": [*kept, *self.headers]}
             await send(message)
 
@@ -104,5 +116,5 @@ def middleware(settings: Settings) -> list[Middleware]:
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         ),
-        Middleware(BodyLimit),
+        Middleware(BodyLimit, limits={files.UPLOAD_PATH: files.upload_limit(settings)}),
     ]

@@ -43,10 +43,11 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from clientela.automations.models import AutomationRule, AutomationRuleProject
-from clientela.conversations.models import MessageVisibility
+from clientela.conversations.models import Message, MessageVisibility
 from clientela.core.errors import BadUserInput, Forbidden, Unauthenticated
 from clientela.core.ids import parse_id
 from clientela.core.sql import UnionOf
+from clientela.files.models import StoredFile
 from clientela.organizations.models import Organization, OrganizationKind
 from clientela.partners.models import PartnerMember
 from clientela.people.models import ContactPrivacy, User
@@ -717,6 +718,75 @@ def tasks_counted(viewer: Viewer) -> Q | None:
     """The tasks an aggregate (time totals of a project) may count for this viewer: a client's
     figures count only the items the client sees; None: every task of a visible project."""
     return tasks_visible(viewer) if viewer.is_client else None
+
+
+# --- Files ---------------------------------------------------------------------------------
+
+
+def sees_attachments(viewer: Viewer) -> bool:
+    """Files: the firm's side sees those of everything it sees; clients only where the portal
+    settings list ATTACHMENTS."""
+    return sees_task_field(viewer, TaskField.ATTACHMENTS)
+
+
+def files_visible(viewer: Viewer) -> Q:
+    """Who reads a file is who reads what it hangs on: a task's files follow `tasks_visible`, a
+    message's the message (`messages_visible`, on a visible task or project: INTERNAL ones never
+    reach clients, nor messages where the portal hides MESSAGES), and a pending file (on
+    nothing yet) is its uploader's alone. Clients see none without ATTACHMENTS."""
+    require_signed_in(viewer)
+    if not sees_attachments(viewer):
+        return Q(pk__in=[])
+    own_pending = Q(uploaded_by_id=viewer.user_id, task_id__isnull=True, message_id__isnull=True)
+    tasks = Subquery(Task.filter(tasks_visible(viewer)).values("id"))
+    reach = own_pending | Q(task_id__in=tasks)
+    if sees_task_field(viewer, TaskField.MESSAGES):
+        projects = Subquery(Project.filter(projects_visible(viewer)).values("id"))
+        conversations = Q(task_id__in=tasks) | Q(task_id__isnull=True, project_id__in=projects)
+        messages = Message.filter(messages_visible(viewer), conversations, workspace_id=viewer.workspace_id)
+        reach |= Q(message_id__in=Subquery(messages.values("id")))
+    return Q(workspace_id=viewer.workspace_id) & reach
+
+
+def require_upload(viewer: Viewer) -> None:
+    """Who may attach files somewhere may upload them: the firm's side where it manages a
+    project; clients where the portal shows attachments and lets them submit items or reply."""
+    require_signed_in(viewer)
+    if viewer.is_client:
+        allowed = sees_attachments(viewer) and (client_may_submit(viewer) or client_may_reply(viewer))
+    else:
+        allowed = allowed_anywhere(viewer, Action.MANAGE_PROJECT)
+    if not allowed:
+        raise Forbidden("You may not upload files.")
+
+
+def require_attaching(viewer: Viewer) -> None:
+    """Clients attach files only where the portal shows attachments; the firm's side wherever
+    the caller's own check lets them change the task or post the message."""
+    require_signed_in(viewer)
+    if viewer.is_client and not sees_attachments(viewer):
+        raise Forbidden("Attaching files is not enabled for you.")
+
+
+def require_attachable(viewer: Viewer, files: list[StoredFile]) -> None:
+    """Files are attached by who uploaded them, once: each of `files` (read through
+    `files_visible`, so someone else's pending file was NOT_FOUND before this) must be the
+    viewer's own pending upload."""
+    for file in files:
+        if file.uploaded_by_id != viewer.user_id or file.task_id is not None or file.message_id is not None:
+            raise BadUserInput(f"The file {file.name} is attached already.", field="file_ids")
+
+
+def require_file_removal(viewer: Viewer, file: StoredFile, project: Project | None, *, project_member: bool) -> None:
+    """A file (read through `files_visible`) is removed by its uploader, while they still see
+    it, or by who manages the project of the task or message it hangs on (`project`; None for
+    a pending file)."""
+    require_signed_in(viewer)
+    if file.uploaded_by_id == viewer.user_id:
+        return
+    if project is None:
+        raise Forbidden("You may not remove this file.")
+    require(viewer, Action.MANAGE_PROJECT, project=project, project_member=project_member)
 
 
 # --- Automations ----------------------------------------------------------------------------

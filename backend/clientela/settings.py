@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
     s3_prefix: str = ""
+    # Files on tasks and messages: where the local store keeps their bytes (beside the
+    # development database by default), the largest upload, and what a workspace may keep in all
+    # (its files' sizes, pending uploads included). GraphQL's Int bounds a size at 2 GiB.
+    storage_dir: str = "clientela-files"
+    upload_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1, le=2**31 - 1)
+    workspace_storage_quota_bytes: int = Field(default=10 * 1024**3, ge=0)
 
     @model_validator(mode="after")
     def _introspection_follows_development(self) -> Settings:

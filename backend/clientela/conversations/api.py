@@ -31,4 +31,5 @@ class Mutation:
             body=input.body,
             visibility=input.visibility,
             include_history=input.include_history,
+            file_ids=input.file_ids,
         )

@@ -16,6 +16,7 @@ from clientela.conversations.audience import message_audience
 from clientela.conversations.models import Message, MessageVisibility
 from clientela.core import validation
 from clientela.core.errors import BadUserInput
+from clientela.files import services as files
 from clientela.mail.outbox import EmailKind, queue_email
 from clientela.mail.rendering import supported_language
 from clientela.people.language import effective_language
@@ -70,7 +71,9 @@ async def post_message(
     body: str,
     visibility: MessageVisibility,
     include_history: bool,
+    file_ids: list | None = None,
 ) -> Message:
+    """The viewer's message, with their pending uploads of `file_ids` attached."""
     if (task_id is None) == (project_id is None):
         raise BadUserInput("Give exactly one of taskId and projectId.", field="task_id")
     body = validation.body(body)
@@ -83,8 +86,10 @@ async def post_message(
     public = visibility is MessageVisibility.PUBLIC
     member = await projects.membership(viewer, Action.MANAGE_PROJECT, project)
     policy.require_post_message(viewer, project, public=public, project_member=member)
+    attached = await files.attachable(viewer, file_ids)
 
     async def deliver(message: Message) -> None:
+        await files.attach(attached, message=message)
         if public:
             await _email_recipients(viewer, message, task, project, include_history)
             if task is not None and viewer.is_client:

@@ -15,6 +15,7 @@ MessageVisibilityEnum = strawberry.enum(MessageVisibility, name="MessageVisibili
 RecipientReasonEnum = strawberry.enum(RecipientReason, name="RecipientReason")
 
 LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
+LazyFile = Annotated["FileType", strawberry.lazy("clientela.files.types")]
 
 
 @strawberry.input
@@ -24,6 +25,9 @@ class PostMessageInput:
     body: str
     visibility: MessageVisibilityEnum
     include_history: bool = True
+    file_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="The author's own pending uploads (POST /files) to attach to the message."
+    )
 
 
 @strawberry.type(name="Message")
@@ -37,6 +41,12 @@ class MessageType:
     @strawberry.field
     async def author(self: Message, info: Info) -> LazyUser:
         return await info.context.loaders.user_by_id.load(self.author_id)
+
+    @strawberry.field(description="Its files; null for clients where the portal settings do not list ATTACHMENTS.")
+    async def files(self: Message, info: Info) -> list[LazyFile] | None:
+        if not policy.sees_attachments(info.context.viewer):
+            return None
+        return await info.context.loaders.files_by_message.load(self.id)
 
     @strawberry.field(description="Who the message was emailed to; null for clients.")
     async def recipients(self: Message, info: Info) -> list[LazyUser] | None:

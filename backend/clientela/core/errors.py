@@ -27,6 +27,18 @@ class BadUserInput(ClientelaError):
     http_status = 400
 
 
+class TooLarge(BadUserInput):
+    """Bad input refused for its size (an upload over the limit): HTTP says so with 413."""
+
+    http_status = 413
+
+
+class UnsupportedType(BadUserInput):
+    """Bad input refused for its kind (a file type outside the allow-list): HTTP 415."""
+
+    http_status = 415
+
+
 class Unauthenticated(ClientelaError):
     code = "UNAUTHENTICATED"
     http_status = 401

@@ -38,6 +38,30 @@ def name(value: str, field: str = "name") -> str:
     return _printable(value, field)
 
 
+MAX_FILE_NAME = 200
+
+
+def file_name(value: str | None) -> str:
+    """An uploaded file's name, made fit to show (it is never a path on our side): its last
+    path segment, without control or format characters, at most MAX_FILE_NAME characters
+    (keeping the extension); "file" when nothing is left. Cleaned, not refused: the name is
+    the uploader's computer's, not something they typed for us."""
+    value = re.split(r"[/\\]", value or "")[-1]
+    value = "".join(c for c in value if unicodedata.category(c) not in _NOT_TEXT or c in _JOINERS).strip()
+    value = shortened(value, MAX_FILE_NAME)
+    return value if value.strip(".") else "file"
+
+
+def shortened(name: str, most: int) -> str:
+    """A file name cut to at most `most` characters, keeping its extension."""
+    if len(name) <= most:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not stem or len(extension) > 16:
+        stem, dot, extension = name, "", ""
+    return stem[: most - len(dot + extension)].rstrip() + dot + extension
+
+
 def text(value: str | None, field: str = "description") -> str:
     """Text of several lines: keeps LF and tab; CR LF and lone CR become LF."""
     value = (value or "").replace("\r\n", "\n").replace("\r", "\n")

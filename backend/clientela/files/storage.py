@@ -12,7 +12,10 @@ import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    from clientela.settings import Settings
 
 from clientela.settings import Settings
 
@@ -72,7 +75,8 @@ class LocalStorage:
 
 
 def storage_from_settings(settings: Settings) -> Storage:
-    """The store the settings name; build one per process (see files/s3.py)."""
+    """The store the settings name: an S3 bucket when CLIENTELA_S3_BUCKET is set, else the local
+    directory CLIENTELA_STORAGE_DIR. Build one per process (see files/s3.py)."""
     if settings.s3_bucket:
         # Imported here: aioboto3 brings botocore, which a local store has no use for.
         from clientela.files.s3 import S3Storage

@@ -13,6 +13,8 @@ from clientela.automations.loaders import AutomationLoaders
 from clientela.conversations.loaders import ConversationLoaders
 from clientela.core import clock
 from clientela.core.errors import ClientelaError
+from clientela.files.loaders import FileLoaders
+from clientela.files.storage import Storage
 from clientela.organizations.loaders import OrganizationLoaders
 from clientela.partners.loaders import PartnerLoaders
 from clientela.people.loaders import PeopleLoaders
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 
 class Loaders(
     PeopleLoaders, OrganizationLoaders, WorkspaceLoaders, SharingLoaders, ProjectLoaders, TaskLoaders,
-    ConversationLoaders, ReportLoaders, PartnerLoaders, TargetLoaders, AutomationLoaders,
+    ConversationLoaders, ReportLoaders, PartnerLoaders, TargetLoaders, AutomationLoaders, FileLoaders,
 ):
     """The request's DataLoaders: each domain's, from its `loaders.py` (see core/dataloaders.py)."""
 
@@ -58,6 +60,8 @@ class Context:
     previewer: Viewer | None = None
     # Why the request is refused before it runs (a preview the signed-in person may not make).
     refusal: ClientelaError | None = None
+    # Where files' bytes are kept (the app's store).
+    storage: Storage | None = None
 
     @property
     def loaders(self) -> Loaders:

@@ -47,6 +47,7 @@ from clientela.core.pagination import (
     ROOT_LIST_LIMIT,
 )
 from clientela.core.validation import SUPPORTED_LANGUAGES
+from clientela.files.services import FILES_PER_MESSAGE
 from clientela.targets.services import TARGETS_PER_ITEM
 
 MAX_DEPTH = 10
@@ -62,6 +63,7 @@ LIST_BOUNDS = {
     "Task.responseTargets": TARGETS_PER_ITEM,
     "AutomationRule.actions": MAX_ACTIONS,
     "AutomationAction.templates": len(SUPPORTED_LANGUAGES),
+    "Message.files": FILES_PER_MESSAGE,
 }
 AGGREGATE_COST = 1_000
 SCAN_COST = 2_500

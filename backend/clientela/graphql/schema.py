@@ -24,6 +24,7 @@ from clientela.audit import api as audit
 from clientela.automations import api as automations
 from clientela.conversations import api as conversations
 from clientela.fair_use import ExpensiveBudget
+from clientela.files import api as files
 from clientela.graphql.errors import ClassifyErrors
 from clientela.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, InputListLimit, NodeBudget
 from clientela.graphql.preview import ReadOnlyPreview
@@ -51,6 +52,7 @@ DOMAINS = (
     audit,
     targets,
     automations,
+    files,
 )
 
 

@@ -22,6 +22,8 @@ from tortoise.transactions import in_transaction
 from clientela.accounts import services as accounts
 from clientela.automations import engine as automations
 from clientela.db import is_postgres
+from clientela.files import services as files
+from clientela.files.storage import Storage, storage_from_settings
 from clientela.inbound.services import reply_address
 from clientela.mail.grants import delivery_refusal
 from clientela.mail.models import OutboxEmail, OutboxStatus
@@ -91,15 +93,22 @@ class Every:
         return await self.job()
 
 
-async def run_worker(settings: Settings, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
+# How often the worker deletes abandoned uploads and retries bytes the store failed to delete.
+FILE_SWEEP_EVERY_SECONDS = 3600.0
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event, poll_seconds: float = 1.0, storage: Storage | None = None) -> None:
     """Deliver the outbox until `stop` is set, purge it now and then, every
     `share_reminder_every_seconds` write the reminders of shares that expire soon, every
     `target_check_every_seconds` announce the response-time targets at risk or breached, run the
     automation rules that the changes' events fire at every poll, and the time-based ones every
-    `automation_scan_every_seconds`."""
+    `automation_scan_every_seconds`; every hour, sweep the files' store (`storage`, else the
+    settings' own)."""
     if not settings.smtp_host:
         log.warning("CLIENTELA_SMTP_HOST is not set: emails stay in the outbox and are only logged")
     purged_at = datetime.min.replace(tzinfo=UTC)
+    store = storage or storage_from_settings(settings)
+    sweep = Every(FILE_SWEEP_EVERY_SECONDS, lambda: files.sweep(store))
     remind = Every(settings.share_reminder_every_seconds, sharing.remind_expiring_shares)
     check = Every(settings.target_check_every_seconds, targets.announce_target_states)
     scan = Every(settings.automation_scan_every_seconds, automations.scan_time_triggers)
@@ -114,6 +123,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event, poll_seconds: floa
             await check()
             busy = await automations.process_events()
             busy += await scan()
+            await sweep()
             delivered = await deliver_due(settings) + busy
         except Exception:
             log.exception("Delivering the outbox failed; trying again shortly")

@@ -35,6 +35,8 @@ class TaskField(StrEnum):
     TIME_SPENT = "TIME_SPENT"
     COST = "COST"
     RESPONSE_TARGETS = "RESPONSE_TARGETS"
+    # The files on items and on their public messages.
+    ATTACHMENTS = "ATTACHMENTS"
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,9 @@ class SubmitItemInput:
     project_id: strawberry.ID
     title: str
     description: str | None = None
+    file_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="The submitter's own pending uploads (POST /files) to attach to the item."
+    )
 
 
 @strawberry.type
@@ -100,7 +103,7 @@ class Mutation:
 
     @strawberry.mutation(description="A client files an item; they become its requester.")
     async def submit_item(self, info: Info, input: SubmitItemInput) -> TaskType:
-        return await services.submit_item(info.context.viewer, input.project_id, input.title, input.description)
+        return await services.submit_item(info.context.viewer, input.project_id, input.title, input.description, input.file_ids)
 
     @strawberry.mutation
     async def add_task_requesters(self, info: Info, task_id: strawberry.ID, user_ids: list[strawberry.ID]) -> TaskType:

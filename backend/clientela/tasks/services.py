@@ -15,6 +15,8 @@ from clientela.core import clock, validation
 from clientela.core.errors import BadUserInput, Forbidden
 from clientela.core.pagination import Page
 from clientela.core.values import NOT_GIVEN, Maybe, given
+from clientela.files import services as files
+from clientela.files.models import StoredFile
 from clientela.people import repository as people_repository
 from clientela.people.models import User
 from clientela.policy import Action, Viewer
@@ -162,21 +164,26 @@ async def create_task(viewer: Viewer, project_id: object, values: TaskValues, re
     return await _create(viewer, project, values, requester_ids or [], TriggerKind.ITEM_CREATED)
 
 
-async def _create(viewer: Viewer, project: Project, values: TaskValues, requester_ids: list, trigger: TriggerKind) -> Task:
+async def _create(
+    viewer: Viewer,
+    project: Project,
+    values: TaskValues,
+    requester_ids: list,
+    trigger: TriggerKind,
+    attached: list[StoredFile] | None = None,
+) -> Task:
     cleaned = _clean(values, none_is_given=False)
     cleaned.setdefault("status", TaskStatus.OPEN)
     cleaned.setdefault("priority", TaskPriority.NORMAL)
     cleaned.setdefault("labels", [])
     assignee = await _assignee(viewer, cleaned.pop("assignee_id", None))
     requesters = await people_repository.visible_people(viewer, requester_ids)
-    return await repository.create_task(
-        viewer,
-        project,
-        cleaned,
-        assignee=assignee,
-        requesters=requesters,
-        then=lambda task: automations.record(viewer, trigger, task),
-    )
+
+    async def then(task: Task) -> None:
+        await files.attach(attached or [], task=task)
+        await automations.record(viewer, trigger, task)
+
+    return await repository.create_task(viewer, project, cleaned, assignee=assignee, requesters=requesters, then=then)
 
 
 async def update_task(viewer: Viewer, task_id: object, changes: TaskChanges) -> Task:
@@ -199,14 +206,27 @@ async def update_task(viewer: Viewer, task_id: object, changes: TaskChanges) -> 
     return task
 
 
-async def submit_item(viewer: Viewer, project_id: object, title: str, description: str | None) -> Task:
-    """A client files a new item in a project they can see; they become its requester."""
+async def submit_item(
+    viewer: Viewer, project_id: object, title: str, description: str | None, file_ids: list | None = None
+) -> Task:
+    """A client files a new item in a project they can see, with their pending uploads of
+    `file_ids` attached; they become its requester."""
     policy.require_signed_in(viewer)
     if not policy.client_may_submit(viewer):
         raise Forbidden("Submitting items is not enabled for you.")
     project = await projects.get_project(viewer, project_id)
+    attached = await files.attachable(viewer, file_ids)
     values = TaskValues(title=title, description=description)
-    return await _create(viewer, project, values, [viewer.user_id], TriggerKind.ITEM_SUBMITTED)
+    return await _create(viewer, project, values, [viewer.user_id], TriggerKind.ITEM_SUBMITTED, attached)
+
+
+async def attach_files(viewer: Viewer, task_id: object, file_ids: list) -> Task:
+    """The viewer's pending uploads of `file_ids` hung on a task they may edit."""
+    task, _ = await get_managed_task(viewer, task_id)
+    if not file_ids:
+        raise BadUserInput("Name at least one file.", field="file_ids")
+    await files.attach(await files.attachable(viewer, file_ids), task=task)
+    return task
 
 
 async def _people_to_add(viewer: Viewer, task_id: object, user_ids: list) -> tuple[Task, list[User]]:

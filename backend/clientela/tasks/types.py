@@ -24,6 +24,7 @@ LazyProject = Annotated["ProjectType", strawberry.lazy("clientela.projects.types
 LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
 LazyMessage = Annotated["MessageType", strawberry.lazy("clientela.conversations.types")]
 LazyResponseTarget = Annotated["ResponseTargetType", strawberry.lazy("clientela.targets.types")]
+LazyFile = Annotated["FileType", strawberry.lazy("clientela.files.types")]
 
 
 def _sees(info: Info, field: TaskField) -> bool:
@@ -123,6 +124,12 @@ class TaskType:
         if not _sees(info, TaskField.MESSAGES):
             return None
         return await info.context.loaders.messages_by_task.load(self.id)
+
+    @strawberry.field(description="Its files; null for clients where the portal settings do not list ATTACHMENTS.")
+    async def files(self: Task, info: Info) -> list[LazyFile] | None:
+        if not policy.sees_attachments(info.context.viewer):
+            return None
+        return await info.context.loaders.files_by_task.load(self.id)
 
     @strawberry.field(description="Its response-time targets (first response, resolution) that apply to its priority.")
     async def response_targets(self: Task, info: Info) -> list[LazyResponseTarget] | None:
