@@ -16,9 +16,13 @@ from support import CONTRACT, Result
 @pytest.mark.parametrize("amount", ["1E+999999", "1e-999999", "NaN", "Infinity", "-Infinity", "-0.001", "12.345", "1e12", 1e300])
 async def test_decimals_out_of_range_are_bad_user_input_and_write_nothing(api, world, amount):
     for field in ("budget", "hourlyRate"):
-        created = await api("CreateProject", {"input": {"name": "Costly", "clientId": str(world.acme.id), field: amount}}, token=world.admin.token)
+        created = await api(
+            "CreateProject", {"input": {"name": "Costly", "clientId": str(world.acme.id), field: amount}}, token=world.admin.token
+        )
         assert created.code == "BAD_USER_INPUT" and created.errors[0]["extensions"]["field"] == field, created.errors
-        updated = await api("UpdateProject", {"id": str(world.acme_project.id), "input": {field: amount}}, token=world.admin.token)
+        updated = await api(
+            "UpdateProject", {"id": str(world.acme_project.id), "input": {field: amount}}, token=world.admin.token
+        )
         assert updated.code == "BAD_USER_INPUT" and updated.errors[0]["extensions"]["field"] == field, updated.errors
     assert not await Project.filter(name="Costly").exists()
     unchanged = await Project.get(id=world.acme_project.id)
@@ -46,15 +50,42 @@ async def send(api, operation: str, variables: dict, token: str) -> Result:
 async def test_control_characters_in_names_emails_and_labels_are_refused_and_nothing_is_written(api, world, bad):
     before = [await model.all().count() for model in (Workspace, Organization, User, Task)]
     attempts = [
-        ("SignUp", {"input": {"workspaceName": "W", "name": f"Ana{bad}Admin", "email": "ana@w.example", "password": "long enough secret"}}, "name"),
-        ("SignUp", {"input": {"workspaceName": f"W{bad}W", "name": "Ana", "email": "ana@w.example", "password": "long enough secret"}}, "workspaceName"),
-        ("SignUp", {"input": {"workspaceName": "W", "name": "Ana", "email": f"ana{bad}@w.example", "password": "long enough secret"}}, "email"),
+        (
+            "SignUp",
+            {
+                "input": {
+                    "workspaceName": "W",
+                    "name": f"Ana{bad}Admin",
+                    "email": "ana@w.example",
+                    "password": "long enough secret",
+                }
+            },
+            "name",
+        ),
+        (
+            "SignUp",
+            {"input": {"workspaceName": f"W{bad}W", "name": "Ana", "email": "ana@w.example", "password": "long enough secret"}},
+            "workspaceName",
+        ),
+        (
+            "SignUp",
+            {"input": {"workspaceName": "W", "name": "Ana", "email": f"ana{bad}@w.example", "password": "long enough secret"}},
+            "email",
+        ),
         ("CreateOrganization", {"input": {"name": f"Acme{bad}Ltd", "kind": "CLIENT"}}, "name"),
         ("AddContact", {"input": {"name": f"Bob{bad}Smith", "organizationId": str(world.acme.id)}}, "name"),
-        ("AddContact", {"input": {"name": "Bob", "email": f"bob{bad}@acme.example", "organizationId": str(world.acme.id)}}, "email"),
+        (
+            "AddContact",
+            {"input": {"name": "Bob", "email": f"bob{bad}@acme.example", "organizationId": str(world.acme.id)}},
+            "email",
+        ),
         ("CreateTask", {"input": {"projectId": str(world.acme_project.id), "title": f"Fix{bad}it"}}, "title"),
         ("CreateTask", {"input": {"projectId": str(world.acme_project.id), "title": "Fix", "labels": [f"u{bad}x"]}}, "labels"),
-        ("CreateTask", {"input": {"projectId": str(world.acme_project.id), "title": "Fix", "description": f"x{bad}x"}}, "description"),
+        (
+            "CreateTask",
+            {"input": {"projectId": str(world.acme_project.id), "title": "Fix", "description": f"x{bad}x"}},
+            "description",
+        ),
     ]
     for operation, variables, field in attempts:
         if field == "description" and bad.startswith(("\r\n", "\n")):
@@ -71,3 +102,12 @@ async def test_descriptions_keep_lines_and_tabs_and_labels_keep_joiners(api, wor
     updated = (await api("UpdateTask", variables, token=world.admin.token)).ok()["updateTask"]
     assert updated["labels"] == [family]
     assert (await Task.get(id=world.acme_task.id)).description == "a\n\tb\nc"
+
+
+@pytest.mark.parametrize("value", ["000:", "2026-13-45T99:00", "12/31/2026"])
+async def test_a_malformed_date_time_says_the_format_and_not_the_parsers_exception(api, world, value):
+    document = "mutation ($id: ID!, $at: DateTime) { setShareExpiry(shareId: $id, expiresAt: $at) { id } }"
+    result = await api(document, {"id": str(world.acme.id), "at": value}, token=world.admin.token)
+    message = result.errors[0]["message"]
+    assert result.code == "BAD_USER_INPUT" and "Expected ISO 8601, e.g. 2026-12-31T17:00:00Z." in message, message
+    assert "invalid literal" not in message and "int()" not in message

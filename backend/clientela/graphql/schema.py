@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 
 import strawberry
@@ -16,6 +17,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.types.base_scalars import wrap_parser
 from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
 from strawberry.tools import merge_types
 
@@ -64,6 +66,28 @@ def _serialize_id(value: object) -> str:
 # For this schema only: graphql-core's own ID type is left as it is.
 ID_OF_UUIDS = dataclasses.replace(DEFAULT_SCALAR_REGISTRY[strawberry.ID], serialize=_serialize_id)
 
+
+def _without_parser_detail(origin: type, example: str):
+    # Strawberry appends the parser's own exception, which for dates reads like a traceback
+    # ("invalid literal for int() with base 10"); an example of the format helps more.
+    definition = DEFAULT_SCALAR_REGISTRY[origin]
+    parser = wrap_parser(definition.parse_value, definition.name, exceptions=(Exception,), include_error=False)
+
+    def parse_value(value: object) -> object:
+        try:
+            return parser(value)
+        except Exception as error:
+            raise type(error)(f"{error} Expected ISO 8601, e.g. {example}.") from None
+
+    return dataclasses.replace(definition, parse_value=parse_value)
+
+
+SCALARS = {
+    strawberry.ID: ID_OF_UUIDS,
+    dt.datetime: _without_parser_detail(dt.datetime, "2026-12-31T17:00:00Z"),
+    dt.date: _without_parser_detail(dt.date, "2026-12-31"),
+}
+
 Query = merge_types("Query", tuple(d.Query for d in DOMAINS if hasattr(d, "Query")))
 Mutation = merge_types("Mutation", tuple(d.Mutation for d in DOMAINS if hasattr(d, "Mutation")))
 
@@ -98,7 +122,7 @@ def build_schema(*, development: bool = True, introspection: bool = True) -> str
         mutation=Mutation,
         config=StrawberryConfig(disable_field_suggestions=not development),
         extensions=extensions,
-        scalar_overrides={strawberry.ID: ID_OF_UUIDS},
+        scalar_overrides=SCALARS,
     )
 
 
