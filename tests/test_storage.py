@@ -281,3 +281,28 @@ async def test_the_settings_choose_the_s3_store_when_a_bucket_is_set(monkeypatch
     await store.put(key, io.BytesIO(b"through the settings"), 20, "text/plain")
     stored = s3_client.get_object(Bucket=s3_settings["CLIENTELA_S3_BUCKET"], Key=f"{s3_settings['CLIENTELA_S3_PREFIX']}/{key}")
     assert stored["Body"].read() == b"through the settings"
+
+
+def files_under(directory) -> list[str]:
+    return sorted(path.name for path in directory.rglob("*") if path.is_file())
+
+
+async def test_a_failed_local_put_leaves_no_partial_file(tmp_path):
+    local = LocalStorage(tmp_path / "files")
+    with pytest.raises(OSError, match="the source broke"):
+        await local.put(new_key(), FailingFile(MIB), 2 * MIB, "application/octet-stream")
+
+    assert files_under(tmp_path) == []
+
+
+async def test_a_cancelled_local_put_leaves_nothing_behind_once_its_thread_is_done(tmp_path):
+    local, source = LocalStorage(tmp_path / "files"), GatedFile()
+    put = asyncio.create_task(local.put(new_key(), source, 2 * PART_BYTES, "application/octet-stream"))
+    await source.waiting.wait()
+    put.cancel()
+    await asyncio.sleep(0)
+    source.release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await put
+
+    assert files_under(tmp_path) == []

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
@@ -51,15 +52,29 @@ class LocalStorage:
         return self.directory / key[:2] / key
 
     async def put(self, key: str, source: BinaryIO, size: int, content_type: str) -> None:
-        await asyncio.to_thread(self._write, self._path(key), source)
+        path = self._path(key)
+        write = asyncio.ensure_future(asyncio.to_thread(self._write, path, source))
+        try:
+            await asyncio.shield(write)
+        except asyncio.CancelledError:
+            # A thread cannot be stopped: once it is done, what it wrote is taken back, so that
+            # a put cut short by a request's time limit leaves no file that no row names.
+            with suppress(Exception):
+                await write
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+            raise
 
     @staticmethod
     def _write(path: Path, source: BinaryIO) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
         # Written aside and renamed, so that a reader never sees half a file.
-        with open(partial, "wb") as target:
-            shutil.copyfileobj(source, target, CHUNK_BYTES)
+        try:
+            with open(partial, "wb") as target:
+                shutil.copyfileobj(source, target, CHUNK_BYTES)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         os.replace(partial, path)
 
     async def stream(self, key: str) -> AsyncIterator[bytes]:
