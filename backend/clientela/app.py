@@ -14,7 +14,6 @@ import logging
 from collections.abc import AsyncIterator
 
 import anyio
-from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
@@ -28,17 +27,19 @@ from starlette.routing import Mount, Route
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
-from clientela import db, fair_use, http
+from clientela import db, fair_use, http, metrics
 from clientela.accounts import preview
 from clientela.accounts import services as accounts
 from clientela.accounts.viewer import viewer_for
-from clientela.core.errors import ClientelaError, Forbidden, RateLimited
+from clientela.core import requests
+from clientela.core.errors import BadUserInput, ClientelaError, Forbidden, RateLimited, TimedOut
 from clientela.fair_use import FairAdmission, FairUse
 from clientela.fair_use import budget_key as fair_use_budget_key
 from clientela.graphql.context import Context
 from clientela.graphql.errors import graphql_error
 from clientela.graphql.schema import build_schema
 from clientela.mail.worker import run_worker
+from clientela.observe import ObserveRequests
 from clientela.policy import ANONYMOUS
 from clientela.portal.settings import default_portal_settings
 from clientela.reports import services as reports
@@ -74,7 +75,11 @@ async def context_for(connection: HTTPConnection, settings: Settings, budget: Fa
             previewer, viewer = viewer, await preview.viewer_as(viewer, view_as)
         except ClientelaError as error:
             previewer, viewer, refusal = None, ANONYMOUS, error
+    record = requests.current()
+    if record is not None:
+        record.viewer = viewer.kind.value
     return Context(
+        **({"request_id": record.id} if record is not None else {}),
         viewer=viewer,
         previewer=previewer,
         refusal=refusal,
@@ -118,6 +123,9 @@ class ClientelaGraphQL(GraphQL):
         (parse, validation or variable errors) is a 400 without a data entry, and one refused
         by the fair-use budget a 429; either way such a refusal carries a Retry-After header."""
         response = await super().process_result(request, result)
+        if (record := requests.current()) is not None:
+            for error in result.errors or ():
+                record.error((error.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"), (error.extensions or {}).get("limit"))
         refused = [e for e in result.errors or () if e.path is None and (e.extensions or {}).get("code") == "RATE_LIMITED"]
         _retry_after.set(refused[0].extensions.get("retryAfterSeconds") if refused else None)
         if not _prefers_graphql_response(request):
@@ -141,6 +149,9 @@ class ClientelaGraphQL(GraphQL):
 
     async def execute_operation(self, *args, **kwargs):
         context = kwargs.get("context")
+        request_data = kwargs.get("request_data")
+        if (record := requests.current()) is not None and request_data is not None:
+            record.operation = request_data.operation_name  # until the document, once parsed, names it
 
         async def run():
             # Every request draws on its session's budget, before its document is even parsed.
@@ -155,15 +166,8 @@ class ClientelaGraphQL(GraphQL):
         except ClientelaError as error:  # the budget, or a preview refused
             return ExecutionResult(data=None, errors=[graphql_error(error)])
         except TimeoutError:
-            return ExecutionResult(
-                data=None,
-                errors=[
-                    GraphQLError(
-                        f"The request ran longer than {self.settings.request_timeout_seconds:g} seconds and was stopped.",
-                        extensions={"code": "TIMEOUT", "limit": "time"},
-                    )
-                ],
-            )
+            stopped = TimedOut(_timeout_message(self.settings.request_timeout_seconds), limit="time")
+            return ExecutionResult(data=None, errors=[graphql_error(stopped)])
 
 
 class TimeLimitedStreamingResponse(StreamingResponse):
@@ -182,6 +186,8 @@ class TimeLimitedStreamingResponse(StreamingResponse):
 
 def error_response(error: ClientelaError) -> JSONResponse:
     """What an HTTP route answers for `error`."""
+    if (record := requests.current()) is not None:
+        record.refused(error)
     headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, RateLimited) else None
     return JSONResponse({"error": error.message, **error.extensions}, error.http_status, headers=headers)
 
@@ -209,7 +215,7 @@ async def time_report_csv(request: Request) -> Response:
         start = dt.date.fromisoformat(request.query_params.get("from", ""))
         end = dt.date.fromisoformat(request.query_params.get("to", ""))
     except ValueError:
-        return JSONResponse({"error": "from and to must be dates (YYYY-MM-DD).", "code": "BAD_USER_INPUT"}, 400)
+        return error_response(BadUserInput("from and to must be dates (YYYY-MM-DD)."))
     try:
         with anyio.fail_after(limit):
             context = await context_for(request, settings)
@@ -224,7 +230,7 @@ async def time_report_csv(request: Request) -> Response:
             await budget.take(context.fair_use_key, fair_use.EXPENSIVE)
             first = await anext(batches, [])
     except TimeoutError:
-        return JSONResponse({"error": _timeout_message(limit), "code": "TIMEOUT"}, 503)
+        return error_response(TimedOut(_timeout_message(limit)))
     except ClientelaError as error:
         return error_response(error)
 
@@ -258,7 +264,24 @@ async def time_report_csv(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
+    """Liveness: the process answers (it reads no database)."""
     return PlainTextResponse("ok")
+
+
+# A database that takes longer than this to answer a probe is as good as down.
+READINESS_TIMEOUT_SECONDS = 2.0
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness: the database answers and has every migration applied."""
+    try:
+        pending = await asyncio.wait_for(db.pending_migrations(), READINESS_TIMEOUT_SECONDS)
+    except Exception as error:
+        log.warning("Not ready: the database does not answer (%s)", type(error).__name__)
+        return PlainTextResponse("not ready: the database does not answer", 503)
+    if pending:
+        return PlainTextResponse(f"not ready: {len(pending)} migrations not applied ({', '.join(pending)})", 503)
+    return PlainTextResponse("ready")
 
 
 def create_app(settings: Settings | None = None, *, run_email_worker: bool = True, manage_database: bool = True) -> Starlette:
@@ -269,7 +292,7 @@ def create_app(settings: Settings | None = None, *, run_email_worker: bool = Tru
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
-            await db.connect(settings.database_url)
+            await db.connect(settings.database_url, settings)
         stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(settings, stop)) if run_email_worker else None
         # What start-up made lives as long as the process: keep the collector from walking it.
@@ -282,6 +305,7 @@ def create_app(settings: Settings | None = None, *, run_email_worker: bool = Tru
                 await worker
             if manage_database:
                 await db.disconnect()
+            metrics.process_ended()
 
     budget = FairUse(settings)
     graphql = ClientelaGraphQL(settings, budget)
@@ -290,12 +314,25 @@ def create_app(settings: Settings | None = None, *, run_email_worker: bool = Tru
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/reports/time.csv", time_report_csv),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics.metrics_endpoint),
             Mount("/", app=portal_web_app()),
         ],
         lifespan=lifespan,
-        # Innermost: the client address is known (trusted proxies) and a refusal has the headers.
-        middleware=[*http.middleware(settings), Middleware(FairAdmission, fair_use=budget)],
+        # Outermost, the request's log line and metrics; innermost, fair use, where the client
+        # address is known (trusted proxies) and a refusal has the headers.
+        middleware=[
+            Middleware(ObserveRequests, slow_seconds=settings.slow_query_seconds),
+            *http.middleware(settings),
+            Middleware(FairAdmission, fair_use=budget),
+        ],
     )
     app.state.settings = settings
     app.state.fair_use = budget
     return app
+
+
+def create_api_app() -> Starlette:
+    """The service without the in-process email worker (`clientela serve --no-worker`), for
+    uvicorn to build in each worker process."""
+    return create_app(run_email_worker=False)
