@@ -16,7 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-CLI = [sys.executable, "-c", "from clientela.cli import app; app()"]
+SERVE = [sys.executable, "-c", "from clientela.cli import app; app()", "serve"]
+# The app alone, as a process manager would start it: no migrations first.
+UVICORN = [sys.executable, "-m", "uvicorn", "clientela.app:create_app", "--factory"]
 
 
 @dataclass
@@ -35,10 +37,11 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def serving(database: str, *options: str, **environment: str) -> AsyncIterator[Served]:
-    """`clientela serve --port <free> *options` over `database`, with the tests' secret key (so
-    the tests' sessions are valid there), no SMTP server unless `environment` names one, and
-    `environment` on top; stopped (and its output complete) when the block ends."""
+async def serving(database: str, *options: str, program: list[str] = SERVE, **environment: str) -> AsyncIterator[Served]:
+    """`clientela serve --port <free> *options` (or another `program` taking --host and --port)
+    over `database`, with the tests' secret key (so the tests' sessions are valid there), no
+    SMTP server unless `environment` names one, and `environment` on top; stopped (and its
+    output complete) when the block ends."""
     port = free_port()
     output = Path(tempfile.mkdtemp(prefix="clientela-serve-")) / "output.log"
     env = {
@@ -50,7 +53,7 @@ async def serving(database: str, *options: str, **environment: str) -> AsyncIter
     }
     with output.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
-            *CLI, "serve", "--host", "127.0.0.1", "--port", str(port), *options,
+            *program, "--host", "127.0.0.1", "--port", str(port), *options,
             env=env, stdout=sink, stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
     served = Served(f"http://127.0.0.1:{port}", output)
@@ -58,13 +61,13 @@ async def serving(database: str, *options: str, **environment: str) -> AsyncIter
         async with httpx.AsyncClient(base_url=served.url, timeout=5) as client:
             for _ in range(600):  # a minute at most: it migrates and imports first
                 if process.returncode is not None:
-                    pytest.fail(f"clientela serve exited with {process.returncode}:\n{served.text()[-4000:]}")
+                    pytest.fail(f"{program[-1]} exited with {process.returncode}:\n{served.text()[-4000:]}")
                 with contextlib.suppress(httpx.TransportError):
                     if (await client.get("/healthz")).status_code == 200:
                         break
                 await asyncio.sleep(0.1)
             else:
-                pytest.fail(f"clientela serve did not answer within a minute:\n{served.text()[-4000:]}")
+                pytest.fail(f"{program[-1]} did not answer within a minute:\n{served.text()[-4000:]}")
         yield served
     finally:
         if process.returncode is None:

@@ -65,13 +65,13 @@ class ObserveRequests:
         }
         if slow:
             fields["sql"] = [shortened(statement) for statement in record.statements.statements]
+        named = f"{path} {record.operation}" if record.operation and path != record.operation else path
         log.log(
             logging.WARNING if slow else logging.INFO,
-            "%s%s %s %s: %s %s in %s ms, %s statements",
+            "%s%s %s: %s %s in %s ms, %s statements",
             "Slow request: " if slow else "",
             scope["method"],
-            path,
-            record.operation or "-",
+            named,
             status,
             outcome,
             milliseconds,
