@@ -79,7 +79,6 @@ async def context_for(connection: HTTPConnection, settings: Settings, budget: Fa
     if record is not None:
         record.viewer = viewer.kind.value
     return Context(
-        **({"request_id": record.id} if record is not None else {}),
         viewer=viewer,
         previewer=previewer,
         refusal=refusal,
@@ -125,7 +124,8 @@ class ClientelaGraphQL(GraphQL):
         response = await super().process_result(request, result)
         if (record := requests.current()) is not None:
             for error in result.errors or ():
-                record.error((error.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"), (error.extensions or {}).get("limit"))
+                extensions = error.extensions or {}
+                record.error(extensions.get("code", "INTERNAL_SERVER_ERROR"), extensions.get("limit"))
         refused = [e for e in result.errors or () if e.path is None and (e.extensions or {}).get("code") == "RATE_LIMITED"]
         _retry_after.set(refused[0].extensions.get("retryAfterSeconds") if refused else None)
         if not _prefers_graphql_response(request):

@@ -19,9 +19,10 @@ app = typer.Typer(help="Clientela: the backend for working with clients.", no_ar
 
 def _metrics_directory(workers: int) -> None:
     """Several worker processes report their metrics through files in PROMETHEUS_MULTIPROC_DIR
-    (clientela.metrics), made here when unset. Files of processes no longer running are removed
-    first, so that gauges and file counts do not grow with each restart; processes of another
-    `clientela serve` sharing the directory keep theirs."""
+    (clientela.metrics), made here when unset. The files of processes no longer running (an
+    earlier start's) are removed first: their figures start over, as a restarted process's
+    would, and the directory does not grow with every start. Processes of another `clientela
+    serve` sharing the directory keep theirs."""
     path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not path:
         if workers == 1:
