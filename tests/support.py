@@ -15,6 +15,7 @@ from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, prin
 
 from clientela.accounts import passwords
 from clientela.accounts.services import _start_session, create_workspace
+from clientela.core.statements import counting
 from clientela.core.validation import fold
 from clientela.organizations.models import Organization, OrganizationKind
 from clientela.people.models import ContactPrivacy, User
@@ -275,39 +276,6 @@ async def add_partner_firms(world: World, factory: Factory) -> World:
     return world
 
 
-class QueryCounter:
-    """Counts the SQL statements Tortoise sends, through its db_client logger."""
-
-    def __init__(self) -> None:
-        import logging
-
-        self.statements: list[str] = []
-        self._logger = logging.getLogger("tortoise.db_client")
-        self._handler = _ListHandler(self.statements)
-
-    def __enter__(self) -> QueryCounter:
-        import logging
-
-        self._old_level = self._logger.level
-        self._logger.setLevel(logging.DEBUG)
-        self._logger.addHandler(self._handler)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._logger.removeHandler(self._handler)
-        self._logger.setLevel(self._old_level)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
-class _ListHandler(__import__("logging").Handler):
-    def __init__(self, sink: list[str]) -> None:
-        super().__init__()
-        self.sink = sink
-
-    def emit(self, record) -> None:
-        message = record.getMessage()
-        if message.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
-            self.sink.append(message)
+# Counts the SQL statements sent inside a `with` block, as each request's log line and metrics
+# count them: `.count`, and their texts in `.statements`.
+QueryCounter = counting

@@ -3,7 +3,6 @@ expensive operations, shared by every app (process) over the same database."""
 
 import asyncio
 import contextlib
-import logging
 
 import httpx
 import pytest
@@ -12,6 +11,7 @@ from graphql import parse
 from clientela.accounts.models import FairUseBucket
 from clientela.app import create_app
 from clientela.core.errors import RateLimited
+from clientela.core.statements import counting
 from clientela.fair_use import MANY_IDS, SETTLE_EVERY, Admission, expensive_operations
 from clientela.settings import Settings
 from support import Api
@@ -123,31 +123,13 @@ async def test_anonymous_requests_draw_on_their_address_budget(world):
         assert (await other(VIEWER)).ok()
 
 
-class _Statements(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fair_use = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if "fair_use_bucket" in record.getMessage():
-            self.fair_use += 1
-
-
 async def test_the_general_budget_writes_once_per_batch_of_requests_and_an_overdraft_is_bounded(world):
     """Default budgets: a session's requests settle with the database once every SETTLE_EVERY."""
-    logger = logging.getLogger("tortoise.db_client")
-    counter = _Statements()
-    logger.addHandler(counter)
-    old_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    try:
+    with counting() as tally:
         async with _client(Settings(**DEFAULTS)) as api:
             for _ in range(2 * SETTLE_EVERY):
                 assert (await api(VIEWER, token=world.client.token)).ok()
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(old_level)
-    assert counter.fair_use == 2
+    assert sum("fair_use_bucket" in statement for statement in tally.statements) == 2
     [row] = await FairUseBucket.all()
     assert row.id.startswith("general:s:") and row.tokens <= 200 - SETTLE_EVERY
 

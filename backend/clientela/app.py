@@ -14,7 +14,6 @@ import logging
 from collections.abc import AsyncIterator
 
 import anyio
-from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -28,8 +27,9 @@ from starlette.routing import Mount, Route
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
-from clientela import db, fair_use, http
-from clientela.core.errors import ClientelaError, Forbidden, RateLimited
+from clientela import db, fair_use, http, metrics
+from clientela.core import requests
+from clientela.core.errors import BadUserInput, ClientelaError, Forbidden, RateLimited, TimedOut
 from clientela.fair_use import FairAdmission, FairUse
 from clientela.files import routes as files
 from clientela.files.storage import Storage, storage_from_settings
@@ -37,6 +37,7 @@ from clientela.graphql.context import Context
 from clientela.graphql.errors import graphql_error
 from clientela.graphql.schema import build_schema
 from clientela.mail.worker import run_worker
+from clientela.observe import ObserveRequests
 from clientela.portal.settings import default_portal_settings
 from clientela.reports import services as reports
 from clientela.request_context import context_for
@@ -78,6 +79,10 @@ class ClientelaGraphQL(GraphQL):
         (parse, validation or variable errors) is a 400 without a data entry, and one refused
         by the fair-use budget a 429; either way such a refusal carries a Retry-After header."""
         response = await super().process_result(request, result)
+        if (record := requests.current()) is not None:
+            for error in result.errors or ():
+                extensions = error.extensions or {}
+                record.error(extensions.get("code", "INTERNAL_SERVER_ERROR"), extensions.get("limit"))
         refused = [e for e in result.errors or () if e.path is None and (e.extensions or {}).get("code") == "RATE_LIMITED"]
         _retry_after.set(refused[0].extensions.get("retryAfterSeconds") if refused else None)
         if not _prefers_graphql_response(request):
@@ -101,6 +106,9 @@ class ClientelaGraphQL(GraphQL):
 
     async def execute_operation(self, *args, **kwargs):
         context = kwargs.get("context")
+        request_data = kwargs.get("request_data")
+        if (record := requests.current()) is not None and request_data is not None:
+            record.operation = request_data.operation_name  # until the document, once parsed, names it
 
         async def run():
             # Every request draws on its session's budget, before its document is even parsed.
@@ -115,15 +123,8 @@ class ClientelaGraphQL(GraphQL):
         except ClientelaError as error:  # the budget, or a preview refused
             return ExecutionResult(data=None, errors=[graphql_error(error)])
         except TimeoutError:
-            return ExecutionResult(
-                data=None,
-                errors=[
-                    GraphQLError(
-                        f"The request ran longer than {self.settings.request_timeout_seconds:g} seconds and was stopped.",
-                        extensions={"code": "TIMEOUT", "limit": "time"},
-                    )
-                ],
-            )
+            stopped = TimedOut(_timeout_message(self.settings.request_timeout_seconds), limit="time")
+            return ExecutionResult(data=None, errors=[graphql_error(stopped)])
 
 
 class TimeLimitedStreamingResponse(StreamingResponse):
@@ -142,6 +143,8 @@ class TimeLimitedStreamingResponse(StreamingResponse):
 
 def error_response(error: ClientelaError) -> JSONResponse:
     """What an HTTP route answers for `error`."""
+    if (record := requests.current()) is not None:
+        record.refused(error)
     headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, RateLimited) else None
     return JSONResponse({"error": error.message, **error.extensions}, error.http_status, headers=headers)
 
@@ -169,7 +172,7 @@ async def time_report_csv(request: Request) -> Response:
         start = dt.date.fromisoformat(request.query_params.get("from", ""))
         end = dt.date.fromisoformat(request.query_params.get("to", ""))
     except ValueError:
-        return JSONResponse({"error": "from and to must be dates (YYYY-MM-DD).", "code": "BAD_USER_INPUT"}, 400)
+        return error_response(BadUserInput("from and to must be dates (YYYY-MM-DD)."))
     try:
         with anyio.fail_after(limit):
             context = await context_for(request, settings)
@@ -184,7 +187,7 @@ async def time_report_csv(request: Request) -> Response:
             await budget.take(context.fair_use_key, fair_use.EXPENSIVE)
             first = await anext(batches, [])
     except TimeoutError:
-        return JSONResponse({"error": _timeout_message(limit), "code": "TIMEOUT"}, 503)
+        return error_response(TimedOut(_timeout_message(limit)))
     except ClientelaError as error:
         return error_response(error)
 
@@ -218,7 +221,24 @@ async def time_report_csv(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
+    """Liveness: the process answers (it reads no database)."""
     return PlainTextResponse("ok")
+
+
+# A database that takes longer than this to answer a probe is as good as down.
+READINESS_TIMEOUT_SECONDS = 2.0
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness: the database answers and has every migration applied."""
+    try:
+        pending = await asyncio.wait_for(db.pending_migrations(), READINESS_TIMEOUT_SECONDS)
+    except Exception as error:
+        log.warning("Not ready: the database does not answer (%s)", type(error).__name__)
+        return PlainTextResponse("not ready: the database does not answer", 503)
+    if pending:
+        return PlainTextResponse(f"not ready: {len(pending)} migrations not applied ({', '.join(pending)})", 503)
+    return PlainTextResponse("ready")
 
 
 def create_app(
@@ -236,7 +256,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
-            await db.connect(settings.database_url)
+            await db.connect(settings.database_url, settings)
         stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(settings, stop, storage=storage)) if run_email_worker else None
         # What start-up made lives as long as the process: keep the collector from walking it.
@@ -249,6 +269,7 @@ def create_app(
                 await worker
             if manage_database:
                 await db.disconnect()
+            metrics.process_ended()
 
     budget = FairUse(settings)
     graphql = ClientelaGraphQL(settings, budget, storage)
@@ -258,13 +279,26 @@ def create_app(
             Route("/reports/time.csv", time_report_csv),
             *files.routes(),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics.metrics_endpoint),
             Mount("/", app=portal_web_app()),
         ],
         lifespan=lifespan,
-        # Innermost: the client address is known (trusted proxies) and a refusal has the headers.
-        middleware=[*http.middleware(settings), Middleware(FairAdmission, fair_use=budget)],
+        # Outermost, the request's log line and metrics; innermost, fair use, where the client
+        # address is known (trusted proxies) and a refusal has the headers.
+        middleware=[
+            Middleware(ObserveRequests, slow_seconds=settings.slow_query_seconds),
+            *http.middleware(settings),
+            Middleware(FairAdmission, fair_use=budget),
+        ],
     )
     app.state.settings = settings
     app.state.fair_use = budget
     app.state.storage = storage
     return app
+
+
+def create_api_app() -> Starlette:
+    """The service without the in-process email worker (`clientela serve --no-worker`), for
+    uvicorn to build in each worker process."""
+    return create_app(run_email_worker=False)

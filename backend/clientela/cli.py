@@ -4,18 +4,45 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import re
+import tempfile
 from pathlib import Path
 
 import typer
 
-from clientela import db
+from clientela import db, logs
 from clientela.settings import get_settings
 
 app = typer.Typer(help="Clientela: the backend for working with clients.", no_args_is_help=True)
 
 
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _metrics_directory(workers: int) -> None:
+    """Several worker processes report their metrics through files in PROMETHEUS_MULTIPROC_DIR
+    (clientela.metrics), made here when unset. The files of processes no longer running (an
+    earlier start's) are removed first: their figures start over, as a restarted process's
+    would, and the directory does not grow with every start. Processes of another `clientela
+    serve` sharing the directory keep theirs."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not path:
+        if workers == 1:
+            return
+        path = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="clientela-metrics-")
+    Path(path).mkdir(parents=True, exist_ok=True)
+    for file in Path(path).glob("*.db"):
+        pid = re.search(r"_(\d+)\.db$", file.name)
+        if pid and not _running(int(pid.group(1))):
+            file.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 @app.command()
@@ -29,24 +56,28 @@ def migrate() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    worker: bool = typer.Option(True, help="Deliver emails from this process too."),
+    worker: bool = typer.Option(True, help="Deliver emails from this process (each worker process) too."),
+    workers: int = typer.Option(1, min=1, help="Server processes sharing the port."),
 ) -> None:
     """Serve the API (migrating the database first)."""
     import uvicorn
 
-    from clientela.app import create_app
-
-    _logging()
     settings = get_settings()
+    logs.configure(settings)
     asyncio.run(db.migrate(settings.database_url))
+    _metrics_directory(workers)
     # Uvicorn by itself believes X-Forwarded-For from 127.0.0.1: whatever reaches the port over
     # loopback would choose the address that the per-IP limits count.
     proxies = settings.forwarded_allow_ips.strip()
     uvicorn.run(
-        create_app(settings, run_email_worker=worker),
+        "clientela.app:create_app" if worker else "clientela.app:create_api_app",
+        factory=True,
+        workers=workers,
         host=host,
         port=port,
         log_level="info",
+        log_config=logs.config(settings),
+        access_log=False,
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
     )
@@ -57,11 +88,11 @@ def run_email_worker() -> None:
     """Deliver queued emails (several workers may run side by side)."""
     from clientela.mail.worker import run_worker
 
-    _logging()
     settings = get_settings()
+    logs.configure(settings)
 
     async def main() -> None:
-        async with db.connected(settings.database_url):
+        async with db.connected(settings.database_url, settings):
             await run_worker(settings, asyncio.Event())
 
     asyncio.run(main())
@@ -79,22 +110,22 @@ def inbound(
 
     from clientela.inbound.smtp import receive_piped, start_server
 
-    _logging()
     settings = get_settings()
+    logs.configure(settings)
     if not settings.inbound_domain:
         log = logging.getLogger("clientela.inbound")
         log.warning("CLIENTELA_INBOUND_DOMAIN is not set: emails carry no reply address, and every address is refused")
 
     async def piped() -> int:
         raw = sys.stdin.buffer.read(settings.inbound_max_message_bytes + 1)
-        async with db.connected(settings.database_url):
+        async with db.connected(settings.database_url, settings):
             status, reply = await receive_piped(raw, recipient, settings)
         typer.echo(reply, err=True)
         return status
 
     async def serve_smtp() -> None:
         await db.migrate(settings.database_url)
-        async with db.connected(settings.database_url):
+        async with db.connected(settings.database_url, settings):
             server = await start_server(settings, host, port)
             logging.getLogger("clientela.inbound").info("Receiving replies by SMTP on %s:%s", host, port)
             async with server:
@@ -113,7 +144,7 @@ def revoke_reply_addresses(email: str = typer.Argument(..., help="The person's e
     settings = get_settings()
 
     async def main() -> int:
-        async with db.connected(settings.database_url):
+        async with db.connected(settings.database_url, settings):
             return await revoke(email)
 
     typer.echo(f"Revoked {asyncio.run(main())} reply addresses.")
@@ -128,7 +159,7 @@ def demo() -> None:
 
     async def main() -> list[tuple[str, str, str]]:
         await db.migrate(settings.database_url)
-        async with db.connected(settings.database_url):
+        async with db.connected(settings.database_url, settings):
             return await load_demo()
 
     for role, email, password in asyncio.run(main()):
@@ -159,7 +190,7 @@ def create_admin(
 
     async def main() -> None:
         await db.migrate(settings.database_url)
-        async with db.connected(settings.database_url):
+        async with db.connected(settings.database_url, settings):
             await accounts.create_workspace(workspace_name=workspace, name=name, email=email, password=password, language=None)
 
     try:

@@ -10,6 +10,10 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.sqlite import SqliteClient
 from tortoise.migrations.api.migrate import migrate as run_migrations
+from tortoise.migrations.executor import MigrationExecutor
+
+from clientela.core import statements
+from clientela.settings import Settings, get_settings
 
 MODEL_MODULES = [
     "clientela.workspaces.models",
@@ -29,6 +33,8 @@ MODEL_MODULES = [
     "clientela.files.models",
 ]
 
+APP = {"models": MODEL_MODULES, "default_connection": "default", "migrations": "clientela.migrations"}
+
 
 def _with_sqlite_defaults(database_url: str) -> str:
     """SQLite waits for another process's write lock (the email worker, a second server) instead
@@ -38,16 +44,28 @@ def _with_sqlite_defaults(database_url: str) -> str:
     return database_url + ("&" if "?" in database_url else "?") + "busy_timeout=5000"
 
 
-def tortoise_config(database_url: str) -> dict:
+def _connection(database_url: str, settings: Settings | None) -> str | dict:
+    """The URL as it is, or on PostgreSQL (asyncpg) with `settings`' pool bounds, statement
+    timeout and slow-statement log."""
+    if settings is None:
+        return _with_sqlite_defaults(database_url)
+    expanded = expand_db_url(database_url)
+    if expanded["engine"] != "tortoise.backends.asyncpg":
+        return _with_sqlite_defaults(database_url)
+    timeout_ms = round(settings.database_statement_timeout_seconds * 1000)
+    expanded["credentials"].update(
+        minsize=settings.database_pool_min_size,
+        maxsize=settings.database_pool_max_size,
+        server_settings={**expanded["credentials"].get("server_settings", {}), "statement_timeout": str(timeout_ms)},
+        init=statements.slow_statement_logger(settings.slow_query_seconds),
+    )
+    return expanded
+
+
+def tortoise_config(database_url: str, settings: Settings | None = None) -> dict:
     return {
-        "connections": {"default": _with_sqlite_defaults(database_url)},
-        "apps": {
-            "models": {
-                "models": MODEL_MODULES,
-                "default_connection": "default",
-                "migrations": "clientela.migrations",
-            }
-        },
+        "connections": {"default": _connection(database_url, settings)},
+        "apps": {"models": APP},
         "use_tz": True,
         "timezone": "UTC",
     }
@@ -82,10 +100,12 @@ async def migrate(database_url: str) -> None:
 _long_reads: SqliteClient | None = None
 
 
-async def connect(database_url: str) -> None:
+async def connect(database_url: str, settings: Settings | None = None) -> None:
+    """Connect with `settings`' pool, timeout and slow-query threshold (else the environment's)."""
     global _long_reads
+    statements.install()
     # uvicorn runs the lifespan in a task of its own; requests must still find the connections.
-    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    await Tortoise.init(config=tortoise_config(database_url, settings or get_settings()), _enable_global_fallback=True)
     if database_url.startswith("sqlite://") and ":memory:" not in database_url:
         _long_reads = SqliteClient(connection_name="long_reads", **expand_db_url(_with_sqlite_defaults(database_url))["credentials"])
         await _long_reads.create_connection(with_db=True)
@@ -100,12 +120,20 @@ async def disconnect() -> None:
 
 
 @asynccontextmanager
-async def connected(database_url: str) -> AsyncIterator[None]:
-    await connect(database_url)
+async def connected(database_url: str, settings: Settings | None = None) -> AsyncIterator[None]:
+    await connect(database_url, settings)
     try:
         yield
     finally:
         await disconnect()
+
+
+async def pending_migrations() -> list[str]:
+    """The migrations the database has not applied, by name; raises when it does not answer."""
+    connection = connections.get("default")
+    await connection.execute_query("SELECT 1")  # Tortoise reads a failing database as one with no migrations
+    plan = await MigrationExecutor(connection, {"models": APP}).plan()
+    return [step.migration.name for step in plan]
 
 
 def long_reads() -> BaseDBAsyncClient:
@@ -124,7 +152,5 @@ def is_postgres() -> bool:
 def __getattr__(name: str) -> dict:
     # `tortoise -c clientela.db.TORTOISE_ORM makemigrations` reads the configuration from here.
     if name == "TORTOISE_ORM":
-        from clientela.settings import get_settings
-
         return tortoise_config(get_settings().database_url)
     raise AttributeError(name)

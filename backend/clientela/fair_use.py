@@ -67,6 +67,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from clientela.accounts.tokens import token_hash
+from clientela.core import requests
 from clientela.core.errors import BadUserInput, RateLimited
 from clientela.settings import Settings
 
@@ -311,6 +312,8 @@ class FairAdmission:
 
 
 async def _refuse(refusal: RateLimited, send) -> None:
+    if (record := requests.current()) is not None:
+        record.refused(refusal)
     body = json.dumps({"errors": [{"message": refusal.message, "extensions": refusal.extensions}]}).encode()
     await send({"type": "http.response.start", "status": refusal.http_status, "headers": [
         (b"content-type", b"application/json"), (b"retry-after", str(refusal.retry_after_seconds).encode())]})

@@ -8,6 +8,7 @@ from starlette.requests import HTTPConnection
 from clientela.accounts import preview
 from clientela.accounts import services as accounts
 from clientela.accounts.viewer import viewer_for
+from clientela.core import requests
 from clientela.core.errors import ClientelaError
 from clientela.fair_use import FairUse
 from clientela.fair_use import budget_key as fair_use_budget_key
@@ -45,6 +46,9 @@ async def context_for(
             previewer, viewer = viewer, await preview.viewer_as(viewer, view_as)
         except ClientelaError as error:
             previewer, viewer, refusal = None, ANONYMOUS, error
+    record = requests.current()
+    if record is not None:
+        record.viewer = viewer.kind.value
     return Context(
         viewer=viewer,
         previewer=previewer,

@@ -16,6 +16,16 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CLIENTELA_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite://clientela.db"
+    # PostgreSQL: connections each process keeps open (at least, at most), and how long one
+    # statement may run, in seconds (0: no limit); migrations run without that limit.
+    database_pool_min_size: int = Field(default=1, ge=0)
+    database_pool_max_size: int = Field(default=5, ge=1)
+    database_statement_timeout_seconds: float = Field(default=30.0, ge=0)
+    # A request (and on PostgreSQL a statement) taking at least this long is logged at WARNING
+    # with its SQL statements.
+    slow_query_seconds: float = Field(default=1.0, ge=0)
+    # GET /metrics (Prometheus) answers only with `Authorization: Bearer <this>`; unset, 404.
+    metrics_token: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_username: str | None = None
@@ -96,6 +106,12 @@ class Settings(BaseSettings):
     def _introspection_follows_development(self) -> Settings:
         if self.introspection is None:
             self.introspection = self.development
+        return self
+
+    @model_validator(mode="after")
+    def _pool_bounds_in_order(self) -> Settings:
+        if self.database_pool_min_size > self.database_pool_max_size:
+            raise ValueError("CLIENTELA_DATABASE_POOL_MIN_SIZE is over CLIENTELA_DATABASE_POOL_MAX_SIZE")
         return self
 
     @property

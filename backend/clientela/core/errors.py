@@ -63,6 +63,13 @@ class NotFound(ClientelaError):
         super().__init__(f"{what} not found.")
 
 
+class TimedOut(ClientelaError):
+    """The request ran out of its time (`request_timeout_seconds`) and was stopped."""
+
+    code = "TIMEOUT"
+    http_status = 503
+
+
 class RateLimited(ClientelaError):
     code = "RATE_LIMITED"
     http_status = 429

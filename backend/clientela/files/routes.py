@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from clientela import fair_use, policy
+from clientela.core import requests
 from clientela.core.errors import BadUserInput, ClientelaError, RateLimited
 from clientela.core.validation import shortened
 from clientela.files import services
@@ -44,6 +45,9 @@ def upload_limit(settings: Settings) -> tuple[int, str]:
 
 
 def refusal(error: ClientelaError) -> JSONResponse:
+    # In GraphQL's shape, which the portal already reads; counted in /metrics like any refusal.
+    if (record := requests.current()) is not None:
+        record.refused(error)
     headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, RateLimited) else None
     body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
     return JSONResponse(body, error.http_status, headers=headers)

@@ -11,7 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from clientela.automations.loaders import AutomationLoaders
 from clientela.conversations.loaders import ConversationLoaders
-from clientela.core import clock
+from clientela.core import clock, requests
 from clientela.core.errors import ClientelaError
 from clientela.files.loaders import FileLoaders
 from clientela.files.storage import Storage
@@ -41,13 +41,19 @@ class Loaders(
         self.viewer = viewer
 
 
+def _request_id() -> str:
+    """The id the request's log line carries (clientela.observe), else a new one."""
+    record = requests.current()
+    return record.id if record is not None else uuid.uuid4().hex[:12]
+
+
 @dataclass
 class Context:
     viewer: Viewer
     settings: Settings
     client_ip: str = "unknown"
     session_token: str | None = None
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    request_id: str = field(default_factory=_request_id)
     # One moment for the whole request, so that every item's targets are told as of the same time.
     now: datetime = field(default_factory=lambda: clock.now())
     _loaders: Loaders | None = None

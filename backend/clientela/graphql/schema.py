@@ -29,6 +29,7 @@ from clientela.fair_use import ExpensiveBudget
 from clientela.files import api as files
 from clientela.graphql.errors import ClassifyErrors
 from clientela.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, InputListLimit, NodeBudget
+from clientela.graphql.operation import NameTheOperation
 from clientela.graphql.preview import ReadOnlyPreview
 from clientela.organizations import api as organizations
 from clientela.partners import api as partners
@@ -105,6 +106,7 @@ class Schema(strawberry.Schema):
 def build_schema(*, development: bool = True, introspection: bool = True) -> strawberry.Schema:
     extensions = [
         ClassifyErrors(),
+        NameTheOperation(),
         MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ParserCache(maxsize=512),
         QueryDepthLimiter(max_depth=MAX_DEPTH),

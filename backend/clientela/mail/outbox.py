@@ -111,3 +111,10 @@ async def queue_email(
         status=OutboxStatus.PENDING,
         next_attempt_at=datetime.now(UTC),
     )
+
+
+async def backlog() -> tuple[int, datetime | None]:
+    """How many emails wait to be sent, and when the oldest of them was written."""
+    pending = OutboxEmail.filter(status=OutboxStatus.PENDING)
+    oldest = await pending.order_by("created_at").limit(1).values_list("created_at", flat=True)
+    return await pending.count(), oldest[0] if oldest else None
