@@ -72,6 +72,37 @@ def viewers_file(url: str) -> Path:
     return RESULTS_DIR / f"{safe}.viewers.json"
 
 
+def _postgres_server(url: str) -> tuple[str, str]:
+    """The URL of the server's `postgres` database (asyncpg's spelling), and the database named."""
+    server, _, name = url.replace("postgres://", "postgresql://", 1).rpartition("/")
+    return f"{server}/postgres", name.split("?")[0]
+
+
+async def postgres_database_exists(url: str) -> bool:
+    import asyncpg
+
+    server, name = _postgres_server(url)
+    connection = await asyncpg.connect(server)
+    try:
+        return bool(await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await connection.close()
+
+
+async def fresh_postgres_database(url: str) -> None:
+    """The database of `url` dropped if it is there and created empty (the role needs CREATEDB,
+    which scripts/postgres.sh gives it)."""
+    import asyncpg
+
+    server, name = _postgres_server(url)
+    connection = await asyncpg.connect(server)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
 class Ids:
     """Seeded UUIDv7s: the time part is the row's creation time, the rest seeded randomness."""
 
@@ -155,8 +186,8 @@ def _person_name(rng: random.Random) -> str:
 
 
 async def generate(url: str, tasks: int, seed: int = 1, quiet: bool = False) -> dict:
-    """A fresh dataset at `url` (a SQLite file is made anew; a PostgreSQL database must be
-    empty), migrated first; its viewers written beside it."""
+    """A fresh dataset at `url` (the SQLite file or the PostgreSQL database is made anew),
+    migrated first; its viewers written beside it."""
     os.environ.setdefault("CLIENTELA_SECRET_KEY", SECRET_KEY)
     from tortoise import connections
 
@@ -168,6 +199,8 @@ async def generate(url: str, tasks: int, seed: int = 1, quiet: bool = False) -> 
         path.parent.mkdir(parents=True, exist_ok=True)
         for stale in path.parent.glob(path.name + "*"):
             stale.unlink()
+    else:
+        await fresh_postgres_database(url)
     await db.migrate(url)
 
     def log(message: str) -> None:
