@@ -31,7 +31,6 @@ from strawberry.types import ExecutionResult
 from clientela import db, fair_use, http
 from clientela.accounts import preview
 from clientela.accounts import services as accounts
-from clientela.accounts.viewer import viewer_for
 from clientela.core.errors import ClientelaError, Forbidden, RateLimited
 from clientela.fair_use import FairAdmission, FairUse
 from clientela.fair_use import budget_key as fair_use_budget_key
@@ -64,9 +63,9 @@ async def context_for(connection: HTTPConnection, settings: Settings, budget: Fa
     refused before the request runs (`Context.refusal`); its fair-use budget stays the
     signed-in person's."""
     token = bearer_token(connection)
-    user = await accounts.user_for_token(token)
+    viewer = await accounts.viewer_for_token(token)
+    signed_in = viewer is not ANONYMOUS
     client_ip = connection.client.host if connection.client else "unknown"
-    viewer = await viewer_for(user)
     previewer = refusal = None
     view_as = connection.headers.get(VIEW_AS_HEADER)
     if view_as is not None:
@@ -82,7 +81,7 @@ async def context_for(connection: HTTPConnection, settings: Settings, budget: Fa
         client_ip=client_ip,
         session_token=token,
         fair_use=budget,
-        fair_use_key=fair_use_budget_key(token, user is not None, client_ip),
+        fair_use_key=fair_use_budget_key(token, signed_in, client_ip),
         fair_use_place=connection.scope.get("state", {}).get("fair_use_place"),
     )
 
@@ -243,8 +242,9 @@ async def time_report_csv(request: Request) -> Response:
                 with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
                     batch = await anext(batches, [])
             except TimeoutError:
-                writer.writerow([f"# Cut here: {_timeout_message(limit)} Rows after this line are missing; "
-                                 "export a shorter period."])
+                writer.writerow(
+                    [f"# Cut here: {_timeout_message(limit)} Rows after this line are missing; export a shorter period."]
+                )
                 break
             writer.writerows(batch)
             await budget.admission.background_step()  # interactive requests go first
@@ -252,7 +252,9 @@ async def time_report_csv(request: Request) -> Response:
 
     filename = f"time-report-{start}-{end}.csv"
     return TimeLimitedStreamingResponse(
-        lines(), deadline=deadline, media_type="text/csv; charset=utf-8",
+        lines(),
+        deadline=deadline,
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

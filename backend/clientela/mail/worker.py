@@ -204,7 +204,7 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
     return delivered
 
 
-async def _message(row: OutboxEmail, settings: Settings, reply_to: str | None) -> EmailMessage:
+async def _message(row: OutboxEmail, settings: Settings, reply_to: str | None = None) -> EmailMessage:
     text, html = row.text_body, row.html_body
     if SET_PASSWORD_LINK in text and row.recipient_id is not None:
         link = await accounts.password_link(row.recipient_id)
