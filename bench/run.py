@@ -195,7 +195,7 @@ def ensure_dataset(tasks: int, seed: int, url: str | None = None, fresh: bool = 
     if info_path.exists() and there and not fresh:
         info = json.loads(info_path.read_text())
         if info.get("tasks") == tasks and info.get("seed") == seed:
-            return info
+            return info | {"url": url}  # where it is now, should its files have been moved
     print(f"Generating the {tasks:,}-task dataset at {url} ...", flush=True)
     return asyncio.run(generate.generate(url, tasks, seed))
 
