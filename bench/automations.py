@@ -25,7 +25,7 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench import run
+from bench import copies
 
 RULES = 20
 ROUNDS = 7
@@ -132,7 +132,10 @@ async def measure(url: str, seed: int) -> dict:
         for index in range(10):
             for trigger, hours in ((TriggerKind.DUE_DATE_NEAR, 24 * (index + 1)), (TriggerKind.NO_PUBLIC_REPLY, 4 * (index + 1))):
                 await automations.create_rule(
-                    as_admin, automations.RuleValues(name=f"Time rule {trigger.value} {index}", trigger=trigger, hours=hours, actions=reply)
+                    as_admin,
+                    automations.RuleValues(
+                        name=f"Time rule {trigger.value} {index}", trigger=trigger, hours=hours, actions=reply
+                    ),
                 )
         # The moment of the dataset's latest activity: its due dates and client messages are near.
         latest = await Task.filter(workspace_id=admin.workspace_id).order_by("-created_at").values_list("created_at", flat=True)
@@ -161,10 +164,11 @@ def main(argv: list[str] | None = None) -> None:
         submission, time_based = result["submission"], result["time_based"]
         return {
             "submission": submission["time_ratio"] <= RATIO_TARGET and submission["statement_ratio"] <= RATIO_TARGET,
-            "time_based": time_based["scan_seconds"] < SCAN_TARGET_SECONDS and time_based["idle_scan_seconds"] < SCAN_TARGET_SECONDS,
+            "time_based": time_based["scan_seconds"] < SCAN_TARGET_SECONDS
+            and time_based["idle_scan_seconds"] < SCAN_TARGET_SECONDS,
         }
 
-    run.measure_on_a_copy("automations", __doc__, measure, argv, met)
+    copies.measure_on_a_copy("automations", __doc__, measure, argv, met)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench import generate, run
+from bench import generate, processes, run
 
 TARGET_SECONDS = 3.0
 # Every date of the generated history (it spans 2025; time entries run a few days into 2026).
@@ -101,13 +101,13 @@ def main(argv: list[str] | None = None) -> None:
         info = json.loads(generate.viewers_file(args.url).read_text())
     else:
         info = run.ensure_dataset(args.tasks, args.seed)
-    port = run.free_port()
+    port = processes.free_port()
     log_path = Path(f"/tmp/clientela-csv-export-{port}.log")
-    server = run.start_server("clientela.app:create_app", port, run.service_env(info["url"], args.backend), log_path)
+    server = processes.start_server("clientela.app:create_app", port, run.service_env(info["url"], args.backend), log_path)
     try:
         rounds = [export_once(port, info["tokens"]["admin"], server.pid) for _ in range(args.rounds)]
     finally:
-        run.stop(server)
+        processes.stop(server)
     result = {
         "dataset": {"tasks": info["tasks"], "url": info["url"]},
         "from": str(FROM),
@@ -118,8 +118,10 @@ def main(argv: list[str] | None = None) -> None:
         "target_seconds": TARGET_SECONDS,
     }
     for r in rounds:
-        print(f"{r['rows']:,} rows, {r['bytes'] / 1e6:.1f} MB in {r['seconds']:.2f} s (first byte {r['first_byte_s']:.3f} s, "
-              f"{r['rows_per_s']:,} rows/s); server RSS {r['rss_before_mib']} MiB before, peak {r['rss_peak_mib']} MiB")
+        print(
+            f"{r['rows']:,} rows, {r['bytes'] / 1e6:.1f} MB in {r['seconds']:.2f} s (first byte {r['first_byte_s']:.3f} s, "
+            f"{r['rows_per_s']:,} rows/s); server RSS {r['rss_before_mib']} MiB before, peak {r['rss_peak_mib']} MiB"
+        )
     met = all(r["status"] == 200 for r in rounds) and result["median_seconds"] < TARGET_SECONDS
     print(f"median {result['median_seconds']:.2f} s (target < {TARGET_SECONDS:g} s): {'met' if met else 'NOT met'}")
     if args.output:

@@ -39,7 +39,7 @@ async def build(url: str, replies: int) -> tuple[object, list[tuple[str, str]]]:
     from clientela import db
     from clientela.accounts.services import create_workspace
     from clientela.conversations.models import Message, MessageVisibility
-    from clientela.inbound.services import reply_address
+    from clientela.inbound.services import reply_addresses
     from clientela.organizations.models import Organization, OrganizationKind
     from clientela.people.models import User
     from clientela.projects.models import Project, ProjectFollower
@@ -61,7 +61,7 @@ async def build(url: str, replies: int) -> tuple[object, list[tuple[str, str]]]:
         ]
         project = await Project.create(workspace_id=workspace_id, name="Website", client=client)
         await ProjectFollower.create(project=project, user_id=admin.id)
-        addresses = []
+        wanted = []
         for n in range(ITEMS):
             task = await Task.create(workspace_id=workspace_id, project=project, title=f"Item {n}")
             message = await Message.create(
@@ -73,7 +73,9 @@ async def build(url: str, replies: int) -> tuple[object, list[tuple[str, str]]]:
             )
             for person in people[2 * n : 2 * n + 2]:
                 await TaskRequester.of(task.id, person).save()
-                addresses.append((await reply_address(get_settings(), person.id, message.id), person.email))
+                wanted.append((person, message.id))
+        made = await reply_addresses(get_settings(), [(person.id, message_id) for person, message_id in wanted])
+        addresses = [(made[person.id, message_id], person.email) for person, message_id in wanted]
         return workspace_id, [addresses[i % len(addresses)] for i in range(replies)]
 
 

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.run import FAIR_USE, RESULTS, ensure_dataset, free_port, graphql_body, service_env, start_server, stop
+from bench.processes import free_port, start_server, stop
+from bench.run import FAIR_USE, RESULTS, ensure_dataset, graphql_body, service_env
 
 QUIET_RATE = 10  # requests/s
 NOISE_CONNECTIONS = 8
@@ -60,7 +61,11 @@ def candidates(info: dict) -> dict[str, dict[str, tuple[str, str, dict | None]]]
         "time.csv (5 years)": ("GET", csv, None),
     }
     return {
-        "client": {**shared, "PortalProjects": gql("PortalProjects"), "OrganizationPage": gql("OrganizationPage", {"id": organization})},
+        "client": {
+            **shared,
+            "PortalProjects": gql("PortalProjects"),
+            "OrganizationPage": gql("OrganizationPage", {"id": organization}),
+        },
         "staff": staff,
         "admin": {**staff, "OrganizationPage": gql("OrganizationPage", {"id": organization})},
     }
@@ -80,7 +85,11 @@ async def send(client: httpx.AsyncClient, token: str, request: tuple[str, str, d
         else:
             response = await client.post(path, json=body, headers=headers)
             errors = response.json().get("errors") if response.status_code == 200 else None
-            outcome = (errors[0].get("extensions", {}).get("code", "error") if errors else "ok") if response.status_code == 200 else f"HTTP {response.status_code}"
+            outcome = (
+                (errors[0].get("extensions", {}).get("code", "error") if errors else "ok")
+                if response.status_code == 200
+                else f"HTTP {response.status_code}"
+            )
     except httpx.HTTPError as error:
         outcome = type(error).__name__
     return (time.perf_counter() - started) * 1000, outcome
@@ -147,9 +156,10 @@ async def noise_sessions(info: dict) -> dict[str, str]:
 async def measure(url: str, info: dict, seconds: float, noise_tokens: dict[str, str]) -> dict:
     quiet_token = info["tokens"]["client"]
     limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as quiet, httpx.AsyncClient(
-        base_url=url, timeout=60, limits=limits
-    ) as noisy:
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as quiet,
+        httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as noisy,
+    ):
         costs, worst = {}, {}
         for kind, requests in candidates(info).items():
             worst[kind], costs[kind] = await most_expensive(noisy, noise_tokens[kind], requests)

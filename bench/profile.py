@@ -113,7 +113,11 @@ async def profile(url: str, info: dict, names: list[str], requests: int, out: Pa
                 (out / f"profile-{name}.txt").write_text(profiler.output_text(unicode=False, color=False, show_all=False))
                 (out / f"profile-{name}.html").write_text(profiler.output_html())
                 by_library, top = shares(profiler.last_session)
-                summary[name] = {"mean_ms": round(1000 * elapsed / requests, 2), "shares_percent": by_library, "top_self_time": top}
+                summary[name] = {
+                    "mean_ms": round(1000 * elapsed / requests, 2),
+                    "shares_percent": by_library,
+                    "top_self_time": top,
+                }
     finally:
         await db.disconnect()
     return summary

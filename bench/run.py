@@ -28,8 +28,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -37,18 +35,20 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import generate
+from bench import generate, processes
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 CONTRACT = ROOT / "tests" / "contract"
-PYTHON = sys.executable
 
-TARGET_FRACTION_OF_FLOOR = 1 / 8
+TARGET_FRACTION_OF_FLOOR = 1 / 6
+MEMORY_LIMIT_MIB = 150
+# --quick: one short round on a small dataset generated anew, so that CI notices a benchmark that
+# no longer runs (scripts/test.sh); its figures mean nothing.
+QUICK = {"tasks": 1_000, "rounds": 1, "seconds": 1, "warmup": 0, "timing_requests": 3}
 SCALE_P50_LIMIT = 1.5
 
 
@@ -88,103 +88,6 @@ class Endpoint:
 
 def graphql_body(name: str, variables: dict) -> dict:
     return {"query": operation(name), "operationName": name, "variables": variables}
-
-
-# --- wrk ---------------------------------------------------------------------------------------
-
-LUA = """
-wrk.method = "POST"
-wrk.body = [==[{body}]==]
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer {token}"
-
-local threads = {{}}
-function setup(thread) table.insert(threads, thread) end
-function init(args) gql_errors = 0 end
-function response(status, headers, body)
-  if status ~= 200 or string.find(body, '"errors"', 1, true) then gql_errors = gql_errors + 1 end
-end
-function done(summary, latency, requests)
-  local failed = 0
-  for _, t in ipairs(threads) do failed = failed + t:get("gql_errors") end
-  io.write(string.format(
-    'BENCH_JSON {{"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"mean_us":%.1f,' ..
-    '"max_us":%d,"socket_errors":%d,"failed":%d}}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), latency.mean, latency.max,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, failed))
-end
-"""
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_idle(processes: list[subprocess.Popen], timeout: float = 120) -> None:
-    """wrk stops the clock with requests still queued in the server: wait until every server
-    has drained them (under 5% of a core for 0.5 s), so that no endpoint pays for another's."""
-    deadline = time.monotonic() + timeout
-    last = {p.pid: cpu_seconds(p.pid) for p in processes}
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        now = {p.pid: cpu_seconds(p.pid) for p in processes}
-        if all(now[pid] - last[pid] < 0.025 for pid in now):
-            return
-        last = now
-
-
-def wrk(endpoint: Endpoint, seconds: float, connections: int, scripts: Path, threads: int) -> dict:
-    script = scripts / f"{endpoint.name}.lua"
-    if not script.exists():
-        script.write_text(LUA.format(body=json.dumps(endpoint.body), token=endpoint.token))
-    out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "30s", "-s", str(script), endpoint.url],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    line = next(row for row in out.splitlines() if row.startswith("BENCH_JSON "))
-    result = json.loads(line.removeprefix("BENCH_JSON "))
-    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    return result
-
-
-# --- processes ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(app: str, port: int, env: dict, log_path: Path) -> subprocess.Popen:
-    command = [
-        PYTHON, "-m", "uvicorn", app, "--factory", "--workers", "1", "--host", "127.0.0.1", "--port", str(port),
-        "--no-access-log", "--log-level", "warning",
-    ]
-    log_file = open(log_path, "w")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{app} exited at start-up; see {log_path}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit(f"{app} did not start; see {log_path}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 BACKEND = ROOT / "backend"
@@ -283,52 +186,39 @@ async def in_process(url: str, cases: dict[str, tuple[str, dict]], timing_reques
 # --- the run -----------------------------------------------------------------------------------
 
 
-def ensure_dataset(tasks: int, seed: int) -> dict:
-    url = generate.default_url(tasks, seed)
+def ensure_dataset(tasks: int, seed: int, url: str | None = None, fresh: bool = False) -> dict:
+    """The generated dataset at `url` (default: the SQLite file under bench/results/), generated
+    when it is missing, of another size or seed, or `fresh` is asked for."""
+    url = url or generate.default_url(tasks, seed)
     info_path = generate.viewers_file(url)
-    if info_path.exists():
+    there = url.startswith("sqlite://") or asyncio.run(generate.postgres_database_exists(url))
+    if info_path.exists() and there and not fresh:
         info = json.loads(info_path.read_text())
         if info.get("tasks") == tasks and info.get("seed") == seed:
-            return info
-    print(f"Generating the {tasks:,}-task dataset ...", flush=True)
+            return info | {"url": url}  # where it is now, should its files have been moved
+    print(f"Generating the {tasks:,}-task dataset at {url} ...", flush=True)
     return asyncio.run(generate.generate(url, tasks, seed))
 
 
-def measure_on_a_copy(name: str, description: str, measure, argv: list[str] | None, met) -> dict:
-    """An in-process benchmark's command line (--tasks, --seed, --url, --output): `measure(url,
-    seed)` run on a copy of a generated SQLite dataset (the dataset itself is left as it is),
-    `met(result)` the verdict; the result written to bench/results/<name>-<commit>.json."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tasks", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--url", help="a generated SQLite dataset (default: the one bench.run uses, generated if missing)")
-    parser.add_argument("--output", type=Path, help="where to write the result (JSON)")
-    args = parser.parse_args(argv)
-
-    source = args.url or ensure_dataset(args.tasks, args.seed)["url"]
-    if not source.startswith("sqlite://"):
-        raise SystemExit(f"bench.{name} works on a copy of a SQLite dataset")
-    sys.path.insert(0, str(BACKEND))
-    with tempfile.TemporaryDirectory(prefix=f"clientela-{name}-") as scratch:
-        copy = Path(scratch) / f"{name}.sqlite3"
-        # SQLite's backup: the copy has what is still in the write-ahead log too.
-        with closing(sqlite3.connect(source.removeprefix("sqlite://"))) as original, closing(sqlite3.connect(copy)) as target:
-            original.backup(target)
-        result = asyncio.run(measure(f"sqlite://{copy}", args.seed))
-    result |= {"dataset": source, "git": git_commit()}
-    result["met"] = met(result)
-    output = args.output or RESULTS / f"{name}-{result['git'] or 'unknown'}.json"
-    output.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return result
+def postgres_dataset_url(server: str, tasks: int | str, seed: int) -> str:
+    """A dataset's database on the benchmark's PostgreSQL server, named after its size and seed."""
+    return f"{server}/bench_{tasks}" + ("" if seed == 1 else f"_s{seed}")
 
 
 def endpoints_for(info: dict, service_port: int, floor_port: int | None, suffix: str = "") -> list[Endpoint]:
     tokens = info["tokens"]
     found = [
         Endpoint("PortalHome" + suffix, service_port, "/graphql", tokens["client"], graphql_body("PortalHome", {"first": 50})),
-        Endpoint("ProjectPage" + suffix, service_port, "/graphql", tokens["staff"], graphql_body("ProjectPage", {"id": info["project_id"]})),
-        Endpoint("TaskPage" + suffix, service_port, "/graphql", tokens["staff"], graphql_body("TaskPage", {"id": info["task_id"]})),
+        Endpoint(
+            "ProjectPage" + suffix,
+            service_port,
+            "/graphql",
+            tokens["staff"],
+            graphql_body("ProjectPage", {"id": info["project_id"]}),
+        ),
+        Endpoint(
+            "TaskPage" + suffix, service_port, "/graphql", tokens["staff"], graphql_body("TaskPage", {"id": info["task_id"]})
+        ),
     ]
     if floor_port:
         found.append(Endpoint("floor" + suffix, floor_port, "/portal-home", tokens["client"], {"variables": {"first": 50}}))
@@ -351,7 +241,9 @@ def check(endpoints: list[Endpoint]) -> None:
                     "db.connect calls Tortoise.init) in another task. Tortoise.init(..., _enable_global_fallback=True) "
                     "in clientela/db.py:connect fixes it."
                 )
-            raise SystemExit(f"{endpoint.name} answered HTTP {error.code}: {error.read()[:300]!r} (server logs in {LOGS}){hint}") from None
+            raise SystemExit(
+                f"{endpoint.name} answered HTTP {error.code}: {error.read()[:300]!r} (server logs in {LOGS}){hint}"
+            ) from None
         if answer.get("errors") or not answer.get("data"):
             raise SystemExit(f"{endpoint.name} answered {json.dumps(answer)[:500]}")
         answers[endpoint.name] = answer["data"]
@@ -412,10 +304,20 @@ def source_tree(path: Path) -> Path:
     return path
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--pg-port", type=int, default=processes.POSTGRES_PORT, help="of the benchmark's own PostgreSQL server")
+    parser.add_argument(
+        "--quick", action="store_true", help="one short round on a small dataset made anew: does the benchmark run?"
+    )
     parser.add_argument("--tasks", type=int, default=100_000)
-    parser.add_argument("--scale-tasks", type=int, default=0, help="also run PortalHome (and the floor) on a dataset of this size")
+    parser.add_argument(
+        "--scale-tasks", type=int, default=0, help="also run PortalHome (and the floor) on a dataset of this size"
+    )
+    parser.add_argument(
+        "--two-workers", action="store_true", help="also run the GraphQL endpoints on a service of 2 uvicorn workers"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=10, help="per endpoint per round")
@@ -425,33 +327,41 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", help="comma-separated endpoint names (the floor always runs)")
     parser.add_argument("--output", type=Path, help="result file (default bench/results/<timestamp>.json)")
     parser.add_argument(
-        "--also", action="append", default=[], metavar="NAME=PATH",
+        "--also",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
         help="also measure the GraphQL endpoints of another source tree in the same run (named [NAME])",
     )
     parser.add_argument(
         "--backend", type=Path, default=ROOT / "backend",
         help="the clientela source tree to measure (default: this repository's backend/; e.g. an exported commit)",
-    )
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    global BACKEND
-    BACKEND = source_tree(args.backend)
-    also = {}
-    for item in args.also:
-        name, _, path = item.partition("=")
-        also[name] = source_tree(Path(path))
-    os.environ["CLIENTELA_SECRET_KEY"] = generate.SECRET_KEY  # token hashes, in-process as in the servers
-    sys.path.insert(0, str(BACKEND))
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is missing: apt-get update && apt-get install -y wrk")
+    args.timing_requests = 30
+    if args.quick:
+        vars(args).update(QUICK, scale_tasks=0)
+    return args
 
-    # Stopped with SIGTERM, still stop the servers (the finally below).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    started = time.monotonic()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    info = ensure_dataset(args.tasks, args.seed)
-    scale_info = ensure_dataset(args.scale_tasks, args.seed) if args.scale_tasks else None
 
-    # SQL statements per request, and in-process time, before any server runs.
+def datasets(args: argparse.Namespace, scratch: Path) -> tuple[dict, dict | None]:
+    """The dataset measured, and the larger one when --scale-tasks asks for it."""
+    if args.database == "postgres":
+        server = processes.start_postgres(args.pg_port)
+        if args.quick:
+            return ensure_dataset(args.tasks, args.seed, postgres_dataset_url(server, "quick", args.seed), fresh=True), None
+        info = ensure_dataset(args.tasks, args.seed, postgres_dataset_url(server, args.tasks, args.seed))
+        scale = args.scale_tasks and ensure_dataset(
+            args.scale_tasks, args.seed, postgres_dataset_url(server, args.scale_tasks, args.seed)
+        )
+        return info, scale or None
+    if args.quick:
+        return ensure_dataset(args.tasks, args.seed, f"sqlite://{scratch / 'bench-quick.sqlite3'}", fresh=True), None
+    return ensure_dataset(args.tasks, args.seed), (ensure_dataset(args.scale_tasks, args.seed) if args.scale_tasks else None)
+
+
+def count_statements(args: argparse.Namespace, info: dict, scale_info: dict | None) -> dict:
+    """SQL statements per request and in-process time of each operation, before any server runs."""
     print("Counting SQL statements per request (in-process) ...", flush=True)
     small = graphql_body("PortalHome", {"first": 5})
     project_small = dict(graphql_body("ProjectPage", {"id": info["project_id"]}))
@@ -460,93 +370,156 @@ def main(argv: list[str] | None = None) -> None:
     cases["PortalHome (5 items)"] = (info["tokens"]["client"], small)
     cases["ProjectPage (5 tasks)"] = (info["tokens"]["staff"], project_small)
     cases[f"PortalHome {TOTAL_NOT_CACHED}"] = cases["PortalHome"]
-    statements = asyncio.run(in_process(generate.default_url(args.tasks, args.seed), cases, timing_requests=30))
+    statements = asyncio.run(in_process(info["url"], cases, args.timing_requests))
     if scale_info:
-        scale_cases = {"PortalHome": cases["PortalHome"]}
-        scale_cases["PortalHome"] = (scale_info["tokens"]["client"], cases["PortalHome"][1])
+        scale_cases = {"PortalHome": (scale_info["tokens"]["client"], cases["PortalHome"][1])}
         scale_cases[f"PortalHome {TOTAL_NOT_CACHED}"] = scale_cases["PortalHome"]
-        scaled = asyncio.run(in_process(generate.default_url(args.scale_tasks, args.seed), scale_cases, timing_requests=30))
+        scaled = asyncio.run(in_process(scale_info["url"], scale_cases, args.timing_requests))
         statements[f"PortalHome@{args.scale_tasks}"] = scaled["PortalHome"]
         statements[f"PortalHome@{args.scale_tasks} {TOTAL_NOT_CACHED}"] = scaled[f"PortalHome {TOTAL_NOT_CACHED}"]
+    return statements
 
-    scratch = Path(tempfile.mkdtemp(prefix="clientela-bench-"))
-    global LOGS
-    LOGS = scratch
-    processes: list[subprocess.Popen] = []
+
+TWO_WORKERS = "[2 workers]"
+
+
+def measure(
+    args, info: dict, scale_info: dict | None, also: dict[str, Path], scratch: Path, statements: dict
+) -> tuple[list[Endpoint], dict]:
+    """Starts the servers, checks them, drives every endpoint with wrk in rotating rounds; returns
+    the endpoints with their rounds, and the resident memory of each server after the rounds."""
+    servers: dict[str, subprocess.Popen] = {}
+
+    def start(name: str, app: str, url: str, tree: Path | None = None, workers: int = 1) -> int:
+        port = processes.free_port()
+        servers[name] = processes.start_server(app, port, service_env(url, tree), scratch / f"{name}.log", workers)
+        return port
+
     try:
-        service_port, floor_port = free_port(), free_port()
-        url = generate.default_url(args.tasks, args.seed)
-        processes.append(start_server("clientela.app:create_app", service_port, service_env(url), scratch / "service.log"))
-        processes.append(start_server("bench.floor:create_app", floor_port, service_env(url), scratch / "floor.log"))
+        service_port = start("service", "clientela.app:create_app", info["url"])
+        floor_port = start("floor", "bench.floor:create_app", info["url"])
         endpoints = endpoints_for(info, service_port, floor_port)
         if args.only:
             wanted = set(args.only.split(",")) | {"floor"}
             endpoints = [e for e in endpoints if e.name in wanted]
         if scale_info:
-            scale_url = generate.default_url(args.scale_tasks, args.seed)
-            scale_port, scale_floor_port = free_port(), free_port()
-            processes.append(start_server("clientela.app:create_app", scale_port, service_env(scale_url), scratch / "service-scale.log"))
-            processes.append(start_server("bench.floor:create_app", scale_floor_port, service_env(scale_url), scratch / "floor-scale.log"))
             suffix = f"@{args.scale_tasks}"
-            endpoints += [e for e in endpoints_for(scale_info, scale_port, scale_floor_port, suffix) if e.name.startswith(("PortalHome", "floor"))]
+            scale_port = start(f"service{suffix}", "clientela.app:create_app", scale_info["url"])
+            scale_floor_port = start(f"floor{suffix}", "bench.floor:create_app", scale_info["url"])
+            scaled = endpoints_for(scale_info, scale_port, scale_floor_port, suffix)
+            endpoints += [e for e in scaled if e.name.startswith(("PortalHome", "floor"))]
         for name, tree in also.items():
-            port = free_port()
-            processes.append(start_server("clientela.app:create_app", port, service_env(url, tree), scratch / f"service-{name}.log"))
-            endpoints += endpoints_for(info, port, None, f"[{name}]")
+            endpoints += endpoints_for(
+                info, start(f"service[{name}]", "clientela.app:create_app", info["url"], tree), None, f"[{name}]"
+            )
+        if args.two_workers:
+            port = start(f"service{TWO_WORKERS}", "clientela.app:create_app", info["url"], workers=2)
+            endpoints += [
+                e
+                for e in endpoints_for(info, port, None, TWO_WORKERS)
+                if not args.only or e.name.removesuffix(TWO_WORKERS) in args.only
+            ]
         check(endpoints)
+        running = list(servers.values())
 
         floor_before = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{floor_port}/statements").read())["statements"]
         next(e for e in endpoints if e.name == "floor").request()
         floor_after = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{floor_port}/statements").read())["statements"]
         statements["floor"] = {"statements": floor_after - floor_before}
 
-        print(f"Warming up ({args.warmup:g} s each) ...", flush=True)
-        for endpoint in endpoints:
-            wrk(endpoint, args.warmup, args.connections, scratch, args.wrk_threads)
-            wait_idle(processes)
+        if args.warmup:
+            print(f"Warming up ({args.warmup:g} s each) ...", flush=True)
+        for endpoint in endpoints if args.warmup else ():
+            processes.wrk(endpoint, args.warmup, args.connections, scratch, args.wrk_threads)
+            processes.wait_idle(running)
         total = args.rounds * len(endpoints) * args.seconds
         print(f"Measuring: {args.rounds} rounds x {len(endpoints)} endpoints x {args.seconds:g} s = {total:.0f} s", flush=True)
         for r in range(args.rounds):
-            order = endpoints[r % len(endpoints):] + endpoints[: r % len(endpoints)]
+            order = endpoints[r % len(endpoints) :] + endpoints[: r % len(endpoints)]
             if r % 2:
                 order.reverse()
             for endpoint in order:
-                result = wrk(endpoint, args.seconds, args.connections, scratch, args.wrk_threads)
+                result = processes.wrk(endpoint, args.seconds, args.connections, scratch, args.wrk_threads)
                 endpoint.rounds.append(result)
-                wait_idle(processes)
+                processes.wait_idle(running)
                 print(
-                    f"  round {r + 1} {endpoint.name:<22} {result['rps']:9.1f} req/s  p50 {result['p50_us'] / 1000:7.2f} ms"
+                    f"  round {r + 1} {endpoint.name:<26} {result['rps']:9.1f} req/s  p50 {result['p50_us'] / 1000:7.2f} ms"
                     f"  p99 {result['p99_us'] / 1000:7.2f} ms",
                     flush=True,
                 )
+        # Each API process's own memory (the workers of a multi-worker service, not its supervisor).
+        memory = {}
+        for name, server in servers.items():
+            workers = processes.uvicorn_workers(server.pid) if name.endswith(TWO_WORKERS) else [server.pid]
+            memory[name] = [processes.rss_mib(pid) for pid in workers]
+        return endpoints, memory
     finally:
-        for process in processes:
-            stop(process)
+        for server in servers.values():
+            processes.stop(server)
 
-    report = {name: summarize(e) for name, e in ((e.name, e) for e in endpoints)}
-    for name, figures in report.items():
-        floor_name = "floor" + (name[name.index("@"):] if "@" in name else "")
-        floor_rps = report[floor_name]["rps"]
-        figures["fraction_of_floor"] = round(figures["rps"] / floor_rps, 4)
-        figures["times_slower_than_floor"] = round(floor_rps / figures["rps"], 1) if figures["rps"] else None
-        figures.update(statements.get(name, {}))
-        if not name.startswith("floor"):
-            figures["meets_target"] = figures["fraction_of_floor"] >= TARGET_FRACTION_OF_FLOOR
+
+def targets_of(args, report: dict, statements: dict, memory: dict) -> dict:
     targets = {
         "fraction_of_floor": TARGET_FRACTION_OF_FLOOR,
-        "portal_home_statements_5_vs_50": [statements["PortalHome (5 items)"]["statements"], statements["PortalHome"]["statements"]],
-        "project_page_statements_5_vs_50": [statements["ProjectPage (5 tasks)"]["statements"], statements["ProjectPage"]["statements"]],
+        "portal_home_statements_5_vs_50": [
+            statements["PortalHome (5 items)"]["statements"],
+            statements["PortalHome"]["statements"],
+        ],
+        "project_page_statements_5_vs_50": [
+            statements["ProjectPage (5 tasks)"]["statements"],
+            statements["ProjectPage"]["statements"],
+        ],
+        "memory_mib_after_the_rounds": memory,
+        "memory_limit_mib": MEMORY_LIMIT_MIB,
+        "memory_ok": all(mib <= MEMORY_LIMIT_MIB for name, each in memory.items() if name.startswith("service") for mib in each),
     }
-    if scale_info:
+    if args.scale_tasks:
         key = f"PortalHome@{args.scale_tasks}"
         ratio = report[key]["p50_ms"] / report["PortalHome"]["p50_ms"]
         targets["p50_scale_ratio"] = round(ratio, 2)
         targets["p50_scale_ok"] = ratio <= SCALE_P50_LIMIT
         floor_key = f"floor@{args.scale_tasks}"
         targets["floor_p50_scale_ratio"] = round(report[floor_key]["p50_ms"] / report["floor"]["p50_ms"], 2)
+    if args.two_workers:
+        targets["two_workers_over_one"] = {
+            name.removesuffix(TWO_WORKERS): round(figures["rps"] / report[name.removesuffix(TWO_WORKERS)]["rps"], 2)
+            for name, figures in report.items()
+            if name.endswith(TWO_WORKERS) and name.removesuffix(TWO_WORKERS) in report
+        }
+    return targets
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    global BACKEND, LOGS
+    BACKEND = source_tree(args.backend)
+    also = {name: source_tree(Path(path)) for name, _, path in (item.partition("=") for item in args.also)}
+    os.environ["CLIENTELA_SECRET_KEY"] = generate.SECRET_KEY  # token hashes, in-process as in the servers
+    sys.path.insert(0, str(BACKEND))
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get update && apt-get install -y wrk")
+
+    # Stopped with SIGTERM, still stop the servers (measure's finally).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started = time.monotonic()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    scratch = LOGS = Path(tempfile.mkdtemp(prefix="clientela-bench-"))
+    info, scale_info = datasets(args, scratch)
+    statements = count_statements(args, info, scale_info)
+    endpoints, memory = measure(args, info, scale_info, also, scratch, statements)
+
+    report = {e.name: summarize(e) for e in endpoints}
+    for name, figures in report.items():
+        floor_name = "floor" + (name[name.index("@") :] if "@" in name else "")
+        floor_rps = report[floor_name]["rps"]
+        figures["fraction_of_floor"] = round(figures["rps"] / floor_rps, 4)
+        figures["times_slower_than_floor"] = round(floor_rps / figures["rps"], 1) if figures["rps"] else None
+        figures.update(statements.get(name, {}))
+        if not name.startswith("floor"):
+            figures["meets_target"] = figures["fraction_of_floor"] >= TARGET_FRACTION_OF_FLOOR
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    output = args.output or RESULTS / f"{stamp}.json"
+    output = args.output or (scratch if args.quick else RESULTS) / f"{stamp}.json"
     document = {
         "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
         "started": stamp,
@@ -556,37 +529,58 @@ def main(argv: list[str] | None = None) -> None:
         "also_git": {name: git_commit(tree) for name, tree in also.items()},
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "versions": versions(),
+        "database": args.database,
         "dataset": {k: info[k] for k in ("tasks", "seed", "rows", "seconds")},
         "scale_dataset": {k: scale_info[k] for k in ("tasks", "seed", "seconds")} if scale_info else None,
-        "load": {"tool": "wrk", "connections": args.connections, "threads": args.wrk_threads, "rounds": args.rounds, "seconds": args.seconds},
+        "load": {
+            "tool": "wrk",
+            "connections": args.connections,
+            "threads": args.wrk_threads,
+            "rounds": args.rounds,
+            "seconds": args.seconds,
+        },
         "endpoints": report,
         "statements_in_process": statements,
-        "targets": targets,
+        "targets": targets_of(args, report, statements, memory),
         "seconds": round(time.monotonic() - started, 1),
     }
     output.write_text(json.dumps(document, indent=2))
     print_table(document)
     print(f"\nWritten to {output}")
+    failed = {name: figures["failed"] for name, figures in report.items() if figures["failed"]}
+    if failed:
+        raise SystemExit(f"Requests failed (HTTP errors, GraphQL errors or socket errors): {failed}")
 
 
 def print_table(document: dict) -> None:
     print()
-    header = f"{'endpoint':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'of floor':>9} {'x slower':>9} {'SQL/req':>8} {'in-proc ms':>10}"
+    header = f"{'endpoint':<26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'of floor':>9} {'x slower':>9} {'SQL/req':>8} {'in-proc ms':>10}"
     print(header)
     print("-" * len(header))
     for name, f in document["endpoints"].items():
         print(
-            f"{name:<22} {f['rps']:>9.1f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f} {f['fraction_of_floor']:>9.3f}"
+            f"{name:<26} {f['rps']:>9.1f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f} {f['fraction_of_floor']:>9.3f}"
             f" {f['times_slower_than_floor'] or 0:>9.1f} {f.get('statements', '-'):>8} {f.get('in_process_ms', '-'):>10}"
         )
     print("\nIn-process (sequential requests through the ASGI app, no HTTP):")
     for name, f in document["statements_in_process"].items():
         print(f"  {name:<52} {f.get('in_process_ms', '-'):>8} ms  {f['statements']} SQL")
     t = document["targets"]
-    print(f"\nTarget: each GraphQL endpoint at >= {t['fraction_of_floor']:.3f} of the floor's requests/s.")
-    print(f"SQL statements, 5 vs 50 items: PortalHome {t['portal_home_statements_5_vs_50']}, ProjectPage {t['project_page_statements_5_vs_50']}")
+    print(
+        f"\nTarget: each GraphQL endpoint at >= {t['fraction_of_floor']:.3f} of the floor's requests/s ({document['database']})."
+    )
+    print(
+        f"SQL statements, 5 vs 50 items: PortalHome {t['portal_home_statements_5_vs_50']}, ProjectPage {t['project_page_statements_5_vs_50']}"
+    )
+    print(
+        f"Resident memory after the rounds, MiB (limit {t['memory_limit_mib']} for an API process): {t['memory_mib_after_the_rounds']}"
+    )
     if "p50_scale_ratio" in t:
-        print(f"p50 at the larger size / p50 at {document['dataset']['tasks']:,}: PortalHome {t['p50_scale_ratio']} (limit {SCALE_P50_LIMIT}), floor {t['floor_p50_scale_ratio']}")
+        print(
+            f"p50 at the larger size / p50 at {document['dataset']['tasks']:,}: PortalHome {t['p50_scale_ratio']} (limit {SCALE_P50_LIMIT}), floor {t['floor_p50_scale_ratio']}"
+        )
+    if "two_workers_over_one" in t:
+        print(f"Requests/s of 2 uvicorn workers over 1: {t['two_workers_over_one']}")
 
 
 if __name__ == "__main__":

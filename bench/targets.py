@@ -24,7 +24,7 @@ import datetime as dt
 import random
 import time
 
-from bench import run
+from bench import copies
 
 TARGET_SECONDS = 10.0
 NOW = dt.datetime(2026, 12, 9, 12, 0, tzinfo=dt.UTC)  # a Wednesday
@@ -82,6 +82,7 @@ async def measure(url: str, seed: int) -> dict:
             "idle": await timed_pass(NOW + dt.timedelta(minutes=1)),
         }
         began = time.perf_counter()
+
         async def nothing_else() -> None:  # the service writes its audit entry here
             return None
 
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         result["target_seconds"] = TARGET_SECONDS
         return all(result[p]["seconds"] < TARGET_SECONDS for p in ("catch_up", "steady", "idle"))
 
-    run.measure_on_a_copy("targets", __doc__, measure, argv, met)
+    copies.measure_on_a_copy("targets", __doc__, measure, argv, met)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -124,6 +126,21 @@ def server_process(database):
     so that its email worker does not poll the database under the rest of the suite; it never sends
     mail (no SMTP host, whatever .env says). Its output (warnings and the tracebacks of unexpected
     errors) goes to a file: `ServerProcess.log_since(offset)`."""
+    with serving(database) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def two_server_processes(database):
+    """Two processes of the service (as `server_process`) over the same database: what one keeps
+    per process must follow what is written through the other."""
+    with serving(database) as first, serving(database) as second:
+        yield first, second
+
+
+@contextmanager
+def serving(database: str) -> Iterator[ServerProcess]:
+    """The service in a process of its own over `database`, for as long as the block runs."""
     import socket
     import subprocess
     import sys
@@ -142,8 +159,20 @@ def server_process(database):
         "CLIENTELA_SMTP_HOST": "",
         "PYTHONUNBUFFERED": "1",
     }
-    command = [sys.executable, "-m", "uvicorn", "clientela.app:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "clientela.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     server = ServerProcess(f"http://127.0.0.1:{port}", log_path)
@@ -161,12 +190,18 @@ def server_process(database):
                 pytest.fail(f"the server process did not answer /healthz within 60 s:\n{server.log_since()}")
             time.sleep(0.1)
         # /healthz does not touch the database; a request with a (wrong) token does.
-        probe = httpx.post(f"{server.url}/graphql", json={"query": "{ viewer { id } }"},
-                           headers={"Authorization": "Bearer not-a-session"}, timeout=30)
+        probe = httpx.post(
+            f"{server.url}/graphql",
+            json={"query": "{ viewer { id } }"},
+            headers={"Authorization": "Bearer not-a-session"},
+            timeout=30,
+        )
         if probe.status_code != 200:
             time.sleep(0.5)
-            pytest.fail(f"the server process answers {probe.status_code} to a GraphQL request that reads the "
-                        f"database: {probe.text[:500]}\nIt logged:\n{server.log_since()[-6000:]}")
+            pytest.fail(
+                f"the server process answers {probe.status_code} to a GraphQL request that reads the "
+                f"database: {probe.text[:500]}\nIt logged:\n{server.log_since()[-6000:]}"
+            )
         yield server
     finally:
         process.terminate()

@@ -19,10 +19,12 @@ from clientela.inbound.models import ReceivedEmail, ReplyToken
 from clientela.inbound.parsing import reply_text
 from clientela.mail.models import OutboxEmail
 from clientela.mail.worker import deliver_due
+from clientela.people.models import User
 from clientela.projects.models import ProjectFollower
 from clientela.sharing.models import Share
-from clientela.tasks.models import TaskRequester
+from clientela.tasks.models import Task, TaskRequester
 from inbound_support import DOMAIN, MAIL_FROM, REFUSED, emailed_to, other_token, posted, public_message, reply
+from support import QueryCounter
 from test_contract_matrix import fingerprint
 
 
@@ -338,3 +340,31 @@ async def test_one_reply_address_per_message_and_none_of_elsewhere(api, world, i
     errors, _ = await aiosmtplib.send(answer, hostname="127.0.0.1", port=inbound.port, recipients=[address, address])
     assert errors[address].code == 452
     assert await posted(world.client) == ["Two at once"]
+
+
+async def test_a_reply_to_many_costs_no_statement_per_recipient_but_its_own_delivery(api, world, inbound):
+    """The audience of a conversation and its reply addresses are read once for a batch of
+    emails, not for each: per email, only its claim and its being marked sent."""
+    await ProjectFollower.filter(project=world.acme_project).delete()  # each reply goes to its item's readers only
+
+    async def deliver_a_reply_to(readers: int) -> tuple[int, int]:
+        task = await Task.create(workspace_id=world.admin.user.workspace_id, project=world.acme_project, title=f"For {readers}")
+        for n in range(readers):
+            user = await User.create(
+                workspace_id=world.admin.user.workspace_id,
+                organization=world.acme,
+                name=f"Reader {n}",
+                email=f"r{n}-{readers}@acme.example",
+            )
+            await TaskRequester.of(task.id, user).save()
+        await public_message(api, world.staff, "An update.", task_id=task.id)
+        with QueryCounter() as counter:
+            sent = await inbound.deliver()
+        assert all(email["Reply-To"] for email in sent.values())
+        return len(sent), counter.count
+
+    few, few_statements = await deliver_a_reply_to(4)
+    many, many_statements = await deliver_a_reply_to(16)
+
+    assert (few, many) == (4, 16)
+    assert many_statements - few_statements <= 2 * (many - few)

@@ -206,8 +206,9 @@ async def time_report_csv(request: Request) -> Response:
                 with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
                     batch = await anext(batches, [])
             except TimeoutError:
-                writer.writerow([f"# Cut here: {_timeout_message(limit)} Rows after this line are missing; "
-                                 "export a shorter period."])
+                writer.writerow(
+                    [f"# Cut here: {_timeout_message(limit)} Rows after this line are missing; export a shorter period."]
+                )
                 break
             writer.writerows(batch)
             await budget.admission.background_step()  # interactive requests go first
@@ -215,7 +216,9 @@ async def time_report_csv(request: Request) -> Response:
 
     filename = f"time-report-{start}-{end}.csv"
     return TimeLimitedStreamingResponse(
-        lines(), deadline=deadline, media_type="text/csv; charset=utf-8",
+        lines(),
+        deadline=deadline,
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

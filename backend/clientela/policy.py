@@ -116,17 +116,22 @@ ANONYMOUS = Viewer(kind=ViewerKind.ANONYMOUS)
 SHARE_STATES_HELD = (ShareStatus.PENDING, ShareStatus.ACCEPTED)
 
 
+def moment() -> datetime:
+    """The time the rules are read at, when the caller gives none."""
+    return datetime.now(UTC)
+
+
 def live_shares(now: datetime | None = None) -> Q:
     """The one definition of a live share: held (PENDING or ACCEPTED) and not past its expiry.
     Only a live share grants anything, so revoking or expiring one ends all it gave."""
-    now = now or datetime.now(UTC)
+    now = now or moment()
     return Q(status__in=SHARE_STATES_HELD) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
 def share_status(status: ShareStatus, expires_at: datetime | None, now: datetime | None = None) -> ShareStatus:
     """The status a share shows: EXPIRED for a held share past its expiry (the same test as
     `live_shares`, on one share), else its stored status. EXPIRED is never stored."""
-    now = now or datetime.now(UTC)
+    now = now or moment()
     if status in SHARE_STATES_HELD and expires_at is not None and expires_at <= now:
         return ShareStatus.EXPIRED
     return status
@@ -148,17 +153,19 @@ class ClientHoldings:
     owned: QuerySet
 
 
-def firms_of(holder_ids: list[uuid.UUID]) -> QuerySet:
+def firms_of(holder_ids: list[uuid.UUID] | Subquery) -> QuerySet:
     """The memberships of people in PARTNER firms (a firm made another kind since holds nothing)."""
     return PartnerMember.filter(user_id__in=holder_ids, partner__kind=OrganizationKind.PARTNER)
 
 
-def client_holdings(holder_ids: list[uuid.UUID], client_id: uuid.UUID | None = None) -> ClientHoldings:
-    """How people hold a client (of `client_id`, or any). Only a CLIENT organization is held, so
-    a share or ownership of an organization made INTERNAL since grants nothing. Sign-in reads
-    the viewer's access from these, and a message's audience who of its readers hold the
-    project's client."""
-    held = Share.filter(live_shares(), organization__kind=OrganizationKind.CLIENT)
+def client_holdings(
+    holder_ids: list[uuid.UUID] | Subquery, client_id: uuid.UUID | None = None, now: datetime | None = None
+) -> ClientHoldings:
+    """How people hold a client (of `client_id`, or any; shares live at `now`). Only a CLIENT
+    organization is held, so a share or ownership of an organization made INTERNAL since grants
+    nothing. Sign-in reads the viewer's access from these, and a message's audience who of its
+    readers hold the project's client."""
+    held = Share.filter(live_shares(now), organization__kind=OrganizationKind.CLIENT)
     owned = Organization.filter(kind=OrganizationKind.CLIENT, owner_id__in=holder_ids)
     if client_id is not None:
         held, owned = held.filter(organization_id=client_id), owned.filter(id=client_id)

@@ -7,7 +7,6 @@ from starlette.requests import HTTPConnection
 
 from clientela.accounts import preview
 from clientela.accounts import services as accounts
-from clientela.accounts.viewer import viewer_for
 from clientela.core import requests
 from clientela.core.errors import ClientelaError
 from clientela.fair_use import FairUse
@@ -36,9 +35,9 @@ async def context_for(
     refused before the request runs (`Context.refusal`); its fair-use budget stays the
     signed-in person's."""
     token = bearer_token(connection)
-    user = await accounts.user_for_token(token)
+    viewer = await accounts.viewer_for_token(token)
+    signed_in = viewer is not ANONYMOUS
     client_ip = connection.client.host if connection.client else "unknown"
-    viewer = await viewer_for(user)
     previewer = refusal = None
     view_as = connection.headers.get(VIEW_AS_HEADER)
     if view_as is not None:
@@ -57,7 +56,7 @@ async def context_for(
         client_ip=client_ip,
         session_token=token,
         fair_use=budget,
-        fair_use_key=fair_use_budget_key(token, user is not None, client_ip),
+        fair_use_key=fair_use_budget_key(token, signed_in, client_ip),
         fair_use_place=connection.scope.get("state", {}).get("fair_use_place"),
         storage=storage,
     )

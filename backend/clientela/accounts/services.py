@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 from clientela.accounts import passwords, repository, throttle
 from clientela.accounts.tokens import new_token, token_hash
+from clientela.accounts.viewer import viewer_for
 from clientela.core import validation
 from clientela.core.errors import BadUserInput, Forbidden, Unauthenticated
 from clientela.mail.outbox import SET_PASSWORD_LINK, EmailKind, queue_email
 from clientela.people.models import User
+from clientela.policy import ANONYMOUS, Viewer, moment
 from clientela.settings import get_settings
 from clientela.sharing import repository as sharing
 
@@ -36,9 +38,7 @@ async def _start_session(user: User) -> SignedIn:
     return SignedIn(token=token, user=user)
 
 
-async def sign_up(
-    *, workspace_name: str, name: str, email: str, password: str, language: str | None, client_ip: str
-) -> SignedIn:
+async def sign_up(*, workspace_name: str, name: str, email: str, password: str, language: str | None, client_ip: str) -> SignedIn:
     settings = get_settings()
     if not settings.allow_signup:
         raise Forbidden("Sign-up is closed on this server.")
@@ -103,10 +103,12 @@ async def log_out(token: str | None) -> bool:
     return await repository.end_session(token_hash(token))
 
 
-async def user_for_token(token: str | None) -> User | None:
-    if not token:
-        return None
-    return await repository.session_user(token_hash(token))
+async def viewer_for_token(token: str | None) -> Viewer:
+    """The Viewer of the session of a bearer token; ANONYMOUS without one."""
+    signed_in = await repository.signed_in(token_hash(token), moment()) if token else None
+    if signed_in is None:
+        return ANONYMOUS
+    return await viewer_for(signed_in.user, signed_in.holdings)
 
 
 async def request_password_reset(email: str, *, client_ip: str) -> bool:

@@ -22,8 +22,10 @@ from clientela.portal.settings import settings_of
 from clientela.sharing.models import ShareRole
 
 
-async def viewer_for(user: User | None) -> Viewer:
-    """`user` comes with its workspace and organization (accounts' token lookup reads them)."""
+async def viewer_for(user: User | None, holdings: list[tuple] | None = None) -> Viewer:
+    """`user` comes with its workspace and organization (accounts' token lookup reads them);
+    `holdings`, when sign-in has read them with the person (accounts.repository.SignedIn), are
+    not read again."""
     if user is None:
         return ANONYMOUS
     workspace = user.workspace
@@ -32,20 +34,21 @@ async def viewer_for(user: User | None) -> Viewer:
     access: dict[uuid.UUID, ClientAccess] = {}
     partner_ids: set[uuid.UUID] = set()
     if kind is not ViewerKind.CLIENT:
-        # Live shares held (own and the firms'), client organizations owned and the partner
-        # firms one is in, in one statement.
-        held = client_holdings([user.id])
-        rows = await union_rows(
-            held.shares.values_list("organization_id", "role"),
-            held.firm_shares.values_list("organization_id", "role"),
-            held.owned.values_list("id"),
-            firms_of([user.id]).values_list("partner_id"),
-        )
-        for branch, org_id, role in rows:
+        if holdings is None:
+            # Live shares held (own and the firms'), client organizations owned and the partner
+            # firms one is in, in one statement.
+            held = client_holdings([user.id])
+            holdings = await union_rows(
+                held.shares.values_list("organization_id", "role"),
+                held.firm_shares.values_list("organization_id", "role"),
+                held.owned.values_list("id"),
+                firms_of([user.id]).values_list("partner_id"),
+            )
+        for branch, org_id, *role in holdings:
             if branch == 3:
                 partner_ids.add(as_uuid(org_id))
                 continue
-            holding = ClientAccess.OWNER if branch == 2 else ClientAccess(ShareRole(role).value)
+            holding = ClientAccess.OWNER if branch == 2 else ClientAccess(ShareRole(role[0]).value)
             access[as_uuid(org_id)] = strongest_access(access.get(as_uuid(org_id)), holding)
     return Viewer(
         kind=kind,

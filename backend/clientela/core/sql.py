@@ -1,14 +1,21 @@
 """SQL that Tortoise's query builder does not write by itself.
 
 The only module that reaches below Tortoise's public API (a query's `_make_query`, `_db`,
-`_fields_for_select_list`, `_choose_db_if_not_chosen`): tests/test_sql.py fails loudly, naming
-the attribute, when an upgrade of Tortoise changes them."""
+`_fields_for_select_list`, `_choose_db_if_not_chosen`; a model's `_init_from_db` and the `_<fk>`
+attribute `select_related` fills): tests/test_sql.py fails loudly, naming the attribute, when an
+upgrade of Tortoise changes them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
 from pypika_tortoise.terms import Parameterizer
 from tortoise.expressions import RawSQL, Subquery
+from tortoise.models import Model
 from tortoise.queryset import QuerySet, ValuesListQuery, ValuesQuery
+
+MODEL = TypeVar("MODEL", bound=Model)
 
 
 def _branch_sql(query: ValuesQuery, ctx) -> str:
@@ -34,19 +41,70 @@ async def count_union(*queries: ValuesQuery) -> int:
     return int(rows[0]["n"])
 
 
-async def union_rows(*queries: ValuesListQuery) -> list[tuple]:
-    """The rows of several `values_list` queries in one statement (UNION ALL), each as (index of
-    its query, *its columns); a query with fewer columns than the widest has its row padded with
-    None. Values come as the database gives them (no model conversion), rows in no set order."""
-    first = queries[0]
-    ctx = _statement_context(first)
+def _union_statement(queries: Sequence[ValuesListQuery]) -> tuple[str, list]:
+    ctx = _statement_context(queries[0])
     width = max(len(query._fields_for_select_list) for query in queries)
     branches = []
     for index, query in enumerate(queries):
         padding = ", NULL" * (width - len(query._fields_for_select_list))
         branches.append(f"SELECT {index} AS branch, b{index}.*{padding} FROM ({_branch_sql(query, ctx)}) AS b{index}")
-    _, rows = await first._db.execute_query(" UNION ALL ".join(branches), ctx.parameterizer.values)
+    return " UNION ALL ".join(branches), ctx.parameterizer.values
+
+
+async def union_rows(*queries: ValuesListQuery) -> list[tuple]:
+    """The rows of several `values_list` queries in one statement (UNION ALL), each as (index of
+    its query, *its columns); a query with fewer columns than the widest has its row padded with
+    None. Values come as the database gives them (no model conversion), rows in no set order."""
+    sql, values = _union_statement(queries)
+    _, rows = await queries[0]._db.execute_query(sql, values)
     return [tuple(row) for row in rows]
+
+
+class PreparedUnion:
+    """`union_rows` of the queries `build(*placeholders)` makes, with the statement built once
+    per database dialect and run with new values each time: building a statement (Tortoise's
+    query building, pypika's SQL) costs more than running a small one, on a path every request
+    takes. Each placeholder (a value of the type the query expects, that nothing else in it
+    equals) stands for the value given in its place at each run."""
+
+    def __init__(self, build: Callable[..., Sequence[ValuesListQuery]], *placeholders: object) -> None:
+        self.build = build
+        self.placeholders = placeholders
+        self.model = None
+        self._statements: dict[str, tuple[str, list, list[int | None]]] = {}
+
+    def _statement(self, dialect: str) -> tuple[str, list, list[int | None]]:
+        if dialect not in self._statements:
+            queries = self.build(*self.placeholders)
+            sql, values = _union_statement(queries)
+            # Where each placeholder stands among the values: its index among the placeholders.
+            slots = [next((i for i, p in enumerate(self.placeholders) if value == p), None) for value in values]
+            missing = set(range(len(self.placeholders))) - set(slots)
+            if missing:
+                raise ValueError(f"placeholders {sorted(missing)} do not appear in the statement's values")
+            self._statements[dialect] = (sql, values, slots)
+        return self._statements[dialect]
+
+    async def rows(self, *values: object) -> list[tuple]:
+        if self.model is None:
+            self.model = self.build(*self.placeholders)[0].model
+        db = self.model._meta.db  # the transaction's connection inside one
+        sql, fixed, slots = self._statement(db.capabilities.dialect)
+        bound = [fixed[i] if slot is None else values[slot] for i, slot in enumerate(slots)]
+        _, rows = await db.execute_query(sql, bound)
+        return [tuple(row) for row in rows]
+
+
+def from_row(model: type[MODEL], columns: Sequence[str], values: Sequence) -> MODEL:
+    """An instance of `model` from its columns as the database driver gives them (a row of
+    `union_rows`), converted as Tortoise converts the rows it reads itself."""
+    return model._init_from_db(**dict(zip(columns, values, strict=True)))
+
+
+def attach(instance: Model, relation: str, related: Model | None) -> None:
+    """`instance.<relation>` (a foreign key) answers `related` without a query, as after
+    `select_related`."""
+    object.__setattr__(instance, f"_{relation}", related)
 
 
 async def raw_rows(query: ValuesListQuery) -> list[tuple]:

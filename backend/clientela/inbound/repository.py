@@ -18,39 +18,54 @@ from clientela.people.models import User
 KEY_BYTES = 16
 
 
-async def issue_key(recipient_id: uuid.UUID, message_id: uuid.UUID, *, now: datetime, expires_at: datetime) -> str | None:
-    """The key of `recipient_id`'s reply address for the conversation of message `message_id`,
-    valid until `expires_at`; None when the message is gone. A revoked or expired key is never
-    valid again: the conversation gets a new one."""
-    message = await Message.get_or_none(id=message_id).select_related("task")
-    if message is None:
-        return None
-    task = message.task
-    project_id = task.project_id if task else message.project_id
-    conversation_id = task.id if task else project_id
-    for _ in range(2):  # a second try finds the row another worker made meanwhile
-        row = await ReplyToken.get_or_none(user_id=recipient_id, conversation_id=conversation_id)
-        if row is None:
-            try:
-                row = await ReplyToken.create(
-                    user_id=recipient_id,
-                    project_id=project_id,
-                    task_id=task.id if task else None,
-                    conversation_id=conversation_id,
-                    key=secrets.token_hex(KEY_BYTES),
-                    expires_at=expires_at,
-                )
-            except IntegrityError:
-                continue
-            return row.key
+async def issue_keys(
+    wanted: list[tuple[uuid.UUID, uuid.UUID]], *, now: datetime, expires_at: datetime
+) -> dict[tuple[uuid.UUID, uuid.UUID], str]:
+    """For each (recipient, message) of `wanted`, the key of the recipient's reply address for
+    the conversation of the message, valid until `expires_at` (none for a message that is gone),
+    in five statements for them all. A revoked or expired key is never valid again: the
+    conversation gets a new one."""
+    messages = await Message.filter(id__in={message_id for _, message_id in wanted}).select_related("task")
+    conversation_of = {
+        m.id: (m.task_id or m.project_id, m.task.project_id if m.task else m.project_id, m.task_id) for m in messages
+    }
+    pairs = {(user_id, conversation_of[message_id]) for user_id, message_id in wanted if message_id in conversation_of}
+    users, conversations = {user_id for user_id, _ in pairs}, {c[0] for _, c in pairs}
+
+    def tokens():
+        return ReplyToken.filter(user_id__in=users, conversation_id__in=conversations)
+
+    held = {(row.user_id, row.conversation_id): row for row in await tokens()}
+    # Another worker may make the same row meanwhile: the unique (user, conversation) keeps one.
+    new = [
+        ReplyToken(
+            user_id=user_id, project_id=project_id, task_id=task_id, conversation_id=conversation_id,
+            key=secrets.token_hex(KEY_BYTES), expires_at=expires_at,
+        )
+        for user_id, (conversation_id, project_id, task_id) in pairs
+        if (user_id, conversation_id) not in held
+    ]  # fmt: skip
+    if new:
+        await ReplyToken.bulk_create(new, ignore_conflicts=True)
+    live = []
+    for row in held.values():
         if row.revoked_at is not None or row.expires_at <= now:
             # On its old key: of two workers renewing it at once, one makes the new key.
             renew = {"key": secrets.token_hex(KEY_BYTES), "revoked_at": None, "expires_at": expires_at}
             await ReplyToken.filter(id=row.id, key=row.key).update(**renew)
         else:
-            await ReplyToken.filter(id=row.id).update(expires_at=expires_at)
-        return await ReplyToken.get(id=row.id).values_list("key", flat=True)
-    return None
+            live.append(row.id)
+    if live:
+        await ReplyToken.filter(id__in=live).update(expires_at=expires_at)
+    keys = {
+        (user_id, conversation_id): key
+        for user_id, conversation_id, key in await tokens().values_list("user_id", "conversation_id", "key")
+    }
+    return {
+        (user_id, message_id): keys[user_id, conversation_of[message_id][0]]
+        for user_id, message_id in wanted
+        if message_id in conversation_of and (user_id, conversation_of[message_id][0]) in keys
+    }
 
 
 async def usable_token(key: str, now: datetime) -> ReplyToken | None:

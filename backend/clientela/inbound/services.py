@@ -101,15 +101,18 @@ def token_in(address: str, settings: Settings) -> str | None:
     return local[len(LOCAL_PREFIX) :]
 
 
-async def reply_address(settings: Settings, recipient_id: uuid.UUID, message_id: uuid.UUID) -> str | None:
-    """The address at which `recipient_id` answers the conversation of message `message_id`, valid
-    for `inbound_token_days` from now; None without an inbound domain."""
-    if not settings.inbound_domain:
-        return None
+async def reply_addresses(
+    settings: Settings, wanted: list[tuple[uuid.UUID, uuid.UUID]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], str]:
+    """For each (recipient, message) of `wanted`, the address at which the recipient answers the
+    conversation of the message, valid for `inbound_token_days` from now; none without an
+    inbound domain."""
+    if not settings.inbound_domain or not wanted:
+        return {}
     moment = now()
     expires_at = moment + timedelta(days=settings.inbound_token_days)
-    key = await repository.issue_key(recipient_id, message_id, now=moment, expires_at=expires_at)
-    return f"{LOCAL_PREFIX}{token_of(key)}@{settings.inbound_domain}" if key else None
+    keys = await repository.issue_keys(wanted, now=moment, expires_at=expires_at)
+    return {pair: f"{LOCAL_PREFIX}{token_of(key)}@{settings.inbound_domain}" for pair, key in keys.items()}
 
 
 # Precedence values that mark bulk and automatic mail (RFC 3834 and common practice).

@@ -48,9 +48,33 @@ async def delivery_refusal(kind: str, recipient_id: uuid.UUID | None, about_id: 
         if not member and not await ProjectFollower.filter(on_project, project_id=about_id).exists():
             return "The recipient is no longer on the project."
     elif kind == "CLIENT_REPLY":
-        message = await Message.get_or_none(id=about_id)
-        task = await Task.get_or_none(id=message.task_id) if message and message.task_id else None
-        project = await Project.get_or_none(id=task.project_id if task else message.project_id) if message else None
-        if project is None or recipient_id not in await message_audience(project, task):
-            return "The recipient no longer receives this conversation."
+        if recipient_id not in await _audience_of(about_id):
+            return NOT_IN_THE_CONVERSATION
     return None
+
+
+NOT_IN_THE_CONVERSATION = "The recipient no longer receives this conversation."
+
+
+async def delivery_refusals(emails: list[tuple[str, uuid.UUID | None, uuid.UUID | None]]) -> list[str | None]:
+    """`delivery_refusal` of each (kind, recipient, about) of a batch, with the audience of each
+    message read once for all of its recipients in the batch (a reply to a conversation of a
+    hundred people is a hundred emails about one message)."""
+    audiences: dict[uuid.UUID, set[uuid.UUID]] = {}
+    refusals: list[str | None] = []
+    for kind, recipient_id, about_id in emails:
+        if kind == "CLIENT_REPLY" and recipient_id is not None and about_id is not None:
+            if about_id not in audiences:
+                audiences[about_id] = await _audience_of(about_id)
+            refusals.append(None if recipient_id in audiences[about_id] else NOT_IN_THE_CONVERSATION)
+        else:
+            refusals.append(await delivery_refusal(kind, recipient_id, about_id))
+    return refusals
+
+
+async def _audience_of(message_id: uuid.UUID) -> set[uuid.UUID]:
+    """Who receives the conversation of a message today; nobody when it is gone."""
+    message = await Message.get_or_none(id=message_id)
+    task = await Task.get_or_none(id=message.task_id) if message and message.task_id else None
+    project = await Project.get_or_none(id=task.project_id if task else message.project_id) if message else None
+    return set(await message_audience(project, task)) if project else set()

@@ -24,8 +24,8 @@ from clientela.automations import engine as automations
 from clientela.db import is_postgres
 from clientela.files import services as files
 from clientela.files.storage import Storage, storage_from_settings
-from clientela.inbound.services import reply_address
-from clientela.mail.grants import delivery_refusal
+from clientela.inbound.services import reply_addresses
+from clientela.mail.grants import delivery_refusals
 from clientela.mail.models import OutboxEmail, OutboxStatus
 from clientela.mail.outbox import SET_PASSWORD_LINK, EmailKind, message_id
 from clientela.settings import Settings
@@ -178,20 +178,29 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
         return 0
     delivered = 0
     try:
-        for index, row in enumerate(rows):
+        # Asked for the whole batch as it starts: a grant that ends while the batch is sent (a few
+        # seconds, at most the lease) ends for the next batch.
+        refusals = await delivery_refusals([(row.kind, row.recipient_id, row.about_id) for row in rows])
+        # Made at delivery, like a password link: the outbox holds no reply address.
+        replies = [
+            (row.recipient_id, row.about_id)
+            for row, refusal in zip(rows, refusals, strict=True)
+            if refusal is None and row.kind == EmailKind.CLIENT_REPLY and row.recipient_id and row.about_id
+        ]
+        reply_to = await reply_addresses(settings, replies)
+        for index, (row, refusal) in enumerate(zip(rows, refusals, strict=True)):
             if time.monotonic() - started > (LEASE - SEND_MARGIN).total_seconds() or not smtp.is_connected:
                 # Out of lease time, or the server hung up: the rest go back to the queue without
                 # using an attempt, for the next poll to send over a fresh connection.
                 await OutboxEmail.filter(id__in=[r.id for r in rows[index:]]).update(claimed_until=None)
                 break
-            refusal = await delivery_refusal(row.kind, row.recipient_id, row.about_id)
             if refusal is not None:
                 await OutboxEmail.filter(id=row.id).update(
                     status=OutboxStatus.CANCELLED, cancel_reason=refusal, claimed_until=None
                 )
                 continue
             try:
-                await smtp.send_message(await _message(row, settings))
+                await smtp.send_message(await _message(row, settings, reply_to.get((row.recipient_id, row.about_id))))
             except Exception as error:
                 await _failed(row, error, now)
             else:
@@ -205,7 +214,7 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
     return delivered
 
 
-async def _message(row: OutboxEmail, settings: Settings) -> EmailMessage:
+async def _message(row: OutboxEmail, settings: Settings, reply_to: str | None = None) -> EmailMessage:
     text, html = row.text_body, row.html_body
     if SET_PASSWORD_LINK in text and row.recipient_id is not None:
         link = await accounts.password_link(row.recipient_id)
@@ -218,10 +227,8 @@ async def _message(row: OutboxEmail, settings: Settings) -> EmailMessage:
     # Should a crash between sending and marking it sent make us send it again, the copy is
     # recognisably the same message.
     message["Message-ID"] = message_id(row.id, settings.mail_from)
-    if row.kind == EmailKind.CLIENT_REPLY and row.recipient_id and row.about_id:
-        # Made at delivery, like a password link: the outbox holds no reply address.
-        if address := await reply_address(settings, row.recipient_id, row.about_id):
-            message["Reply-To"] = address
+    if reply_to:
+        message["Reply-To"] = reply_to
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
