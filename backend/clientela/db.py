@@ -26,6 +26,7 @@ MODEL_MODULES = [
     "clientela.inbound.models",
     "clientela.targets.models",
     "clientela.automations.models",
+    "clientela.ratings.models",
 ]
 
 
