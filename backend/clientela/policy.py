@@ -293,17 +293,17 @@ def client_task_scopes(viewer: Viewer) -> list[QuerySet]:
     return [query.values(column) for query, column in _portal_scopes(viewer)]
 
 
-def client_task_window(viewer: Viewer, after: uuid.UUID | None, count: int) -> Q:
+def client_task_window(viewer: Viewer, after: uuid.UUID | None, count: int, *, newest_first: bool = False) -> Q:
     """For a client, visible tasks that include the first `count` of `tasks_visible` after
-    `after`: the first `count` of each scope, each read from its own index. A page of the
-    client's tasks filters on this instead of `tasks_visible`, so that its cost follows the
-    page size, not how many tasks the client can see."""
+    `after` (by id, or the newest first): the first `count` of each scope, each read from its
+    own index. A page of the client's tasks filters on this instead of `tasks_visible`, so that
+    its cost follows the page size, not how many tasks the client can see."""
     require_signed_in(viewer)
     windows = []
     for query, column in _portal_scopes(viewer):
         if after is not None:
-            query = query.filter(**{f"{column}__gt": after})
-        windows.append(query.order_by(column).limit(count).values(column))
+            query = query.filter(**{f"{column}__{'lt' if newest_first else 'gt'}": after})
+        windows.append(query.order_by(f"-{column}" if newest_first else column).limit(count).values(column))
     if not windows:
         return Q(pk__in=[])
     return Q(workspace_id=viewer.workspace_id) & Q(id__in=UnionOf(*windows, each_limited=True))

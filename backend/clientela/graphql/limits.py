@@ -75,7 +75,10 @@ AGGREGATE_COSTS = {
     "Query.timeReport": SCAN_COST,
 }
 # Connections whose filter arguments, when given, cost SCAN_COST.
-FILTERS = {"Project.tasks": ("status", "labels", "targetState"), "Query.portalItems": ("targetState",)}
+FILTERS = {
+    "Project.tasks": ("status", "labels", "targetState"),
+    "Query.portalItems": ("targetState", "search", "status", "resolved", "whose"),
+}
 MAX_INPUT_LIST = 100
 
 

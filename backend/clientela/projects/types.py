@@ -6,7 +6,7 @@ import strawberry
 
 from clientela import policy
 from clientela.core.money import billed_amount
-from clientela.core.pagination import decode_cursor, decode_sorted_cursor, page_size
+from clientela.core.pagination import page_size
 from clientela.graphql.context import Info
 from clientela.graphql.money import Money, in_currency
 from clientela.portal.settings import TaskField
@@ -78,7 +78,7 @@ class ProjectType:
         return ProjectFollowers(project_id=self.id)
 
     @strawberry.field(
-        description="The project's tasks that the viewer may see, oldest first; NEXT_DUE: those with a running target, soonest due first."
+        description="The project's tasks that the viewer may see, oldest first unless `orderBy` says otherwise (see TaskOrder)."
     )
     async def tasks(
         self: Project,
@@ -96,9 +96,7 @@ class ProjectType:
         # projects load together (graphql/loaders.py).
         filters = tasks.task_list_filters(info.context.viewer, status, labels, target_state, info.context.now, order_by)
         page_size(first)
-        if after and filters.sorted_by:
-            decode_sorted_cursor(after)
-        elif after:
-            decode_cursor(after)
+        if after:
+            filters.keyset.decode(after)
         page = await info.context.loaders.tasks_by_project.load((self, first, after, filters))
         return TaskConnection.of(page)

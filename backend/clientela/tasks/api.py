@@ -9,6 +9,7 @@ from clientela.graphql.context import Info
 from clientela.graphql.inputs import service_input
 from clientela.tasks import services
 from clientela.tasks.types import (
+    ItemOwnershipEnum,
     TaskConnection,
     TaskOrderEnum,
     TaskPriorityEnum,
@@ -67,11 +68,19 @@ class SubmitItemInput:
 
 @strawberry.type
 class Query:
-    @strawberry.field
-    async def task(self, info: Info, id: strawberry.ID) -> TaskType | None:
-        return await services.get_task(info.context.viewer, id)
+    @strawberry.field(description="A task by its id or by its reference (ACME-42): exactly one of them.")
+    async def task(self, info: Info, id: strawberry.ID | None = None, ref: str | None = None) -> TaskType | None:
+        return await services.find_task(info.context.viewer, id, ref)
 
-    @strawberry.field(description="The tasks the viewer may see (for clients: the union of the portal scopes), oldest first.")
+    @strawberry.field(
+        description=(
+            "The tasks the viewer may see (for clients: the union of the portal scopes), oldest first unless `orderBy` says "
+            "otherwise. `search`: words the title contains (or the description, where the viewer sees it), without regard to "
+            "case or accents; `status` and `resolved` (DONE, or not) only where the viewer sees the status; `whose`: the "
+            "viewer's own items, or their organization's (where the viewer sees requesters). Refused with BAD_USER_INPUT: "
+            "a filter or an order on what the portal settings hide."
+        )
+    )
     async def portal_items(
         self,
         info: Info,
@@ -79,9 +88,22 @@ class Query:
         after: str | None = None,
         target_state: LazyTargetStateEnum | None = None,
         order_by: TaskOrderEnum = TaskOrderEnum.OLDEST_FIRST,
+        search: str | None = None,
+        status: TaskStatusEnum | None = None,
+        resolved: bool | None = None,
+        whose: ItemOwnershipEnum | None = None,
     ) -> TaskConnection:
         page = await services.list_tasks(
-            info.context.viewer, first=first, after=after, target_state=target_state, now=info.context.now, order=order_by
+            info.context.viewer,
+            first=first,
+            after=after,
+            target_state=target_state,
+            now=info.context.now,
+            order=order_by,
+            search=search,
+            status=status,
+            resolved=resolved,
+            whose=whose,
         )
         return TaskConnection.of(page)
 

@@ -38,6 +38,13 @@ class TaskOrder(StrEnum):
     NEXT_DUE = "NEXT_DUE"
 
 
+class ItemOwnership(StrEnum):
+    # The viewer requested it, is its follower or follows it (notifications).
+    MINE = "MINE"
+    # Someone of the viewer's organization requested it (as they were when they did).
+    MY_ORGANIZATION = "MY_ORGANIZATION"
+
+
 class Task(Entity):
     workspace = fields.ForeignKeyField("models.Workspace", related_name="tasks")
     project = fields.ForeignKeyField("models.Project", related_name="tasks")

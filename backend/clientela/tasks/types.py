@@ -14,11 +14,25 @@ from clientela.graphql.pagination import Edge, PageInfo, edges, page_info
 from clientela.portal.settings import TaskField
 from clientela.projects.models import Project
 from clientela.targets import services as targets
-from clientela.tasks.models import Task, TaskOrder, TaskPriority, TaskStatus, TimeEntry
+from clientela.tasks.models import ItemOwnership, Task, TaskOrder, TaskPriority, TaskStatus, TimeEntry
 
 TaskStatusEnum = strawberry.enum(TaskStatus, name="TaskStatus")
 TaskPriorityEnum = strawberry.enum(TaskPriority, name="TaskPriority")
-TaskOrderEnum = strawberry.enum(TaskOrder, name="TaskOrder")
+TaskOrderEnum = strawberry.enum(
+    TaskOrder,
+    name="TaskOrder",
+    description=(
+        "OLDEST_FIRST and NEWEST_FIRST: by creation; RECENTLY_UPDATED: the last change of the item or of its public "
+        "conversation first; DUE_DATE: the soonest due date first, those without one last (where the viewer sees due "
+        "dates); NEXT_DUE: the items with a running response-time target, the soonest due first (where the viewer "
+        "sees targets)."
+    ),
+)
+ItemOwnershipEnum = strawberry.enum(
+    ItemOwnership,
+    name="ItemOwnership",
+    description="MINE: the viewer requested it, is its follower or follows it; MY_ORGANIZATION: someone of the viewer's organization requested it.",
+)
 
 LazyProject = Annotated["ProjectType", strawberry.lazy("clientela.projects.types")]
 LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
@@ -47,6 +61,14 @@ class TimeEntryType:
 class TaskType:
     id: strawberry.ID
     title: str
+    created_at: dt.datetime
+    updated_at: dt.datetime = strawberry.field(
+        description="The last change of the item or of its public conversation (not of internal notes, time or estimates)."
+    )
+
+    @strawberry.field(description="Its human reference (ACME-42), unique in the workspace; task(ref:) finds it.")
+    def ref(self: Task) -> str:
+        return self.ref
 
     @strawberry.field
     def description(self: Task, info: Info) -> str | None:
