@@ -230,7 +230,9 @@ async def build_world(factory: Factory) -> World:
     await ProjectFollower.create(project=globex_project, organization=globex)
 
     async def task(p, title, requester=None):
-        t = await Task.create(workspace_id=workspace_id, project=p, title=title, description="Details", estimated_minutes=120)
+        t = await Task.create(
+            workspace_id=workspace_id, project=p, title=title, description="Details", estimated_minutes=120, ref=await next_ref(p)
+        )
         if requester:
             await TaskRequester.of(t.id, requester.user).save()
         await TimeEntry.create(task=t, user=staff.user, minutes=90, date="2026-11-02", billable=True)
@@ -244,8 +246,19 @@ async def build_world(factory: Factory) -> World:
 
     foreign_admin = await factory.workspace("Elsewhere")
     foreign_project = await Project.create(workspace_id=foreign_admin.user.workspace_id, name="Foreign")
-    foreign_task = await Task.create(workspace_id=foreign_admin.user.workspace_id, project=foreign_project, title="Foreign task")
+    foreign_task = await Task.create(
+        workspace_id=foreign_admin.user.workspace_id, project=foreign_project, title="Foreign task", ref=await next_ref(foreign_project)
+    )
     return World(**{k: v for k, v in locals().items() if k in World.__dataclass_fields__})
+
+
+async def next_ref(project) -> str:
+    """The reference the next item of `project` gets, as tasks.repository gives it."""
+    from clientela.core.sql import next_number
+    from clientela.tasks.models import ItemRefCounter
+
+    number = await next_number(ItemRefCounter, {"workspace_id": project.workspace_id, "prefix": project.ref_prefix}, "last_number")
+    return f"{project.ref_prefix}-{number}"
 
 
 async def add_partner_firms(world: World, factory: Factory) -> World:

@@ -14,6 +14,7 @@ from clientela.people.models import User
 from clientela.policy import Viewer
 from clientela.projects.models import Project
 from clientela.targets import repository as target_clocks
+from clientela.tasks import repository as task_rows
 from clientela.tasks.models import Task
 
 
@@ -65,9 +66,11 @@ async def create_message(
             visibility=visibility,
             automated=viewer.user.is_automation,
         )
-        # An automatic reply is no response: the targets wait for a person of the firm.
-        if task is not None and visibility is MessageVisibility.PUBLIC and not message.automated:
-            await target_clocks.public_message_posted(task, by_client=viewer.is_client)
+        if task is not None and visibility is MessageVisibility.PUBLIC:
+            await task_rows.mark_updated(task, message.created_at)
+            # An automatic reply is no response: the targets wait for a person of the firm.
+            if not message.automated:
+                await target_clocks.public_message_posted(task, by_client=viewer.is_client)
         await deliver(message)
     return message
 

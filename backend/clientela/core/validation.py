@@ -154,6 +154,18 @@ def filter_labels(values: list[str] | None) -> list[str] | None:
 
 
 MAX_SEARCH = 100
+_PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9]{0,9}")
+
+
+def project_key(value: str | None, field: str = "key") -> str | None:
+    """The prefix of a project's item references, upper-cased; None: derived from its name."""
+    if value is None:
+        return None
+    value = value.strip().upper()
+    if not _PROJECT_KEY.fullmatch(value):
+        raise BadUserInput(f"{field} must be a Latin letter, then up to nine letters or digits (ACME, WEB2).", field=field)
+    return value
+
 
 
 def search(value: str | None, field: str = "search") -> str | None:

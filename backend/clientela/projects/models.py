@@ -8,7 +8,6 @@ from clientela.core.models import Entity
 from clientela.core.validation import fold
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
-KEY_PATTERN = re.compile(r"[A-Z][A-Z0-9]{0,9}")
 KEY_FROM_NAME_LENGTH = 6
 
 

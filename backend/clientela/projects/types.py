@@ -44,6 +44,10 @@ class ProjectType:
     name: str
     description: str
 
+    @strawberry.field(description="The prefix of its new items' references (ACME in ACME-42).")
+    def key(self: Project) -> str:
+        return self.ref_prefix
+
     @strawberry.field
     async def client(self: Project, info: Info) -> LazyOrganization | None:
         return await info.context.loaders.organization_by_id.load(self.client_id) if self.client_id else None

@@ -305,6 +305,12 @@ async def update_task(task: Task, columns: dict, then: Callable[[], Awaitable[No
         await then()
 
 
+async def mark_updated(task: Task, moment: dt.datetime) -> None:
+    """The task changed for its clients at `moment` (a public message), in the caller's transaction."""
+    await Task.filter(id=task.id).update(updated_at=moment)
+    task.updated_at = moment
+
+
 async def _add_people(task: Task, people: list[User], row_model: type[TaskRequester] | type[TaskFollower]) -> None:
     existing = set(await row_model.filter(task_id=task.id).values_list("user_id", flat=True))
     async with in_transaction():
