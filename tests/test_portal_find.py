@@ -242,13 +242,21 @@ async def test_every_item_has_a_reference_unique_in_the_workspace(api, world):
     assert (await Task.get(id=item["id"])).ref == "ACME-3"
     # The firm names a project's prefix; items made before keep theirs.
     renamed = {"id": str(world.acme_project.id), "input": {"key": "web"}}
-    (await api("mutation($id: ID!, $input: UpdateProjectInput!) { updateProject(id: $id, input: $input) { id } }",
-               renamed, token=world.admin.token)).ok()
+    (
+        await api(
+            "mutation($id: ID!, $input: UpdateProjectInput!) { updateProject(id: $id, input: $input) { id } }",
+            renamed,
+            token=world.admin.token,
+        )
+    ).ok()
     assert (await create(api, world, "Renamed"))["ref"] == "WEB-1"
     assert (await api(BY_REF, {"ref": "ACME-3"}, token=world.admin.token)).ok()["task"]["title"] == "Submitted"
     for bad in ("", "1ACME", "ÄCME", "TOOLONGKEY1", "AC-ME"):
-        result = await api("mutation($id: ID!, $input: UpdateProjectInput!) { updateProject(id: $id, input: $input) { id } }",
-                           {"id": str(world.acme_project.id), "input": {"key": bad}}, token=world.admin.token)
+        result = await api(
+            "mutation($id: ID!, $input: UpdateProjectInput!) { updateProject(id: $id, input: $input) { id } }",
+            {"id": str(world.acme_project.id), "input": {"key": bad}},
+            token=world.admin.token,
+        )
         assert result.code == "BAD_USER_INPUT", bad
 
 

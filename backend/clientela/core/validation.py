@@ -167,7 +167,6 @@ def project_key(value: str | None, field: str = "key") -> str | None:
     return value
 
 
-
 def search(value: str | None, field: str = "search") -> str | None:
     """The text of a search, folded as the columns it is compared with; None for no search."""
     value = " ".join((value or "").split())

@@ -32,7 +32,9 @@ class UpdateProjectInput:
     client_id: strawberry.ID | None = strawberry.UNSET
     budget: Decimal | None = strawberry.UNSET
     hourly_rate: Decimal | None = strawberry.UNSET
-    key: str | None = strawberry.field(default=strawberry.UNSET, description=KEY_DESCRIPTION + " Null: derived from the name again.")
+    key: str | None = strawberry.field(
+        default=strawberry.UNSET, description=KEY_DESCRIPTION + " Null: derived from the name again."
+    )
 
 
 @strawberry.type
