@@ -11,6 +11,7 @@ from clientela.graphql.context import Info
 from clientela.graphql.money import Money, in_currency
 from clientela.portal.settings import TaskField
 from clientela.projects.models import Project
+from clientela.ratings.types import RatingSummaryType
 from clientela.tasks import services as tasks
 from clientela.tasks.types import TaskOrderEnum
 
@@ -72,6 +73,12 @@ class ProjectType:
             return None
         totals = await info.context.loaders.time_by_project.load(self.id)
         return await money(info, billed_amount(totals.billable_minutes, self.hourly_rate))
+
+    @strawberry.field(description="Clients' ratings of its items; null for clients.")
+    async def rating(self: Project, info: Info) -> RatingSummaryType | None:
+        if not policy.sees_ratings(info.context.viewer):
+            return None
+        return RatingSummaryType.of(await info.context.loaders.rating_by_project.load(self.id))
 
     @strawberry.field
     async def members(self: Project, info: Info) -> list[LazyUser]:

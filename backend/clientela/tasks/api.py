@@ -124,6 +124,16 @@ class Mutation:
     async def submit_item(self, info: Info, input: SubmitItemInput) -> TaskType:
         return await services.submit_item(info.context.viewer, input.project_id, input.title, input.description)
 
+    @strawberry.mutation(
+        description="A client marks an item they requested as done (DONE), where the portal settings allow it (canResolveItems)."
+    )
+    async def resolve_item(self, info: Info, task_id: strawberry.ID) -> TaskType:
+        return await services.set_resolved(info.context.viewer, task_id, True)
+
+    @strawberry.mutation(description="A client reopens a resolved item they requested (OPEN again), as resolveItem allows.")
+    async def reopen_item(self, info: Info, task_id: strawberry.ID) -> TaskType:
+        return await services.set_resolved(info.context.viewer, task_id, False)
+
     @strawberry.mutation
     async def add_task_requesters(self, info: Info, task_id: strawberry.ID, user_ids: list[strawberry.ID]) -> TaskType:
         return await services.add_requesters(info.context.viewer, task_id, user_ids)

@@ -216,6 +216,10 @@ async def visible_task(viewer: Viewer, task_id: object) -> Task:
     return await fetch_visible(Task, policy.tasks_visible(viewer), task_id, "Task")
 
 
+async def is_requester(task: Task, user_id: uuid.UUID) -> bool:
+    return await TaskRequester.exists(task_id=task.id, user_id=user_id)
+
+
 async def project_of(task: Task) -> Project:
     return await Project.get(id=task.project_id)
 

@@ -221,6 +221,12 @@ async def update_task(viewer: Viewer, task_id: object, changes: TaskChanges) -> 
     if "assignee_id" in cleaned:
         assignee = await _assignee(viewer, cleaned["assignee_id"])
         cleaned["assignee_id"] = assignee.id if assignee else None
+    await _change(viewer, task, cleaned)
+    return task
+
+
+async def _change(viewer: Viewer, task: Task, cleaned: dict) -> None:
+    """`cleaned` columns written to the task, with the automation events of its changes."""
     changed = [
         (trigger, getattr(task, key), cleaned[key])
         for key, trigger in (("status", TriggerKind.STATUS_CHANGED), ("priority", TriggerKind.PRIORITY_CHANGED))
@@ -232,6 +238,17 @@ async def update_task(viewer: Viewer, task_id: object, changes: TaskChanges) -> 
             await automations.record(viewer, trigger, task, before=before, after=after)
 
     await repository.update_task(task, cleaned, record_changes)
+
+
+async def set_resolved(viewer: Viewer, task_id: object, resolved: bool) -> Task:
+    """A client resolves an item they requested (it becomes DONE, the status every workspace
+    has for done work) or reopens it (OPEN again), where the portal settings allow it; as an
+    edit of its status by the firm would, this moves its resolution target and fires the
+    STATUS_CHANGED rules."""
+    task = await get_task(viewer, task_id)
+    requester = await repository.is_requester(task, viewer.user_id)
+    policy.require_resolve(viewer, requester=requester, resolved=task.status is TaskStatus.DONE, resolving=resolved)
+    await _change(viewer, task, {"status": TaskStatus.DONE if resolved else TaskStatus.OPEN})
     return task
 
 

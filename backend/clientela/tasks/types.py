@@ -38,6 +38,8 @@ LazyProject = Annotated["ProjectType", strawberry.lazy("clientela.projects.types
 LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
 LazyMessage = Annotated["MessageType", strawberry.lazy("clientela.conversations.types")]
 LazyResponseTarget = Annotated["ResponseTargetType", strawberry.lazy("clientela.targets.types")]
+LazyNotifications = Annotated["ItemNotificationsEnum", strawberry.lazy("clientela.conversations.types")]
+LazyRating = Annotated["ItemRatingType", strawberry.lazy("clientela.ratings.types")]
 
 
 def _sees(info: Info, field: TaskField) -> bool:
@@ -145,6 +147,28 @@ class TaskType:
         if not _sees(info, TaskField.MESSAGES):
             return None
         return await info.context.loaders.messages_by_task.load(self.id)
+
+    @strawberry.field(
+        description="Whether it has public messages of other people that the viewer has not read; false where the viewer does not see its messages."
+    )
+    async def unread(self: Task, info: Info) -> bool:
+        if not policy.counts_unread(info.context.viewer):
+            return False
+        return await info.context.loaders.unread_by_task.load(self.id)
+
+    @strawberry.field(description="The viewer's choice for its emails (setItemNotifications).")
+    async def notifications(self: Task, info: Info) -> LazyNotifications:
+        return await info.context.loaders.notifications_by_task.load(self.id)
+
+    @strawberry.field(description="Clients' ratings of it; null for clients.")
+    async def ratings(self: Task, info: Info) -> list[LazyRating] | None:
+        if not policy.sees_ratings(info.context.viewer):
+            return None
+        return await info.context.loaders.ratings_by_task.load(self.id)
+
+    @strawberry.field(description="The viewer's own rating of it (rateItem).")
+    async def my_rating(self: Task, info: Info) -> LazyRating | None:
+        return await info.context.loaders.own_rating_by_task.load(self.id)
 
     @strawberry.field(description="Its response-time targets (first response, resolution) that apply to its priority.")
     async def response_targets(self: Task, info: Info) -> list[LazyResponseTarget] | None:
