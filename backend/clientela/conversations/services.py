@@ -172,6 +172,7 @@ async def _email_recipients(
             recipient.user,
             {
                 "item_title": task.title if task else project.name,
+                "item_ref": task.ref if task else None,
                 "item_url": item_url,
                 "author_name": viewer.user.name,
                 "body": body,
