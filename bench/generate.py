@@ -173,6 +173,7 @@ async def generate(url: str, tasks: int, seed: int = 1, quiet: bool = False) -> 
     from clientela.accounts.tokens import token_hash
     from clientela.core.validation import fold
     from clientela.portal.settings import PortalScope, default_portal_settings
+    from clientela.projects.models import key_from_name
 
     started = time.monotonic()
     if url.startswith("sqlite://"):
@@ -209,8 +210,9 @@ async def generate(url: str, tasks: int, seed: int = 1, quiet: bool = False) -> 
     T_session = w.table("session", "user_id", "token_hash")
     T_task = w.table(
         "task", "workspace_id", "project_id", "title", "description", "status", "priority", "due_date", "assignee_id",
-        "estimated_minutes", "labels", "created_by_id",
+        "estimated_minutes", "labels", "created_by_id", "ref", "updated_at", "search_title", "search_description",
     )
+    T_counter = w.table("item_ref_counter", "workspace_id", "prefix", "last_number")
     T_label = w.table("task_label", "task_id", "label")
     T_req = w.table("task_requester", "task_id", "user_id", "organization_id")
     T_tfollow = w.table("task_follower", "task_id", "user_id")
@@ -270,6 +272,7 @@ async def generate(url: str, tasks: int, seed: int = 1, quiet: bool = False) -> 
 
     # --- projects: 4 internal, 96 for clients (two for most clients) ---
     projects: list[uuid.UUID] = []
+    project_names: list[str] = []
     project_client: list[uuid.UUID | None] = []
     project_members: list[list[uuid.UUID]] = []
     for i in range(N_PROJECTS):
@@ -279,6 +282,7 @@ async def generate(url: str, tasks: int, seed: int = 1, quiet: bool = False) -> 
         rate = f"{rng.choice((90, 110, 125, 150))}.00" if client else None
         project = new(T_project, tick(), ws, name, f"Project {i} of the benchmark.", client, budget, rate, admin)
         projects.append(project)
+        project_names.append(name)
         project_client.append(client)
         members = rng.sample(staff[2:], 4)
         if i in (N_INTERNAL_PROJECTS, N_INTERNAL_PROJECTS + N_CLIENT_ORGS):  # the client viewer's two projects
@@ -300,6 +304,9 @@ async def generate(url: str, tasks: int, seed: int = 1, quiet: bool = False) -> 
     span = HISTORY_MS / tasks
     best_task: tuple[int, uuid.UUID] | None = None
     start_ms = _ms(HISTORY_START)
+    # The prefix of each project's item references, and the last number given to each prefix.
+    project_prefix = [key_from_name(name) for name in project_names]
+    refs: dict[str, int] = {}
     statuses, status_w = ("OPEN", "IN_PROGRESS", "ON_HOLD", "DONE"), (30, 20, 5, 45)
     priorities, priority_w = ("LOW", "NORMAL", "HIGH", "URGENT"), (20, 55, 20, 5)
     rand, choice, randrange = rng.random, rng.choice, rng.randrange
@@ -311,13 +318,19 @@ async def generate(url: str, tasks: int, seed: int = 1, quiet: bool = False) -> 
         people = org_people[client] if client else []
         labels = sorted(set(rng.sample(LABELS, randrange(0, 4))))
         task = ids.at(ms)
+        title = f"{choice(VERBS)} {choice(WORDS)} {choice(WORDS)} #{k}"
+        description = f"As discussed: the {choice(WORDS)} needs a {choice(WORDS)} step before the {choice(WORDS)} goes live. " * 2
+        prefix = project_prefix[p]
+        refs[prefix] = refs.get(prefix, 0) + 1
+        # Changed some time after it was made, as items are (by its conversation or an edit).
+        updated = when + dt.timedelta(minutes=randrange(0, 60 * 24 * 30))
         T_task.rows.append((
-            task, when, ws, project, f"{choice(VERBS)} {choice(WORDS)} {choice(WORDS)} #{k}",
-            f"As discussed: the {choice(WORDS)} needs a {choice(WORDS)} step before the {choice(WORDS)} goes live. " * 2,
+            task, when, ws, project, title, description,
             rng.choices(statuses, status_w)[0], rng.choices(priorities, priority_w)[0],
             (when + dt.timedelta(days=randrange(3, 90))).date() if rand() < 0.6 else None,
             choice(members) if rand() < 0.8 else None,
             randrange(30, 2400, 30) if rand() < 0.5 else None, labels, choice(members),
+            f"{prefix}-{refs[prefix]}", updated, fold(title), fold(description),
         ))
         later = when
         for label in labels:
@@ -354,6 +367,8 @@ async def generate(url: str, tasks: int, seed: int = 1, quiet: bool = False) -> 
             await w.flush("task", "task_label", "task_requester", "task_follower", "time_entry", "message")
             if k % (BATCH * 5) < BATCH:
                 log(f"{k + 1:,} tasks")
+    for prefix, last in sorted(refs.items()):
+        new(T_counter, tick(), ws, prefix, last)
     await w.flush()
     log(f"{tasks:,} tasks written")
 

@@ -198,6 +198,7 @@ async def build_world(factory: Factory) -> World:
     from clientela.projects.models import Project, ProjectFollower, ProjectMember
     from clientela.sharing.models import Share, ShareRole, ShareStatus
     from clientela.tasks.models import Task, TaskRequester, TimeEntry
+    from clientela.tasks.repository import next_ref
 
     admin = await factory.workspace("Northwind")
     team = await Organization.get(id=admin.user.organization_id)
@@ -250,15 +251,6 @@ async def build_world(factory: Factory) -> World:
         workspace_id=foreign_admin.user.workspace_id, project=foreign_project, title="Foreign task", ref=await next_ref(foreign_project)
     )
     return World(**{k: v for k, v in locals().items() if k in World.__dataclass_fields__})
-
-
-async def next_ref(project) -> str:
-    """The reference the next item of `project` gets, as tasks.repository gives it."""
-    from clientela.core.sql import next_number
-    from clientela.tasks.models import ItemRefCounter
-
-    number = await next_number(ItemRefCounter, {"workspace_id": project.workspace_id, "prefix": project.ref_prefix}, "last_number")
-    return f"{project.ref_prefix}-{number}"
 
 
 async def add_partner_firms(world: World, factory: Factory) -> World:

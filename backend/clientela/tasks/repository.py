@@ -259,6 +259,14 @@ async def _set_labels(task: Task, labels: list[str]) -> None:
     await TaskLabel.bulk_create([TaskLabel(task_id=task.id, label=label) for label in labels])
 
 
+async def next_ref(project: Project) -> str:
+    """The reference of a new item of `project` (its prefix and the next number of that prefix
+    in the workspace), in the transaction that creates the item."""
+    prefix = project.ref_prefix
+    number = await next_number(ItemRefCounter, {"workspace_id": project.workspace_id, "prefix": prefix}, "last_number")
+    return f"{prefix}-{number}"
+
+
 async def create_task(
     viewer: Viewer,
     project: Project,
@@ -271,14 +279,12 @@ async def create_task(
     """A task of `project` created by the viewer, with its label rows and requesters, and
     `then(task)` done, all or nothing; `columns` holds its labels."""
     async with in_transaction():
-        prefix = project.ref_prefix
-        number = await next_number(ItemRefCounter, {"workspace_id": project.workspace_id, "prefix": prefix}, "last_number")
         task = await Task.create(
             workspace_id=viewer.workspace_id,
             project_id=project.id,
             assignee=assignee,
             created_by_id=viewer.user_id,
-            ref=f"{prefix}-{number}",
+            ref=await next_ref(project),
             **columns,
         )
         await _set_labels(task, task.labels)
