@@ -35,6 +35,16 @@ def insert(conn, table, **values):
     return row["id"]
 
 
+def indexes(conn, tables=None):
+    tables = tables or [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    found = {}
+    for table in tables:
+        for _, name, unique, *_ in conn.execute(f'PRAGMA index_list("{table}")'):
+            columns = tuple(row[2] for row in conn.execute(f'PRAGMA index_info("{name}")'))
+            found[f"{table}{columns}"] = unique
+    return found
+
+
 async def main():
     await run_migrations(config=db.tortoise_config(url + "?foreign_keys=OFF"), target="models.0007_share_expiry_reminders")
     await Tortoise.close_connections()
@@ -56,6 +66,14 @@ async def main():
     counts = {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
     counts["refs"] = conn.execute('SELECT "ref", "search_title" FROM "task" ORDER BY "id"').fetchall()
     counts["counters"] = conn.execute('SELECT "prefix", "last_number" FROM "item_ref_counter"').fetchall()
+    # SQLite changes a column by rebuilding its table, without the table's indexes: the tables
+    # items live in keep every index the models declare.
+    declared = path + ".declared"
+    await Tortoise.init(config=db.tortoise_config(f"sqlite://{declared}"))
+    await Tortoise.generate_schemas()
+    await Tortoise.close_connections()
+    missing = set(indexes(sqlite3.connect(declared), ("task", "project")).items()) - set(indexes(conn).items())
+    counts["indexes_missing"] = sorted(name for name, _ in missing)
     print(json.dumps(counts))
 
 
@@ -84,4 +102,5 @@ def test_migrating_an_old_sqlite_database_keeps_every_row(tmp_path):
         "share_expiry_reminder": 1,
         "refs": [["SITE-1", "home"], ["SITE-2", "uber"]],
         "counters": [["SITE", 2]],
+        "indexes_missing": [],
     }

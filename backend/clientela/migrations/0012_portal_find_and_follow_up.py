@@ -254,18 +254,11 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name="Task",
             name="updated_at",
-            # Null until the items made before have theirs (SQLite adds no column whose default is
-            # the time of day).
-            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=True),
+            field=fields.DatetimeField(db_default="1970-01-01 00:00:00+00:00", auto_now=False, auto_now_add=True),
         ),
         ops.AddConstraint(
             model_name="Task",
             constraint=UniqueConstraint(fields=("workspace", "ref"), name=None),
         ),
         ops.RunPython(backfill_items),
-        ops.AlterField(
-            model_name="Task",
-            name="updated_at",
-            field=fields.DatetimeField(auto_now=False, auto_now_add=True),
-        ),
     ]
