@@ -213,7 +213,11 @@ async def test_an_item_is_updated_by_changes_clients_may_see_only(api, world):
     older = await create(api, world, "Older")
     newer = await create(api, world, "Newer")
     recent = ["Newer", "Older", "Acme home page"]
-    assert await titles(api, world.client, orderBy="RECENTLY_UPDATED") == recent
+    found = await find(api, world.client, orderBy="RECENTLY_UPDATED")
+    assert [e["node"]["title"] for e in found["edges"]] == recent
+    made = found["edges"][0]["node"]  # a new item was last changed when it was made
+    moments = [dt.datetime.fromisoformat(made[key]) for key in ("createdAt", "updatedAt")]
+    assert abs(moments[1] - moments[0]) < dt.timedelta(seconds=5)
     public = {"input": {"taskId": older["id"], "body": "On it", "visibility": "PUBLIC"}}
     (await api("PostMessage", public, token=world.staff.token)).ok()
     assert await titles(api, world.client, orderBy="RECENTLY_UPDATED") == ["Older", "Newer", "Acme home page"]

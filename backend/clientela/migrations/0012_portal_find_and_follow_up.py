@@ -65,6 +65,25 @@ async def backfill_items(apps, schema_editor) -> None:
         )
 
 
+class AddColumnToFilledTable(ops.AddField):
+    """AddField of the NOT NULL timestamp `updated_at`, to a table that has rows: with a
+    constant default for them (SQLite adds no NOT NULL column without a default, nor one whose
+    default is the time of day; making it NOT NULL afterwards would rebuild the table without
+    its indexes). backfill_items then gives each row its own; PostgreSQL drops the default."""
+
+    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
+        if not state_editor:
+            return
+        client = state_editor.client
+        postgres = client.capabilities.dialect == "postgres"
+        column_type = "TIMESTAMPTZ" if postgres else "TIMESTAMP"
+        await client.execute_script(
+            f'ALTER TABLE "task" ADD COLUMN "{self.name}" {column_type} NOT NULL DEFAULT \'1970-01-01 00:00:00+00:00\''
+        )
+        if postgres:
+            await client.execute_script(f'ALTER TABLE "task" ALTER COLUMN "{self.name}" DROP DEFAULT')
+
+
 class Migration(migrations.Migration):
     """The portal's finding and following up (issue 18): items' references (with the counters
     that hand them out, and the projects' chosen prefixes), their last change and search
@@ -251,10 +270,10 @@ class Migration(migrations.Migration):
             name="search_title",
             field=fields.CharField(default="", db_default="", max_length=200),
         ),
-        ops.AddField(
+        AddColumnToFilledTable(
             model_name="Task",
             name="updated_at",
-            field=fields.DatetimeField(db_default="1970-01-01 00:00:00+00:00", auto_now=False, auto_now_add=True),
+            field=fields.DatetimeField(auto_now=False, auto_now_add=True),
         ),
         ops.AddConstraint(
             model_name="Task",

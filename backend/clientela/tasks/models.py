@@ -66,9 +66,7 @@ class Task(Entity):
     ref = fields.CharField(max_length=32, null=True)
     # The last change of the item or of its public conversation (tasks.repository and
     # conversations.repository move it; internal notes, time and estimates do not).
-    # (A constant database default only so that a column of a table with rows can be added
-    # without rebuilding it; every row gets its own.)
-    updated_at = fields.DatetimeField(auto_now_add=True, db_default="1970-01-01 00:00:00+00:00")
+    updated_at = fields.DatetimeField(auto_now_add=True)
     # The title and description folded (core.validation.fold), which the portal's search reads.
     search_title = fields.CharField(max_length=200, default="", db_default="")
     search_description = fields.TextField(default="", db_default="")
