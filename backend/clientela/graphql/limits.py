@@ -71,6 +71,10 @@ AGGREGATE_COSTS = {
     "Project.billed": AGGREGATE_COST,
     "Organization.financialSummary": AGGREGATE_COST,
     "Query.messageRecipients": AGGREGATE_COST,
+    # The unread messages of every item the viewer sees; the ratings of a project or a client.
+    "Query.portalUnreadCount": AGGREGATE_COST,
+    "Project.rating": AGGREGATE_COST,
+    "Organization.rating": AGGREGATE_COST,
     # Every time entry of the period (up to five years) of every visible project.
     "Query.timeReport": SCAN_COST,
 }
