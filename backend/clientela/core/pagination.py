@@ -141,11 +141,24 @@ class Keyset:
 BY_ID = Keyset()
 
 
-async def paginate_keyset(query: QuerySet, keyset: Keyset, first: int | None, after: str | None) -> Page:
-    """A page of `query` in the order of `keyset`, after the cursor `after`."""
+async def paginate_keyset(
+    query: QuerySet, keyset: Keyset, first: int | None, after: str | None, *, counted: bool = False
+) -> Page:
+    """A page of `query` in the order of `keyset`, after the cursor `after`. `counted`: the total
+    will be asked for; the first page then counts the whole list in its own statement (a window
+    over every row the page's sort reads anyway), instead of reading them all again."""
     size = page_size(first)
     total_query = query
     if after:
         query = query.filter(keyset.after(after))
+    elif counted:
+        query = query.annotate(list_total=RawSQL("COUNT(*) OVER ()"))
     rows = await keyset.ordered(query).limit(size + 1)
-    return Page(rows=rows[:size], has_next_page=len(rows) > size, total_count=total_query.count, cursor=keyset.cursor)
+    total_count = total_query.count
+    if counted and not after:
+        total = rows[0].list_total if rows else 0
+
+        async def total_count() -> int:
+            return total
+
+    return Page(rows=rows[:size], has_next_page=len(rows) > size, total_count=total_count, cursor=keyset.cursor)

@@ -104,6 +104,7 @@ class Query:
             status=status,
             resolved=resolved,
             whose=whose,
+            counted=any(selection.name == "totalCount" for selection in info.selected_fields[0].selections),
         )
         return TaskConnection.of(page)
 

@@ -232,10 +232,13 @@ async def visible_task_by_ref(viewer: Viewer, ref: str) -> Task:
     return task
 
 
-async def list_visible_tasks(viewer: Viewer, *, first: int | None, after: str | None, filters: TaskFilters) -> Page:
-    """A page of every task the viewer sees, with `filters`, in their order."""
+async def list_visible_tasks(
+    viewer: Viewer, *, first: int | None, after: str | None, filters: TaskFilters, counted: bool = False
+) -> Page:
+    """A page of every task the viewer sees, with `filters`, in their order (`counted`: see
+    core.pagination.paginate_keyset)."""
     query = filtered(Task.filter(policy.tasks_visible(viewer)), filters, viewer).select_related("project")
-    return await paginate_keyset(query, filters.keyset, first, after)
+    return await paginate_keyset(query, filters.keyset, first, after, counted=counted)
 
 
 async def list_portal_tasks(

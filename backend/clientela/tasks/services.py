@@ -131,8 +131,9 @@ async def list_tasks(
     search: str | None = None,
     resolved: bool | None = None,
     whose: ItemOwnership | None = None,
+    counted: bool = False,
 ) -> Page:
-    """Visible tasks, filtered in SQL (task_list_filters); `labels` keeps the tasks that carry
+    """Visible tasks, filtered in SQL (task_list_filters); `counted`: the total will be asked for; `labels` keeps the tasks that carry
     every label given, `target_state` those with a response-time target in that state at
     `now`; NEXT_DUE lists the tasks with a running target, the soonest due first. (A project's
     tasks come through `list_project_tasks`, a page of projects at a time.)"""
@@ -140,7 +141,7 @@ async def list_tasks(
     if project is not None:
         return (await repository.list_project_tasks(viewer, [project], first=first, after=after, filters=filters))[0]
     if not viewer.is_client or filters.narrowed or order not in (TaskOrder.OLDEST_FIRST, TaskOrder.NEWEST_FIRST):
-        return await repository.list_visible_tasks(viewer, first=first, after=after, filters=filters)
+        return await repository.list_visible_tasks(viewer, first=first, after=after, filters=filters, counted=counted)
     # The portal's own list counts by itself, from the cache below.
     return await repository.list_portal_tasks(
         viewer,
