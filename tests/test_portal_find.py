@@ -48,12 +48,14 @@ async def titles(api, person, **variables):
 
 
 async def walk(api, person, size, **variables):
-    """Every page of `size`, following the cursors: the titles in order."""
-    seen, after = [], None
+    """Every page of `size`, following the cursors: the titles in order (each page counts them all)."""
+    seen, totals, after = [], set(), None
     while True:
         page = await find(api, person, first=size, after=after, **variables)
         seen += [e["node"]["title"] for e in page["edges"]]
+        totals.add(page["totalCount"])
         if not page["pageInfo"]["hasNextPage"]:
+            assert totals == {len(seen)}, (totals, seen)
             return seen
         after = page["pageInfo"]["endCursor"]
 
