@@ -214,8 +214,8 @@ async def generate(url: str, tasks: int, seed: int = 1, quiet: bool = False) -> 
             # Loading only: the service later opens the file with Tortoise's own pragmas.
             await connection.execute_script("PRAGMA synchronous=OFF")
         info = await write_dataset(tasks, seed, log)
-        if connection.capabilities.dialect == "postgres":
-            await connection.execute_script("ANALYZE")
+        # The planner's statistics, as `clientela migrate` leaves them on either database.
+        await connection.execute_script("ANALYZE")
     finally:
         await db.disconnect()
     info |= {"url": url, "secret_key": os.environ["CLIENTELA_SECRET_KEY"], "seconds": round(time.monotonic() - started, 1)}
@@ -238,9 +238,9 @@ async def write_dataset(tasks: int, seed: int = 1, log=lambda message: None) -> 
     from clientela.organizations.models import Department, Organization
     from clientela.people.models import User
     from clientela.portal.settings import PortalScope, default_portal_settings
-    from clientela.projects.models import Project, ProjectFollower, ProjectMember
+    from clientela.projects.models import Project, ProjectFollower, ProjectMember, key_from_name
     from clientela.sharing.models import Share
-    from clientela.tasks.models import Task, TaskFollower, TaskLabel, TaskRequester, TimeEntry
+    from clientela.tasks.models import ItemRefCounter, Task, TaskFollower, TaskLabel, TaskRequester, TimeEntry
     from clientela.workspaces.models import Workspace
 
     w = Writer(connections.get("default"))
@@ -284,7 +284,12 @@ async def write_dataset(tasks: int, seed: int = 1, log=lambda message: None) -> 
         "estimated_minutes",
         "labels",
         "created_by_id",
+        "ref",
+        "updated_at",
+        "search_title",
+        "search_description",
     )
+    T_counter = w.table(ItemRefCounter, "workspace_id", "prefix", "last_number")
     T_label = w.table(TaskLabel, "task_id", "label")
     T_req = w.table(TaskRequester, "task_id", "user_id", "organization_id")
     T_tfollow = w.table(TaskFollower, "task_id", "user_id")
@@ -382,6 +387,7 @@ async def write_dataset(tasks: int, seed: int = 1, log=lambda message: None) -> 
 
     # --- projects: 4 internal, 96 for clients (two for most clients) ---
     projects: list[uuid.UUID] = []
+    project_names: list[str] = []
     project_client: list[uuid.UUID | None] = []
     project_members: list[list[uuid.UUID]] = []
     for i in range(N_PROJECTS):
@@ -391,6 +397,7 @@ async def write_dataset(tasks: int, seed: int = 1, log=lambda message: None) -> 
         rate = f"{rng.choice((90, 110, 125, 150))}.00" if client else None
         project = new(T_project, tick(), ws, name, f"Project {i} of the benchmark.", client, budget, rate, admin)
         projects.append(project)
+        project_names.append(name)
         project_client.append(client)
         members = rng.sample(staff[2:], 4)
         if i in (N_INTERNAL_PROJECTS, N_INTERNAL_PROJECTS + N_CLIENT_ORGS):  # the client viewer's two projects
@@ -412,6 +419,9 @@ async def write_dataset(tasks: int, seed: int = 1, log=lambda message: None) -> 
     span = HISTORY_MS / tasks
     best_task: tuple[tuple[bool, int], uuid.UUID] | None = None
     start_ms = _ms(HISTORY_START)
+    # The prefix of each project's item references, and the last number given to each prefix.
+    project_prefix = [key_from_name(name) for name in project_names]
+    refs: dict[str, int] = {}
     statuses, status_w = ("OPEN", "IN_PROGRESS", "ON_HOLD", "DONE"), (30, 20, 5, 45)
     priorities, priority_w = ("LOW", "NORMAL", "HIGH", "URGENT"), (20, 55, 20, 5)
     rand, choice, randrange = rng.random, rng.choice, rng.randrange
@@ -423,13 +433,19 @@ async def write_dataset(tasks: int, seed: int = 1, log=lambda message: None) -> 
         people = org_people[client] if client else []
         labels = sorted(set(rng.sample(LABELS, randrange(0, 4))))
         task = ids.at(ms)
+        title = f"{choice(VERBS)} {choice(WORDS)} {choice(WORDS)} #{k}"
+        description = f"As discussed: the {choice(WORDS)} needs a {choice(WORDS)} step before the {choice(WORDS)} goes live. " * 2
+        prefix = project_prefix[p]
+        refs[prefix] = refs.get(prefix, 0) + 1
+        # Changed some time after it was made, as items are (by its conversation or an edit).
+        updated = when + dt.timedelta(minutes=randrange(0, 60 * 24 * 30))
         T_task.add(
             task,
             when,
             ws,
             project,
-            f"{choice(VERBS)} {choice(WORDS)} {choice(WORDS)} #{k}",
-            f"As discussed: the {choice(WORDS)} needs a {choice(WORDS)} step before the {choice(WORDS)} goes live. " * 2,
+            title,
+            description,
             rng.choices(statuses, status_w)[0],
             rng.choices(priorities, priority_w)[0],
             (when + dt.timedelta(days=randrange(3, 90))).date() if rand() < 0.6 else None,
@@ -437,6 +453,10 @@ async def write_dataset(tasks: int, seed: int = 1, log=lambda message: None) -> 
             randrange(30, 2400, 30) if rand() < 0.5 else None,
             labels,
             choice(members),
+            f"{prefix}-{refs[prefix]}",
+            updated,
+            fold(title),
+            fold(description),
         )
         later = when
         for label in labels:
@@ -473,6 +493,8 @@ async def write_dataset(tasks: int, seed: int = 1, log=lambda message: None) -> 
             await w.flush("task", "task_label", "task_requester", "task_follower", "time_entry", "message")
             if k % (BATCH * 5) < BATCH:
                 log(f"{k + 1:,} tasks")
+    for prefix, last in sorted(refs.items()):
+        new(T_counter, tick(), ws, prefix, last)
     await w.flush()
     log(f"{tasks:,} tasks written")
 

@@ -12,7 +12,8 @@ alternating the order every round so that machine noise hits all alike. It print
 p50 and p99 per endpoint with its ratio to the floor, and writes bench/results/<timestamp>.json.
 
 Endpoints: PortalHome (50 items, signed in as a client who reaches items through all three
-portal scopes), ProjectPage and TaskPage (signed in as a staff member of the project), and the
+portal scopes), PortalSearch (the same with a search and the RECENTLY_UPDATED order, see
+PORTAL_SEARCH), ProjectPage and TaskPage (signed in as a staff member of the project), and the
 floor (the PortalHome data from hand-written SQL). The operations are the contract's own, read
 from tests/contract/.
 """
@@ -88,6 +89,25 @@ class Endpoint:
 
 def graphql_body(name: str, variables: dict) -> dict:
     return {"query": operation(name), "operationName": name, "variables": variables}
+
+
+# PortalHome as the portal sends it to find items (issue 18): a search and another order. Not
+# the contract's (its PortalHome takes neither); the portal's item list with its filters.
+PORTAL_SEARCH = (
+    operation("PortalHome")
+    .replace("query PortalHome($first: Int, $after: String)", "query PortalSearch($first: Int, $after: String, $search: String, $orderBy: TaskOrder!)")
+    .replace("portalItems(first: $first, after: $after)", "portalItems(first: $first, after: $after, search: $search, orderBy: $orderBy)")
+)
+# A word of the generated titles and descriptions (bench/generate.py WORDS), found in about one
+# item in eight, newest change first.
+SEARCH = {"search": "invoice", "orderBy": "RECENTLY_UPDATED"}
+SEARCH_RATIO_LIMIT = 1.5
+
+
+def portal_search_body(first: int) -> dict:
+    if "PortalSearch(" not in PORTAL_SEARCH or "search: $search" not in PORTAL_SEARCH:
+        raise SystemExit("PortalHome changed: bench.run.PORTAL_SEARCH no longer adds its search")
+    return {"query": PORTAL_SEARCH, "operationName": "PortalSearch", "variables": {"first": first, **SEARCH}}
 
 
 BACKEND = ROOT / "backend"
@@ -209,6 +229,7 @@ def endpoints_for(info: dict, service_port: int, floor_port: int | None, suffix:
     tokens = info["tokens"]
     found = [
         Endpoint("PortalHome" + suffix, service_port, "/graphql", tokens["client"], graphql_body("PortalHome", {"first": 50})),
+        Endpoint("PortalSearch" + suffix, service_port, "/graphql", tokens["client"], portal_search_body(50)),
         Endpoint(
             "ProjectPage" + suffix,
             service_port,
@@ -368,6 +389,7 @@ def count_statements(args: argparse.Namespace, info: dict, scale_info: dict | No
     project_small["query"] = project_small["query"].replace("tasks(first: 50)", "tasks(first: 5)")
     cases = {e.name: (e.token, e.body) for e in endpoints_for(info, 0, None)}
     cases["PortalHome (5 items)"] = (info["tokens"]["client"], small)
+    cases["PortalSearch (5 items)"] = (info["tokens"]["client"], portal_search_body(5))
     cases["ProjectPage (5 tasks)"] = (info["tokens"]["staff"], project_small)
     cases[f"PortalHome {TOTAL_NOT_CACHED}"] = cases["PortalHome"]
     statements = asyncio.run(in_process(info["url"], cases, args.timing_requests))
@@ -469,10 +491,19 @@ def targets_of(args, report: dict, statements: dict, memory: dict) -> dict:
             statements["ProjectPage (5 tasks)"]["statements"],
             statements["ProjectPage"]["statements"],
         ],
+        "portal_search_statements_5_vs_50": [
+            statements["PortalSearch (5 items)"]["statements"],
+            statements["PortalSearch"]["statements"],
+        ],
         "memory_mib_after_the_rounds": memory,
         "memory_limit_mib": MEMORY_LIMIT_MIB,
         "memory_ok": all(mib <= MEMORY_LIMIT_MIB for name, each in memory.items() if name.startswith("service") for mib in each),
     }
+    if "PortalSearch" in report:
+        # The portal's search and order against its plain first page: within SEARCH_RATIO_LIMIT.
+        ratio = report["PortalHome"]["p50_ms"] / report["PortalSearch"]["p50_ms"]
+        targets["portal_search_p50_vs_portal_home"] = round(1 / ratio, 2)
+        targets["portal_search_ok"] = 1 / ratio <= SEARCH_RATIO_LIMIT
     if args.scale_tasks:
         key = f"PortalHome@{args.scale_tasks}"
         ratio = report[key]["p50_ms"] / report["PortalHome"]["p50_ms"]

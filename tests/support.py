@@ -211,6 +211,7 @@ async def build_world(factory: Factory) -> World:
     from clientela.projects.models import Project, ProjectFollower, ProjectMember
     from clientela.sharing.models import Share, ShareRole, ShareStatus
     from clientela.tasks.models import Task, TaskRequester, TimeEntry
+    from clientela.tasks.repository import next_ref
 
     admin = await factory.workspace("Northwind")
     team = await Organization.get(id=admin.user.organization_id)
@@ -243,7 +244,9 @@ async def build_world(factory: Factory) -> World:
     await ProjectFollower.create(project=globex_project, organization=globex)
 
     async def task(p, title, requester=None):
-        t = await Task.create(workspace_id=workspace_id, project=p, title=title, description="Details", estimated_minutes=120)
+        t = await Task.create(
+            workspace_id=workspace_id, project=p, title=title, description="Details", estimated_minutes=120, ref=await next_ref(p)
+        )
         if requester:
             await TaskRequester.of(t.id, requester.user).save()
         await TimeEntry.create(task=t, user=staff.user, minutes=90, date="2026-11-02", billable=True)
@@ -257,7 +260,9 @@ async def build_world(factory: Factory) -> World:
 
     foreign_admin = await factory.workspace("Elsewhere")
     foreign_project = await Project.create(workspace_id=foreign_admin.user.workspace_id, name="Foreign")
-    foreign_task = await Task.create(workspace_id=foreign_admin.user.workspace_id, project=foreign_project, title="Foreign task")
+    foreign_task = await Task.create(
+        workspace_id=foreign_admin.user.workspace_id, project=foreign_project, title="Foreign task", ref=await next_ref(foreign_project)
+    )
     return World(**{k: v for k, v in locals().items() if k in World.__dataclass_fields__})
 
 

@@ -59,6 +59,11 @@ every row, read with raw SQL; it never calls clientela.policy.
   mutation is FORBIDDEN and changes no row; a read adds at most its own audit entry), and never
   shows more than the previewed person sees: exactly their own answer, and their tasks in the
   model.
+- Item notifications (issue 18) are moves too: following or muting an item succeeds exactly
+  for who sees it; copying colleagues (ccColleagues) exactly for a client who sees the item,
+  naming people of their own organization (not themselves) whom the portal shows it. Following
+  grants nothing: the audience above gains the people who follow an item only where they read
+  it, and loses whoever muted it.
 - messageRecipients previews exactly that audience: for a staff or admin actor before they post
   a PUBLIC message (and it answers exactly when the post does), and for the admin on every task
   whose reach in the model (the people a message there reaches, and whether each receives it)
@@ -203,6 +208,8 @@ UpdatePortalSettings = namedtuple("UpdatePortalSettings", "actor scopes fields")
 TaskActivity = namedtuple("TaskActivity", "op actor task")
 ReadProjectTasks = namedtuple("ReadProjectTasks", "actor project status labels")
 PreviewAsClient = namedtuple("PreviewAsClient", "actor person operation")
+SetItemNotifications = namedtuple("SetItemNotifications", "actor task level")
+CcColleagues = namedtuple("CcColleagues", "actor task users")
 
 
 def pick(*items):
@@ -404,6 +411,27 @@ def read_steps(draw):
     return ReadProjectTasks(actor, project, None, draw(st.lists(pick(*LABELS), min_size=1, max_size=2, unique=True).map(tuple)))
 
 
+@st.composite
+def notice_steps(draw):
+    """Following or muting an item (anyone), or copying colleagues on it (a client's): mostly
+    the client people, on their items, naming their colleagues, themselves and others."""
+    everyone = actors("client", "other_client", "staff", "consultant", "csr", "member", "guest", "admin", "foreign_admin")
+    if draw(st.booleans()):
+        actor = draw(everyone)
+        return SetItemNotifications(actor, draw(natural_or_any(NATURAL_TASKS, TASKS, actor)), draw(pick("FOLLOWING", "MUTED", "DEFAULT")))
+    actor = draw(mostly("client", everyone))
+    # Acme's colleague, or one a run adds, are the colleagues to copy.
+    users = draw(st.one_of(pick("colleague", "person#1").map(lambda p: (p,)),
+                           st.lists(pick("colleague", "person#1", "client", "other_client", "staff", "guest"), min_size=1,
+                                    max_size=2, unique=True).map(tuple)))
+    return CcColleagues(actor, draw(natural_or_any(NATURAL_TASKS, TASKS, actor)), users)
+
+
+SET_NOTIFICATIONS = ("mutation($taskId: ID!, $level: ItemNotifications!) { "
+                     "setItemNotifications(taskId: $taskId, notifications: $level) { id } }")
+CC_COLLEAGUES = "mutation($taskId: ID!, $userIds: [ID!]!) { ccColleagues(taskId: $taskId, userIds: $userIds) { id } }"
+
+
 # A preview as a client (the Clientela-View-As header): reads, and writes that must be refused.
 PREVIEW_READS = ("PortalHome", "Viewer")
 PREVIEW_WRITES = ("SubmitItem", "PortalReply", "AddProjectMembers", "LogOut")
@@ -459,6 +487,7 @@ class Snapshot:
     # (task, requester) -> the requester's organization when they were made requester; kept by
     # the machine across steps (people may join an organization later: that brings no request).
     request_org: dict = field(default_factory=dict)
+    subscriptions: dict = field(default_factory=dict)  # (task, user) -> FOLLOWING or MUTED
 
     @classmethod
     def of(cls, tables: dict[str, list[dict]]) -> Snapshot:
@@ -489,6 +518,7 @@ class Snapshot:
             s.portal[_id(r["id"])] = (frozenset(doc["scopes"]), frozenset(doc["visibleTaskFields"]))
         for r in tables["message"]:
             s.messages[_id(r["id"])] = {"task": _id(r["task_id"]), "author": _id(r["author_id"]), "visibility": r["visibility"]}
+        s.subscriptions = {(_id(r["task_id"]), _id(r["user_id"])): r["notifications"] for r in tables["item_subscription"]}
         for r in tables["outbox_email"]:
             s.outbox[_id(r["id"])] = {"workspace": _id(r["workspace_id"]), "kind": r["kind"], "recipient": _id(r["recipient_id"]),
                                       "about": _id(r["about_id"]), "to": r["to_address"]}
@@ -602,21 +632,21 @@ class Snapshot:
 
     def message_reach(self, task: str, author: str) -> dict[str, bool]:
         """The people a PUBLIC message on a task reaches, and whether each receives it: those
-        attached to the task (its requesters and followers) and those following its project
-        (themselves or through their organization), who receive it if they may read its
-        messages now; not its author, nor anyone without an address or of another workspace.
+        attached to the task (its requesters and followers), those following its project
+        (themselves or through their organization) and those following the task itself, who
+        receive it if they may read its messages now and have not muted the task; not its
+        author, nor anyone without an address or of another workspace.
         A guest reads them with a live share of the project's client (own or a firm's, or owning it); admins read them, staff
-        where they read the project (on it, or holding its client); a client attached to the task reads them, a client reached only through following
-        reads them where the portal shows the task (following the project, or a request of their
-        organization) and its MESSAGES."""
+        where they read the project (on it, or holding its client); a client attached to the task reads them, a client reached
+        otherwise (following the project or the task) reads them where the portal shows the task (client_tasks) and its
+        MESSAGES."""
         project = self.tasks[task]["project"]
         workspace, client = self.projects[project]["workspace"], self.projects[project]["client"]
-        scopes, fields = self.portal[workspace]
+        _, fields = self.portal[workspace]
         attached = {u for t, u in self.requesters | self.task_followers if t == task}
         following = {u for p, u, _ in self.followers if p == project and u}
         following_orgs = {o for p, _, o in self.followers if p == project and o}
         following |= {p for p, r in self.people.items() if r["organization"] in following_orgs}
-        requesting = {self.request_org[(t, u)] for t, u in self.requesters if t == task}  # task_requester.organization_id
 
         def reads(person: str) -> bool:
             kind = self.kind(person)
@@ -626,11 +656,14 @@ class Snapshot:
                 return project in self.reach(person)[0]
             if kind != "client" or person in attached:
                 return True
-            return "MESSAGES" in fields and ("FOLLOWED_PROJECTS" in scopes or (
-                "ORGANIZATION_REQUESTS" in scopes and self.people[person]["organization"] in requesting))
+            # Reached otherwise (following the project, or the task by choice): where the portal
+            # shows them the task and its messages.
+            return "MESSAGES" in fields and task in self.client_tasks(person)
 
-        return {p: reads(p) for p in attached | following
-                if p != author and self.people[p]["workspace"] == workspace and self.people[p]["email"]}
+        subscribed = {u for (t, u), level in self.subscriptions.items() if t == task and level == "FOLLOWING"}
+        muted = {u for (t, u), level in self.subscriptions.items() if t == task and level == "MUTED"}
+        return {p: reads(p) and p not in muted for p in attached | following | subscribed
+                if p in self.people and p != author and self.people[p]["workspace"] == workspace and self.people[p]["email"]}
 
     def person_at(self, workspace: str, address: str) -> str | None:
         return next((p for p, r in self.people.items() if r["workspace"] == workspace and r["email"] == address), None)
@@ -695,8 +728,8 @@ async def seed() -> tuple[dict[str, str], dict[str, str]]:
     Globex task; an expired Globex share of the consultant; a partner firm holding a CONSULTANT
     share of Acme (and a CSR share of Initech, a client made INTERNAL since, with a project),
     whose one member holds no share of their own; a second Acme task (DONE,
-    labelled) so that filters have something to single out. Returns names -> ids and names ->
-    tokens."""
+    labelled) so that filters have something to single out; a colleague of the Acme client, to
+    copy on items. Returns names -> ids and names -> tokens."""
     from clientela.conversations.models import Message, MessageVisibility
     from clientela.organizations.models import OrganizationKind
     from clientela.partners.models import PartnerMember
@@ -707,6 +740,7 @@ async def seed() -> tuple[dict[str, str], dict[str, str]]:
     factory = Factory()
     w = await build_world(factory)
     guest = await factory.person(w.admin, None, "Gail Guest")
+    colleague = await factory.person(w.admin, w.acme, "Cole Colleague")
     now = datetime.now(UTC)
     csr_share = await Share.get(user_id=w.csr.user.id, organization_id=w.acme.id)
     consultant_share = await Share.get(user_id=w.consultant.user.id, organization_id=w.acme.id)
@@ -754,7 +788,7 @@ async def seed() -> tuple[dict[str, str], dict[str, str]]:
         "globex_task2": str(globex_task2.id), "internal_task": str(w.internal_task.id), "foreign_task": str(w.foreign_task.id),
         "csr_share": str(csr_share.id), "consultant_share": str(consultant_share.id), "guest_share": str(guest_share.id),
         "expired_share": str(expired_share.id), "firm": str(firm.id), "firm_share": str(firm_share.id),
-        "initech": str(initech.id), "initech_project": str(initech_project.id),
+        "initech": str(initech.id), "initech_project": str(initech_project.id), "colleague": colleague.id,
     }
     return ids, {name: person.token for name, person in people.items()}
 
@@ -1669,6 +1703,31 @@ class EscalationMachine(RuleBasedStateMachine):
             self._fail(f"{step.actor} filters {step.project} (status={step.status}, labels={step.labels}): "
                        f"{self._names(got)}, expected {self._names(matching)}")
 
+
+    @precondition(lambda self: enabled("item_notifications"))
+    @rule(step=notice_steps())
+    def item_notifications(self, step):
+        """Following or muting an item succeeds exactly for who sees it; copying colleagues on it
+        exactly for a client who sees it, naming people of their organization (not themselves, not
+        an admin) whom the portal shows it: a copy never reaches anyone the item does not."""
+        s = self.snapshot
+        actor, task = self.ids[step.actor], self.id_of(step.task)
+        must_t, may_t = s.reach(actor)[2:]
+        if isinstance(step, SetItemNotifications):
+            outcome = self.mutate(step, SET_NOTIFICATIONS, {"taskId": task, "level": step.level}, [task])
+            allowed, certain = task in may_t, task in must_t
+        else:
+            users = [self.id_of(u) for u in step.users]
+            outcome = self.mutate(step, CC_COLLEAGUES, {"taskId": task, "userIds": users}, [task, *users])
+            organization = s.people[actor]["organization"]
+            allowed = certain = s.kind(actor) == "client" and task in s.client_tasks(actor) and all(
+                u in s.people and u != actor and s.people[u]["organization"] == organization and not s.people[u]["admin"]
+                and s.people[u]["workspace"] == s.people[actor]["workspace"] and task in s.client_tasks(u)
+                for u in users)
+        if outcome == "ok" and not allowed:
+            self._fail(f"{step} succeeded, which the model refuses ({self._why(step.actor, s.kind(actor))})")
+        if outcome != "ok" and certain:
+            self._fail(f"{step} was refused ({outcome}), which the model allows")
 
     @precondition(lambda self: enabled("preview_as_client"))
     @rule(step=preview_steps())

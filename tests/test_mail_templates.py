@@ -35,6 +35,7 @@ CONTEXTS = {
         "valid_minutes": 60,
     },
     EmailKind.CLIENT_REPLY: {
+        "item_ref": "ACME-42",
         "item_title": "Fix the logo",
         "item_url": f"{BASE}/tasks/0190e5f6",
         "author_name": "Olga Petrova",
@@ -69,6 +70,7 @@ CONTEXTS = {
     },
     EmailKind.AUTOMATION_NOTICE: {
         "rule_name": "Warn before the due date",
+        "item_ref": "ACME-42",
         "item_title": "Fix the logo",
         "item_url": f"{BASE}/projects/0190c3d4?task=0190e5f6",
         "body": "Due tomorrow.\nPlease check it.",
@@ -242,7 +244,7 @@ def test_html_is_escaped_and_text_is_verbatim():
     assert "<img src=x onerror=alert(1)>" in text
     assert "Bob <b>" in text
     # A newline in a value must not open a new header line.
-    assert subject == "New message about “Q&A Bcc: everyone@example.com”"
+    assert subject == "New message about ACME-42 “Q&A Bcc: everyone@example.com”"
 
 
 def test_link_addresses_are_escaped_in_html_attributes():
@@ -340,3 +342,16 @@ def test_a_share_with_a_partner_firm_tells_each_member_it_is_their_firms(languag
     for part in for_member[1:]:
         assert firm_words in part and "Acme Studio" in part
     assert all("Northwind" not in part for part in for_person)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", [EmailKind.CLIENT_REPLY, EmailKind.AUTOMATION_NOTICE])
+def test_the_subject_of_an_email_about_an_item_names_its_reference(kind, language):
+    subject, _, _ = render(kind, language)
+    assert "ACME-42" in subject and "Fix the logo" in subject and SUBJECT_WORDS[kind][language] in subject
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_project_conversation_has_no_reference_in_its_subject(language):
+    subject, _, _ = render(EmailKind.CLIENT_REPLY, language, item_ref=None, item_title="Acme website")
+    assert "Acme website" in subject and "None" not in subject and SUBJECT_WORDS[EmailKind.CLIENT_REPLY][language] in subject

@@ -35,6 +35,16 @@ def insert(conn, table, **values):
     return row["id"]
 
 
+def indexes(conn, tables=None):
+    tables = tables or [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    found = {}
+    for table in tables:
+        for _, name, unique, *_ in conn.execute(f'PRAGMA index_list("{table}")'):
+            columns = tuple(row[2] for row in conn.execute(f'PRAGMA index_info("{name}")'))
+            found[f"{table}{columns}"] = unique
+    return found
+
+
 async def main():
     await run_migrations(config=db.tortoise_config(url + "?foreign_keys=OFF"), target="models.0007_share_expiry_reminders")
     await Tortoise.close_connections()
@@ -45,13 +55,26 @@ async def main():
     guest = insert(conn, "person", workspace_id=workspace, name="Carl", privacy="VISIBLE_TO_ALL")
     project = insert(conn, "project", workspace_id=workspace, client_id=client, name="Site")
     task = insert(conn, "task", workspace_id=workspace, project_id=project, title="Home", status="OPEN", priority="NORMAL", labels="[]")
+    insert(conn, "task", workspace_id=workspace, project_id=project, title="Über", status="OPEN", priority="NORMAL", labels="[]",
+           id="ffffffff-0000-4000-8000-000000000000")
     insert(conn, "task_requester", task_id=task, user_id=person, organization_id=client)
     share = insert(conn, "share", organization_id=client, user_id=guest, role="CSR", status="ACCEPTED")
     insert(conn, "share_expiry_reminder", share_id=share, expires_at="2027-01-01 00:00:00")
     conn.commit()
     await db.migrate(url)
     tables = ("organization", "person", "project", "task", "task_requester", "share", "share_expiry_reminder")
-    print(json.dumps({t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}))
+    counts = {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
+    counts["refs"] = conn.execute('SELECT "ref", "search_title" FROM "task" ORDER BY "id"').fetchall()
+    counts["counters"] = conn.execute('SELECT "prefix", "last_number" FROM "item_ref_counter"').fetchall()
+    # SQLite changes a column by rebuilding its table, without the table's indexes: the tables
+    # items live in keep every index the models declare.
+    declared = path + ".declared"
+    await Tortoise.init(config=db.tortoise_config(f"sqlite://{declared}"))
+    await Tortoise.generate_schemas()
+    await Tortoise.close_connections()
+    missing = set(indexes(sqlite3.connect(declared), ("task", "project")).items()) - set(indexes(conn).items())
+    counts["indexes_missing"] = sorted(name for name, _ in missing)
+    print(json.dumps(counts))
 
 
 asyncio.run(main())
@@ -67,13 +90,17 @@ def test_migrating_an_old_sqlite_database_keeps_every_row(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     counts = json.loads(done.stdout.strip().splitlines()[-1])
-    # Migration 0011 adds the workspace's automation identity: one more person.
+    # Migration 0011 adds the workspace's automation identity: one more person; 0013 numbers the
+    # items in the order of their ids, with their project's prefix, and leaves the counter there.
     assert counts == {
         "organization": 1,
         "person": 3,
         "project": 1,
-        "task": 1,
+        "task": 2,
         "task_requester": 1,
         "share": 1,
         "share_expiry_reminder": 1,
+        "refs": [["SITE-1", "home"], ["SITE-2", "uber"]],
+        "counters": [["SITE", 2]],
+        "indexes_missing": [],
     }

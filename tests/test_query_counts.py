@@ -4,6 +4,7 @@ from clientela.conversations.models import Message, MessageVisibility
 from clientela.core.ids import uuid7
 from clientela.files.models import StoredFile
 from clientela.tasks.models import Task, TaskFollower, TaskRequester, TimeEntry
+from clientela.tasks.repository import next_ref
 from clientela.workspaces.repository import visibility_changed
 from support import QueryCounter
 
@@ -29,7 +30,11 @@ query Page($id: ID!) {
 async def _project_with_tasks(world, count):
     for index in range(count):
         task = await Task.create(
-            workspace_id=world.admin.user.workspace_id, project=world.acme_project, title=f"T{index}", assignee=world.staff.user
+            workspace_id=world.admin.user.workspace_id,
+            project=world.acme_project,
+            title=f"T{index}",
+            assignee=world.staff.user,
+            ref=await next_ref(world.acme_project),
         )
         await TaskRequester.of(task.id, world.client.user).save()
         await TaskFollower.create(task=task, user=world.staff.user)
@@ -264,3 +269,46 @@ async def test_who_holds_a_client_costs_the_same_for_1_and_6_firms(api, world, f
     assert len(large[0][1].data["organization"]["shares"]) == 2 + 6
     assert len(large[1][1].data["myClients"][0]["heldThrough"]) == 1 + 6
     assert [count for count, _ in small] == [count for count, _ in large]
+
+
+# --- the portal's finding and following up (issue 18) ---
+
+FOUND = """
+query Found($first: Int, $orderBy: TaskOrder!) {
+  portalUnreadCount
+  portalItems(first: $first, search: "t", resolved: false, whose: MY_ORGANIZATION, orderBy: $orderBy) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id ref title createdAt updatedAt unread notifications myRating { score } status project { id name } } }
+  }
+}
+"""
+RATED = "query($first: Int) { portalItems(first: $first) { edges { node { id ratings { score user { name } } } } } }"
+
+
+async def test_finding_and_following_up_costs_the_same_for_5_and_50_items(api, world):
+    from clientela.conversations.models import ItemNotifications, ItemSubscription, ReadMarker
+    from clientela.core import clock
+    from clientela.ratings.models import ItemRating
+
+    async def more(count):
+        await _project_with_tasks(world, count)
+        for task in await Task.filter(project_id=world.acme_project.id):
+            await ItemSubscription.get_or_create(task=task, user=world.client.user, defaults={"notifications": ItemNotifications.FOLLOWING})
+            await ReadMarker.get_or_create(task=task, user=world.client.user, defaults={"read_at": clock.now()})
+            await ItemRating.get_or_create(task=task, user=world.client.user, defaults={"score": 4, "organization": world.acme})
+
+    await more(4)
+    small = {}
+    for order in ("OLDEST_FIRST", "NEWEST_FIRST", "RECENTLY_UPDATED", "DUE_DATE"):
+        small[order], result = await _statements(api, world.client.token, FOUND, {"first": 50, "orderBy": order})
+        assert result.data["portalItems"]["totalCount"] == 5
+    small["ratings"], _ = await _statements(api, world.admin.token, RATED, {"first": 50})
+    await more(45)
+    for order in ("OLDEST_FIRST", "NEWEST_FIRST", "RECENTLY_UPDATED", "DUE_DATE"):
+        large, result = await _statements(api, world.client.token, FOUND, {"first": 50, "orderBy": order})
+        assert len(result.data["portalItems"]["edges"]) == 50
+        assert large == small[order], (order, small[order], large)
+    large, result = await _statements(api, world.admin.token, RATED, {"first": 50})
+    rated = [e for e in result.data["portalItems"]["edges"] if e["node"]["ratings"] == [{"score": 4, "user": {"name": "Clara Client"}}]]
+    assert len(rated) >= 45
+    assert large == small["ratings"]

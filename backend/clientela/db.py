@@ -31,6 +31,7 @@ MODEL_MODULES = [
     "clientela.targets.models",
     "clientela.automations.models",
     "clientela.files.models",
+    "clientela.ratings.models",
 ]
 
 APP = {"models": MODEL_MODULES, "default_connection": "default", "migrations": "clientela.migrations"}
@@ -77,7 +78,10 @@ async def migrate(database_url: str) -> None:
     On SQLite the foreign keys are off while migrating, as SQLite's own procedure for changing
     a table asks: SQLite changes a column by copying its table, and dropping the old copy with
     foreign keys on deletes every row that refers to it, in cascade (Tortoise's schema editor
-    does not turn them off). That every reference still holds is checked after."""
+    does not turn them off). That every reference still holds is checked after. SQLite's query
+    planner then gets fresh statistics (ANALYZE): without them it takes an index on the
+    workspace, which every row shares, over the handful of ids a client's filtered list names
+    (PostgreSQL keeps its statistics by itself)."""
     sqlite = database_url.startswith("sqlite://")
     if sqlite and "foreign_keys" not in database_url:
         database_url += ("&" if "?" in database_url else "?") + "foreign_keys=OFF"
@@ -87,6 +91,7 @@ async def migrate(database_url: str) -> None:
             _, broken = await connections.get("default").execute_query("PRAGMA foreign_key_check")
             if broken:
                 raise RuntimeError(f"Migrating left {len(broken)} rows referring to nothing, first: {tuple(broken[0])}")
+            await connections.get("default").execute_script("ANALYZE")
     finally:
         await Tortoise.close_connections()
 

@@ -22,6 +22,7 @@ from clientela.tasks.models import (
     TaskStatus,
     TimeEntry,
 )
+from clientela.tasks.repository import next_ref
 
 PASSWORD = "demo-password-1"
 ADMIN_EMAIL = "ana@northwind.example"
@@ -86,7 +87,7 @@ async def load_demo() -> list[tuple[str, str, str]]:
         task = await Task.create(
             workspace_id=workspace_id, project=project, title=title, description=f"{title}, as agreed.", status=status,
             priority=priority, labels=labels, assignee=bruno, estimated_minutes=240, due_date=today + dt.timedelta(days=7 * (index + 1)),
-            created_by=admin,
+            created_by=admin, ref=await next_ref(project),
         )
         await TaskLabel.bulk_create([TaskLabel(task=task, label=label) for label in labels])
         if requester:

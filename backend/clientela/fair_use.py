@@ -85,6 +85,7 @@ BULK_LIST_ARGUMENTS = {
     "Mutation.unfollowProject": ("userIds", "organizationIds"),
     "Mutation.addTaskRequesters": ("userIds",),
     "Mutation.addTaskFollowers": ("userIds",),
+    "Mutation.ccColleagues": ("userIds",),
 }
 MANY_IDS = 10
 # The CSV export (GET /reports/time.csv) takes one expensive token too; see app.time_report_csv.

@@ -301,17 +301,17 @@ def client_task_scopes(viewer: Viewer) -> list[QuerySet]:
     return [query.values(column) for query, column in _portal_scopes(viewer)]
 
 
-def client_task_window(viewer: Viewer, after: uuid.UUID | None, count: int) -> Q:
+def client_task_window(viewer: Viewer, after: uuid.UUID | None, count: int, *, newest_first: bool = False) -> Q:
     """For a client, visible tasks that include the first `count` of `tasks_visible` after
-    `after`: the first `count` of each scope, each read from its own index. A page of the
-    client's tasks filters on this instead of `tasks_visible`, so that its cost follows the
-    page size, not how many tasks the client can see."""
+    `after` (by id, or the newest first): the first `count` of each scope, each read from its
+    own index. A page of the client's tasks filters on this instead of `tasks_visible`, so that
+    its cost follows the page size, not how many tasks the client can see."""
     require_signed_in(viewer)
     windows = []
     for query, column in _portal_scopes(viewer):
         if after is not None:
-            query = query.filter(**{f"{column}__gt": after})
-        windows.append(query.order_by(column).limit(count).values(column))
+            query = query.filter(**{f"{column}__{'lt' if newest_first else 'gt'}": after})
+        windows.append(query.order_by(f"-{column}" if newest_first else column).limit(count).values(column))
     if not windows:
         return Q(pk__in=[])
     return Q(workspace_id=viewer.workspace_id) & Q(id__in=UnionOf(*windows, each_limited=True))
@@ -409,6 +409,20 @@ class RecipientReason(StrEnum):
     REQUESTER = "REQUESTER"
     TASK_FOLLOWER = "TASK_FOLLOWER"
     PROJECT_FOLLOWER = "PROJECT_FOLLOWER"
+    # Follows the item by their own choice, or a colleague's copy (ItemNotifications.FOLLOWING).
+    SUBSCRIBED = "SUBSCRIBED"
+
+
+def portal_shows_item(portal: PortalSettings, *, attached: bool, organization_requested: bool, follows_project: bool) -> bool:
+    """Whether a client's portal shows an item, from the facts about it and the client: the
+    rule of `tasks_visible` for one person and item (their scopes: requester or follower of it,
+    a request of their organization, a project they or their organization follow)."""
+    scopes = portal.scopes
+    return (
+        (PortalScope.OWN_REQUESTS in scopes and attached)
+        or (PortalScope.ORGANIZATION_REQUESTS in scopes and organization_requested)
+        or (PortalScope.FOLLOWED_PROJECTS in scopes and follows_project)
+    )
 
 
 def reads_public_messages(
@@ -420,14 +434,15 @@ def reads_public_messages(
     holds_client: bool,
     on_project: bool,
     organization_requested: bool,
+    follows_project: bool,
 ) -> bool:
     """Whether a person of the workspace reads the public messages of an item (`on_item`) or of
     a project's own conversation, and so is emailed them (conversations/audience.py gathers
     the facts). Attaching a client to an item (requester, item follower) is what lets them read
-    it; a client reached only through following the project reads an item's messages where the
-    portal shows that item (its scopes: following the project, or a request of their
-    organization) and its messages (MESSAGES). A project's own conversation goes to its
-    followers. Admins read every project; staff what `projects_visible` gives them: the
+    it; a client reached otherwise (following the project, following the item by choice) reads
+    an item's messages where the portal shows them that item (`portal_shows_item`) and its
+    messages (MESSAGES): following an item grants nothing. A project's own conversation goes to
+    its followers. Admins read every project; staff what `projects_visible` gives them: the
     projects they are on (`on_project`: a member or follower) and those of the clients they
     own or hold a live share of (`holds_client`); a guest reads a client's projects
     only while they own it or hold a live share of it. Being attached to an item grants staff and guests
@@ -438,10 +453,27 @@ def reads_public_messages(
         return on_project or holds_client
     if kind is not ViewerKind.CLIENT or not on_item or attached:
         return True
-    return TaskField.MESSAGES in portal.visible_task_fields and (
-        PortalScope.FOLLOWED_PROJECTS in portal.scopes
-        or (PortalScope.ORGANIZATION_REQUESTS in portal.scopes and organization_requested)
+    return TaskField.MESSAGES in portal.visible_task_fields and portal_shows_item(
+        portal, attached=False, organization_requested=organization_requested, follows_project=follows_project
     )
+
+
+def emailed_public_messages(reads: bool, *, muted: bool) -> bool:
+    """Who reads an item's public messages is emailed them, unless they muted the item. Muting
+    changes nothing of what they read, or of their replying by email."""
+    return reads and not muted
+
+
+def counts_unread(viewer: Viewer) -> bool:
+    """Whether an item's unread public messages count for the viewer: only where they read its
+    messages (an unread marker would tell that there are some)."""
+    return sees_task_field(viewer, TaskField.MESSAGES)
+
+
+def sees_ratings(viewer: Viewer) -> bool:
+    """Clients' ratings and their averages are the firm's: never shown to clients."""
+    require_signed_in(viewer)
+    return allowed_anywhere(viewer, Action.READ_RATINGS)
 
 
 # --- Doing ----------------------------------------------------------------------------------
@@ -470,6 +502,11 @@ class Action(Enum):
     MANAGE_TARGET_SETTINGS = "change the working calendar and the response-time targets"
     MANAGE_AUTOMATIONS = "create, change or delete automation rules of this project"
     READ_AUTOMATION_RUNS = "read the runs of automation rules"
+    CHOOSE_ITEM_NOTIFICATIONS = "follow or mute an item"
+    RESOLVE_ITEMS = "resolve and reopen the items you requested"
+    RATE_ITEMS = "rate the resolved items you requested"
+    COPY_COLLEAGUES = "copy colleagues of your organization on an item"
+    READ_RATINGS = "read clients' ratings"
 
 
 # Who may do what. A ViewerKind entry grants the action on anything in the workspace (staff:
@@ -504,6 +541,14 @@ PERMISSIONS: dict[Action, frozenset[ViewerKind | ClientAccess]] = {
     # whole workspace is for admins. A rule's runs are read by who may manage the rule.
     Action.MANAGE_AUTOMATIONS: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ClientAccess.OWNER, ClientAccess.CSR}),
     Action.READ_AUTOMATION_RUNS: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ClientAccess.OWNER, ClientAccess.CSR}),
+    # One's own emails of an item one sees (the lookup through tasks_visible is the check).
+    Action.CHOOSE_ITEM_NOTIFICATIONS: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ViewerKind.CLIENT, ViewerKind.GUEST}),
+    # The portal's client actions; the firm's side changes items with updateTask.
+    Action.RESOLVE_ITEMS: frozenset({ViewerKind.CLIENT}),
+    Action.RATE_ITEMS: frozenset({ViewerKind.CLIENT}),
+    Action.COPY_COLLEAGUES: frozenset({ViewerKind.CLIENT}),
+    # The firm's side, wherever it reads the items rated.
+    Action.READ_RATINGS: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ViewerKind.GUEST}),
 }
 
 
@@ -794,6 +839,46 @@ def require_file_removal(viewer: Viewer, file: StoredFile, project: Project | No
     if project is None:
         raise Forbidden("You may not remove this file.")
     require(viewer, Action.MANAGE_PROJECT, project=project, project_member=project_member)
+
+
+# --- Following up in the portal: resolving, rating, copying colleagues -------------------------
+
+
+def require_resolve(viewer: Viewer, *, requester: bool, resolved: bool, resolving: bool) -> None:
+    """A client resolves (DONE) or reopens an item they requested (`requester`), where the
+    portal settings allow it (canResolveItems) and show the status: a client acts on a state
+    they see, so that the answer tells nothing hidden. Resolving a resolved item, or reopening
+    one that is not, is bad input."""
+    require(viewer, Action.RESOLVE_ITEMS)
+    allowed = viewer.portal is not None and viewer.portal.can_resolve_items
+    if not (allowed and requester and sees_task_field(viewer, TaskField.STATUS)):
+        raise Forbidden(f"You may not {'resolve' if resolving else 'reopen'} this item.")
+    if resolved == resolving:
+        raise BadUserInput(f"The item is {'resolved' if resolved else 'not resolved'} already.", field="task_id")
+
+
+def require_rating(viewer: Viewer, *, requester: bool, resolved: bool) -> None:
+    """A client rates an item they requested, once it is resolved, where they see its status."""
+    require(viewer, Action.RATE_ITEMS)
+    if not (requester and sees_task_field(viewer, TaskField.STATUS)):
+        raise Forbidden("You may rate only the items you requested.")
+    if not resolved:
+        raise BadUserInput("Only a resolved item can be rated.", field="task_id")
+
+
+def require_copy(viewer: Viewer, colleagues: list[User], *, shown: set[uuid.UUID]) -> None:
+    """A client copies colleagues on an item they see: people of their own CLIENT organization
+    (not themselves, not an admin) whom the portal shows the item already (`shown`: those
+    of them `portal_shows_item` says it of, which the caller reads). Being copied makes them
+    follow it (their notifications), which grants nothing, so a copy never widens who reads an
+    item; anyone else is refused with the same words, naming nobody."""
+    require(viewer, Action.COPY_COLLEAGUES)
+    if not colleagues:
+        raise BadUserInput("Name at least one person.", field="user_ids")
+    for person in colleagues:
+        colleague = person.organization_id == viewer.organization_id and person.id != viewer.user_id and not person.is_admin
+        if not (colleague and person.id in shown):
+            raise BadUserInput("Only colleagues who see this item can be copied on it.", field="user_ids")
 
 
 # --- Automations ----------------------------------------------------------------------------

@@ -234,6 +234,12 @@ async def _email_staff(action: RuleAction, rule: AutomationRule, task: Task, val
         await queue_email(
             EmailKind.AUTOMATION_NOTICE,
             person,
-            {"rule_name": rule.name, "item_title": values["item"], "item_url": values["link"], "body": body_in(language)},
+            {
+                "rule_name": rule.name,
+                "item_ref": task.ref or "",
+                "item_title": values["item"],
+                "item_url": values["link"],
+                "body": body_in(language),
+            },
             about=task.id,
         )

@@ -7,7 +7,8 @@ from functools import cached_property
 from strawberry.dataloader import DataLoader
 
 from clientela import policy
-from clientela.conversations.models import Message, MessageRecipient
+from clientela.conversations import repository
+from clientela.conversations.models import ItemNotifications, Message, MessageRecipient
 from clientela.core.dataloaders import Keys, grouped, through
 from clientela.policy import Viewer
 
@@ -27,3 +28,23 @@ class ConversationLoaders:
     @cached_property
     def recipients_by_message(self) -> DataLoader:
         return through(MessageRecipient, "message_id", self.user_by_id)
+
+    @cached_property
+    def unread_by_task(self) -> DataLoader:
+        """Whether each task has public messages of others that the viewer has not read."""
+
+        async def load(keys: Keys) -> list[bool]:
+            unread = await repository.unread_tasks(self.viewer, list(set(keys)))
+            return [key in unread for key in keys]
+
+        return DataLoader(load)
+
+    @cached_property
+    def notifications_by_task(self) -> DataLoader:
+        """The viewer's choice for each task's emails."""
+
+        async def load(keys: Keys) -> list[ItemNotifications]:
+            chosen = await repository.notifications_of(self.viewer.user_id, list(set(keys)))
+            return [chosen.get(key, ItemNotifications.DEFAULT) for key in keys]
+
+        return DataLoader(load)

@@ -39,3 +39,37 @@ class MessageRecipient(Entity):
         table = "message_recipient"
         unique_together = (("message", "user"),)
         indexes = (("user_id", "message_id"),)
+
+
+# How far a person has read an item's conversation: set when they open the item
+# (markItemRead); a public message of someone else created after `read_at` is unread.
+class ReadMarker(Entity):
+    task = fields.ForeignKeyField("models.Task", related_name=False)
+    user = fields.ForeignKeyField("models.User", related_name=False)
+    read_at = fields.DatetimeField()
+
+    class Meta:
+        table = "read_marker"
+        unique_together = (("user", "task"),)
+
+
+class ItemNotifications(StrEnum):
+    # Emailed what the item's audience gets (conversations/audience.py), by attachment or following.
+    DEFAULT = "DEFAULT"
+    # Emailed its public messages while one may read them, without being attached to it.
+    FOLLOWING = "FOLLOWING"
+    # Emailed none of its public messages.
+    MUTED = "MUTED"
+
+
+# A person's choice for one item's emails (DEFAULT is no row). It grants nothing: whether the
+# person reads the item is decided as for everyone else, at every message.
+class ItemSubscription(Entity):
+    task = fields.ForeignKeyField("models.Task", related_name=False)
+    user = fields.ForeignKeyField("models.User", related_name=False)
+    notifications = fields.CharEnumField(ItemNotifications, max_length=16)
+
+    class Meta:
+        table = "item_subscription"
+        unique_together = (("task", "user"),)
+        indexes = (("user_id", "notifications", "task_id"),)

@@ -12,13 +12,14 @@ from clientela import policy
 from clientela.automations import services as automations
 from clientela.automations.models import TriggerKind
 from clientela.conversations import repository
-from clientela.conversations.audience import message_audience
-from clientela.conversations.models import Message, MessageVisibility
-from clientela.core import validation
+from clientela.conversations.audience import message_audience, shown_item
+from clientela.conversations.models import ItemNotifications, Message, MessageVisibility
+from clientela.core import clock, validation
 from clientela.core.errors import BadUserInput
 from clientela.files import services as files
 from clientela.mail.outbox import EmailKind, queue_email
 from clientela.mail.rendering import supported_language
+from clientela.people import repository as people_repository
 from clientela.people.language import effective_language
 from clientela.people.models import User
 from clientela.policy import Action, RecipientReason, Viewer
@@ -176,6 +177,7 @@ async def _email_recipients(
             recipient.user,
             {
                 "item_title": task.title if task else project.name,
+                "item_ref": task.ref if task else None,
                 "item_url": item_url,
                 "author_name": viewer.user.name,
                 "body": body,
@@ -188,3 +190,40 @@ async def _email_recipients(
         )
         sent_to += [(m.id, recipient.user.id) for m in [message, *history]]
     await repository.add_recipients(sent_to)
+
+
+# --- Following up: what one has read, and which items' emails one gets ---------------------
+
+
+async def mark_read(viewer: Viewer, task_id: object) -> Task:
+    """The viewer opened the item: its messages so far are read."""
+    task = await tasks.get_task(viewer, task_id)
+    await repository.mark_read(task, viewer.user_id, clock.now())
+    return task
+
+
+async def unread_count(viewer: Viewer) -> int:
+    """How many of the items the viewer sees have public messages of others they have not read."""
+    policy.require_signed_in(viewer)
+    return await repository.count_unread_tasks(viewer) if policy.counts_unread(viewer) else 0
+
+
+async def set_notifications(viewer: Viewer, task_id: object, notifications: ItemNotifications) -> Task:
+    """The viewer follows the item (emailed its public messages while they read it), mutes it
+    (emailed none) or leaves it to their attachment (DEFAULT)."""
+    policy.require(viewer, Action.CHOOSE_ITEM_NOTIFICATIONS)
+    task = await tasks.get_task(viewer, task_id)
+    await repository.set_notifications(task, viewer.user_id, notifications)
+    return task
+
+
+async def copy_colleagues(viewer: Viewer, task_id: object, user_ids: list) -> Task:
+    """A client copies colleagues who see the item on it: they follow it, unless they chose
+    already (a colleague who muted it stays muted)."""
+    policy.require(viewer, Action.COPY_COLLEAGUES)
+    task = await tasks.get_task(viewer, task_id)
+    colleagues = await people_repository.visible_people(viewer, user_ids)
+    shown = await shown_item(await task_rows.project_of(task), task, colleagues, viewer.portal)
+    policy.require_copy(viewer, colleagues, shown=shown)
+    await repository.follow_unless_chosen(task, [c.id for c in colleagues])
+    return task

@@ -6,13 +6,22 @@ from typing import Annotated
 import strawberry
 
 from clientela import policy
-from clientela.conversations.models import Message, MessageVisibility
+from clientela.conversations.models import ItemNotifications, Message, MessageVisibility
 from clientela.conversations.services import Recipient
 from clientela.graphql.context import Info
 from clientela.policy import RecipientReason
 
 MessageVisibilityEnum = strawberry.enum(MessageVisibility, name="MessageVisibility")
 RecipientReasonEnum = strawberry.enum(RecipientReason, name="RecipientReason")
+ItemNotificationsEnum = strawberry.enum(
+    ItemNotifications,
+    name="ItemNotifications",
+    description=(
+        "A person's choice for an item's emails. DEFAULT: as its audience gets them (its requesters and followers, who "
+        "follows its project where the portal shows them the item); FOLLOWING: its public messages too, while the "
+        "person may read them (following grants nothing); MUTED: none of its emails."
+    ),
+)
 
 LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
 LazyFile = Annotated["FileType", strawberry.lazy("clientela.files.types")]

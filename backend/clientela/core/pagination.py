@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, RawSQL
 from tortoise.queryset import QuerySet
 
 from clientela.core.errors import BadUserInput
@@ -78,33 +78,87 @@ async def paginate(
     return Page(rows=rows[:size], has_next_page=len(rows) > size, total_count=count or total_query.count)
 
 
-def sorted_cursor(column: str) -> Callable[[Any], str]:
-    def cursor(row) -> str:
-        return base64.urlsafe_b64encode(f"{getattr(row, column).isoformat()}|{row.id}".encode()).decode().rstrip("=")
+@dataclass(frozen=True)
+class Keyset:
+    """The order of a list for keyset pagination: by `column` (a moment or a date; None: the id
+    alone), then by id, ascending or `descending`. A `nullable` column's rows without a value
+    come last (ascending only). A cursor holds the row's place in that order: its id, or the
+    column's name, its value and its id, so that a cursor of another order is refused."""
 
-    return cursor
+    column: str | None = None
+    descending: bool = False
+    nullable: bool = False
+    parse: Callable[[str], Any] = dt.datetime.fromisoformat
+
+    def ordered(self, query: QuerySet) -> QuerySet:
+        if self.column is None:
+            return query.order_by("-id" if self.descending else "id")
+        sign = "-" if self.descending else ""
+        if self.nullable:  # SQLite sorts NULL first, PostgreSQL last: said outright
+            query = query.annotate(keyset_no_value=RawSQL(f'CASE WHEN "{self.column}" IS NULL THEN 1 ELSE 0 END'))
+            return query.order_by("keyset_no_value", self.column, "id")
+        return query.order_by(f"{sign}{self.column}", f"{sign}id")
+
+    def sql_order(self) -> str:
+        """The same order as an SQL ORDER BY list (for a window function)."""
+        direction = " DESC" if self.descending else ""
+        columns = [f'"{self.column}"{direction}'] if self.column else []
+        if self.nullable:
+            columns.insert(0, f'("{self.column}" IS NULL)')
+        return ", ".join(columns + [f'"id"{direction}'])
+
+    def cursor(self, row) -> str:
+        if self.column is None:
+            return encode_cursor(row.id)
+        value = getattr(row, self.column)
+        text = f"{self.column}|{'' if value is None else value.isoformat()}|{row.id}"
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    def decode(self, cursor: str) -> tuple[Any, uuid.UUID]:
+        """(the column's value, the id) of a cursor of this order; BAD_USER_INPUT otherwise."""
+        if self.column is None:
+            return None, decode_cursor(cursor)
+        try:
+            column, value, row_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
+            if column != self.column or (value == "" and not self.nullable):
+                raise ValueError(column)
+            return (self.parse(value) if value else None), uuid.UUID(row_id)
+        except ValueError:
+            raise BadUserInput("The cursor is not valid.") from None
+
+    def after(self, cursor: str) -> Q:
+        """The rows that come after the cursor's row in this order."""
+        value, last_id = self.decode(cursor)
+        later = "lt" if self.descending else "gt"
+        if self.column is None:
+            return Q(**{f"id__{later}": last_id})
+        if value is None:  # among the rows without a value, which come last
+            return Q(**{f"{self.column}__isnull": True, "id__gt": last_id})
+        after = Q(**{f"{self.column}__{later}": value}) | Q(**{self.column: value, f"id__{later}": last_id})
+        return after | Q(**{f"{self.column}__isnull": True}) if self.nullable else after
 
 
-def decode_sorted_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
-    try:
-        moment, row_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
-        return dt.datetime.fromisoformat(moment), uuid.UUID(row_id)
-    except ValueError:
-        raise BadUserInput("The cursor is not valid.") from None
+BY_ID = Keyset()
 
 
-def after_sorted(column: str, after: str) -> Q:
-    """The rows that come after the cursor `after` in the order (`column`, id)."""
-    moment, last_id = decode_sorted_cursor(after)
-    return Q(**{f"{column}__gt": moment}) | Q(**{column: moment, "id__gt": last_id})
-
-
-async def paginate_by(query: QuerySet, column: str, first: int | None, after: str | None) -> Page:
-    """A page of `query` by (`column`, id), soonest first, for a moment `column` that is never
-    null in `query`: keyset pagination whose cursors hold both."""
+async def paginate_keyset(
+    query: QuerySet, keyset: Keyset, first: int | None, after: str | None, *, counted: bool = False
+) -> Page:
+    """A page of `query` in the order of `keyset`, after the cursor `after`. `counted`: the total
+    will be asked for; the first page then counts the whole list in its own statement (a window
+    over every row the page's sort reads anyway), instead of reading them all again."""
     size = page_size(first)
     total_query = query
     if after:
-        query = query.filter(after_sorted(column, after))
-    rows = await query.order_by(column, "id").limit(size + 1)
-    return Page(rows=rows[:size], has_next_page=len(rows) > size, total_count=total_query.count, cursor=sorted_cursor(column))
+        query = query.filter(keyset.after(after))
+    elif counted:
+        query = query.annotate(list_total=RawSQL("COUNT(*) OVER ()"))
+    rows = await keyset.ordered(query).limit(size + 1)
+    total_count = total_query.count
+    if counted and not after:
+        total = rows[0].list_total if rows else 0
+
+        async def total_count() -> int:
+            return total
+
+    return Page(rows=rows[:size], has_next_page=len(rows) > size, total_count=total_count, cursor=keyset.cursor)

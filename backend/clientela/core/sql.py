@@ -8,12 +8,15 @@ upgrade of Tortoise changes them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from pypika_tortoise.terms import Parameterizer
 from tortoise.expressions import RawSQL, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet, ValuesListQuery, ValuesQuery
+
+from clientela.core.ids import uuid7
 
 MODEL = TypeVar("MODEL", bound=Model)
 
@@ -133,18 +136,42 @@ class UnionOf(Subquery):
 
 
 class FirstOfEach(Subquery):
-    """`id IN (the first `count` rows by `order` (columns, ascending) of each `partition` of
-    `query`)`, in one pass over `query` (ROW_NUMBER() OVER (PARTITION BY …), SQLite ≥ 3.25 and
-    PostgreSQL): the first page of each of several lists, filtered alike, in one statement."""
+    """`id IN (the first `count` rows in `order` (an SQL ORDER BY list, core.pagination.Keyset)
+    of each `partition` of `query`)`, in one pass over `query` (ROW_NUMBER() OVER (PARTITION BY
+    …), SQLite ≥ 3.25 and PostgreSQL): the first page of each of several lists, filtered alike,
+    in one statement."""
 
-    def __init__(self, query: QuerySet, partition: str, count: int, order: tuple[str, ...] = ("id",)) -> None:
-        ordered = ", ".join(f'"{column}"' for column in order)
-        numbered = query.annotate(row_number=RawSQL(f'ROW_NUMBER() OVER (PARTITION BY "{partition}" ORDER BY {ordered})'))
+    def __init__(self, query: QuerySet, partition: str, count: int, order: str = '"id"') -> None:
+        numbered = query.annotate(row_number=RawSQL(f'ROW_NUMBER() OVER (PARTITION BY "{partition}" ORDER BY {order})'))
         super().__init__(numbered.values("id", "row_number"))
         self.count = int(count)
 
     def get_sql(self, ctx) -> str:
         return f"(SELECT numbered.id FROM ({_branch_sql(self.query, ctx)}) AS numbered WHERE numbered.row_number <= {self.count})"
+
+
+async def next_number(model, keys: dict[str, object], column: str) -> int:
+    """Adds one to `column` of `model`'s row of `keys` (a unique key; the row is made at 1 when
+    there is none) and returns it, in one statement (INSERT … ON CONFLICT DO UPDATE … RETURNING,
+    SQLite ≥ 3.35 and PostgreSQL), on the connection of the transaction under way: the row
+    stays locked until it ends, so concurrent transactions each get a number of their own."""
+    meta = model._meta
+    db = meta.db
+    numbered = db.capabilities.dialect == "postgres"
+    names = ["id", "created_at", *keys, column]
+    fields = [meta.fields_map[meta.pk_attr], meta.fields_map["created_at"]]
+    fields += [meta.fields_map[name] for name in keys]
+    values = [f.to_db_value(v, model) for f, v in zip(fields, [uuid7(), datetime.now(UTC), *keys.values()], strict=True)]
+    quoted = [f'"{meta.fields_map[name].source_field or name}"' for name in names]
+    markers = ", ".join(f"${n}" if numbered else "?" for n in range(1, len(names)))
+    table = meta.db_table
+    sql = (
+        f'INSERT INTO "{table}" ({", ".join(quoted)}) VALUES ({markers}, 1) '
+        f'ON CONFLICT ({", ".join(quoted[2:-1])}) DO UPDATE SET {quoted[-1]} = "{table}".{quoted[-1]} + 1 '
+        f"RETURNING {quoted[-1]} AS number"
+    )
+    [row] = await db.execute_query_dict(sql, values)
+    return int(row["number"])
 
 
 async def update_each(model, fields: list[str], rows: list[tuple]) -> None:

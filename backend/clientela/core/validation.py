@@ -177,6 +177,30 @@ def filter_labels(values: list[str] | None) -> list[str] | None:
     return _label_list(values, MAX_FILTER_LABELS, f"A labels filter names at most {MAX_FILTER_LABELS} labels.")
 
 
+MAX_SEARCH = 100
+_PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9]{0,9}")
+
+
+def project_key(value: str | None, field: str = "key") -> str | None:
+    """The prefix of a project's item references, upper-cased; None: derived from its name."""
+    if value is None:
+        return None
+    value = value.strip().upper()
+    if not _PROJECT_KEY.fullmatch(value):
+        raise BadUserInput(f"{field} must be a Latin letter, then up to nine letters or digits (ACME, WEB2).", field=field)
+    return value
+
+
+def search(value: str | None, field: str = "search") -> str | None:
+    """The text of a search, folded as the columns it is compared with; None for no search."""
+    value = " ".join((value or "").split())
+    if not value:
+        return None
+    if len(value) > MAX_SEARCH:
+        raise BadUserInput(f"{field} must be at most {MAX_SEARCH} characters.", field=field)
+    return fold(_printable(value, field))
+
+
 def fold(value: str) -> str:
     """Lower-case without accents, for case- and accent-insensitive search."""
     decomposed = unicodedata.normalize("NFKD", value.casefold())

@@ -20,6 +20,7 @@ from clientela.partners.loaders import PartnerLoaders
 from clientela.people.loaders import PeopleLoaders
 from clientela.policy import Viewer
 from clientela.projects.loaders import ProjectLoaders
+from clientela.ratings.loaders import RatingLoaders
 from clientela.reports.loaders import ReportLoaders
 from clientela.settings import Settings
 from clientela.sharing.loaders import SharingLoaders
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 class Loaders(
     PeopleLoaders, OrganizationLoaders, WorkspaceLoaders, SharingLoaders, ProjectLoaders, TaskLoaders,
-    ConversationLoaders, ReportLoaders, PartnerLoaders, TargetLoaders, AutomationLoaders, FileLoaders,
+    ConversationLoaders, ReportLoaders, PartnerLoaders, TargetLoaders, AutomationLoaders, FileLoaders, RatingLoaders,
 ):
     """The request's DataLoaders: each domain's, from its `loaders.py` (see core/dataloaders.py)."""
 

@@ -73,11 +73,18 @@ AGGREGATE_COSTS = {
     "Project.billed": AGGREGATE_COST,
     "Organization.financialSummary": AGGREGATE_COST,
     "Query.messageRecipients": AGGREGATE_COST,
+    # The unread messages of every item the viewer sees; the ratings of a project or a client.
+    "Query.portalUnreadCount": AGGREGATE_COST,
+    "Project.rating": AGGREGATE_COST,
+    "Organization.rating": AGGREGATE_COST,
     # Every time entry of the period (up to five years) of every visible project.
     "Query.timeReport": SCAN_COST,
 }
 # Connections whose filter arguments, when given, cost SCAN_COST.
-FILTERS = {"Project.tasks": ("status", "labels", "targetState"), "Query.portalItems": ("targetState",)}
+FILTERS = {
+    "Project.tasks": ("status", "labels", "targetState"),
+    "Query.portalItems": ("targetState", "search", "status", "resolved", "whose"),
+}
 MAX_INPUT_LIST = 100
 
 

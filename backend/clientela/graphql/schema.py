@@ -36,6 +36,7 @@ from clientela.partners import api as partners
 from clientela.people import api as people
 from clientela.portal import api as portal
 from clientela.projects import api as projects
+from clientela.ratings import api as ratings
 from clientela.reports import api as reports
 from clientela.sharing import api as sharing
 from clientela.targets import api as targets
@@ -56,6 +57,7 @@ DOMAINS = (
     targets,
     automations,
     files,
+    ratings,
 )
 
 

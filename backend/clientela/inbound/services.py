@@ -159,7 +159,7 @@ async def receive(raw: bytes, recipient: str, settings: Settings) -> Received:
     viewer = await viewer_for(token.user)
     identity = hashlib.sha256(email.identity.encode()).hexdigest()
     try:
-        audience = await message_audience(token.project, token.task)
+        audience = await message_audience(token.project, token.task, muted_too=True)
         policy.require_reply_by_email(viewer, email.from_address, in_audience=token.user_id in audience)
         if await repository.was_received(token, identity):
             return Received(Outcome.DUPLICATE, email=email)

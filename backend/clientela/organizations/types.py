@@ -4,9 +4,11 @@ from typing import Annotated
 
 import strawberry
 
+from clientela import policy
 from clientela.graphql.context import Info
 from clientela.organizations.models import Department, Organization, OrganizationKind
 from clientela.policy import ClientAccess
+from clientela.ratings.types import RatingSummaryType
 
 OrganizationKindEnum = strawberry.enum(OrganizationKind, name="OrganizationKind")
 ClientAccessEnum = strawberry.enum(ClientAccess, name="ClientAccess")
@@ -70,6 +72,12 @@ class OrganizationType:
     @strawberry.field(description="Null for viewers who may not see money.")
     async def financial_summary(self: Organization, info: Info) -> LazyFinancialSummary | None:
         return await info.context.loaders.financial_summary_by_client.load(self.id)
+
+    @strawberry.field(description="The ratings its people gave the items the viewer sees; null for clients.")
+    async def rating(self: Organization, info: Info) -> RatingSummaryType | None:
+        if not policy.sees_ratings(info.context.viewer):
+            return None
+        return RatingSummaryType.of(await info.context.loaders.rating_by_organization.load(self.id))
 
 
 __all__ = ["DepartmentType", "OrganizationType", "Department"]

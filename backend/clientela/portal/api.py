@@ -24,4 +24,5 @@ class Mutation:
             visible_task_fields=input.visible_task_fields,
             can_submit_items=input.can_submit_items,
             can_post_messages=input.can_post_messages,
+            can_resolve_items=input.can_resolve_items,
         )

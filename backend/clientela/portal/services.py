@@ -24,6 +24,7 @@ async def update_portal_settings(
     visible_task_fields: list[TaskField] | None,
     can_submit_items: bool | None,
     can_post_messages: bool | None,
+    can_resolve_items: bool | None = None,
 ) -> PortalSettings:
     policy.require(viewer, Action.MANAGE_PORTAL_SETTINGS)
     current = await repository.stored_settings(viewer.workspace_id)
@@ -32,7 +33,12 @@ async def update_portal_settings(
         changes["scopes"] = frozenset(scopes)
     if visible_task_fields is not None:
         changes["visible_task_fields"] = frozenset(visible_task_fields)
-    for key, value in (("can_submit_items", can_submit_items), ("can_post_messages", can_post_messages)):
+    switches = (
+        ("can_submit_items", can_submit_items),
+        ("can_post_messages", can_post_messages),
+        ("can_resolve_items", can_resolve_items),
+    )
+    for key, value in switches:
         if value is not None:
             changes[key] = value
     if not changes:

@@ -45,6 +45,8 @@ class PortalSettings:
     visible_task_fields: frozenset[TaskField]
     can_submit_items: bool
     can_post_messages: bool
+    # Whether clients resolve and reopen the items they requested (policy.require_resolve).
+    can_resolve_items: bool
 
     @classmethod
     def from_document(cls, doc: dict) -> PortalSettings:
@@ -53,6 +55,8 @@ class PortalSettings:
             visible_task_fields=frozenset(TaskField(f) for f in doc["visibleTaskFields"]),
             can_submit_items=bool(doc["canSubmitItems"]),
             can_post_messages=bool(doc["canPostMessages"]),
+            # Optional in the file: configurations written before it keep working.
+            can_resolve_items=bool(doc.get("canResolveItems", False)),
         )
 
     def to_document(self) -> dict:
@@ -61,6 +65,7 @@ class PortalSettings:
             "visibleTaskFields": [f.value for f in TaskField if f in self.visible_task_fields],
             "canSubmitItems": self.can_submit_items,
             "canPostMessages": self.can_post_messages,
+            "canResolveItems": self.can_resolve_items,
         }
 
 

@@ -26,6 +26,10 @@ class PortalSettingsType:
     def can_post_messages(self: PortalSettings) -> bool:
         return self.can_post_messages
 
+    @strawberry.field(description="Whether clients resolve and reopen the items they requested (where they see STATUS).")
+    def can_resolve_items(self: PortalSettings) -> bool:
+        return self.can_resolve_items
+
 
 @strawberry.input
 class PortalSettingsInput:
@@ -33,3 +37,4 @@ class PortalSettingsInput:
     visible_task_fields: list[TaskFieldEnum] | None = None
     can_submit_items: bool | None = None
     can_post_messages: bool | None = None
+    can_resolve_items: bool | None = None

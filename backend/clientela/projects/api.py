@@ -9,6 +9,11 @@ from clientela.graphql.inputs import service_input
 from clientela.projects import services
 from clientela.projects.types import ProjectType
 
+KEY_DESCRIPTION = (
+    "The prefix of its new items' references (ACME in ACME-42): a Latin capital letter, then up to nine capitals or "
+    "digits. Items made before keep theirs."
+)
+
 
 @strawberry.input
 class CreateProjectInput:
@@ -17,6 +22,7 @@ class CreateProjectInput:
     client_id: strawberry.ID | None = None
     budget: Decimal | None = None
     hourly_rate: Decimal | None = None
+    key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
 @strawberry.input(description="Only the fields given change; clientId: null takes the client away.")
@@ -26,6 +32,9 @@ class UpdateProjectInput:
     client_id: strawberry.ID | None = strawberry.UNSET
     budget: Decimal | None = strawberry.UNSET
     hourly_rate: Decimal | None = strawberry.UNSET
+    key: str | None = strawberry.field(
+        default=strawberry.UNSET, description=KEY_DESCRIPTION + " Null: derived from the name again."
+    )
 
 
 @strawberry.type
@@ -50,6 +59,7 @@ class Mutation:
             client_id=input.client_id,
             budget=input.budget,
             hourly_rate=input.hourly_rate,
+            key=input.key,
         )
 
     @strawberry.mutation

@@ -60,6 +60,7 @@ async def create_project(
     client: Organization | None,
     budget: Decimal | None,
     hourly_rate: Decimal | None,
+    key: str | None,
     creator_joins: bool,
 ) -> Project:
     """The project, with the viewer as its member if `creator_joins`; a project made for a
@@ -72,6 +73,7 @@ async def create_project(
             client=client,
             budget=budget,
             hourly_rate=hourly_rate,
+            key=key,
             created_by_id=viewer.user_id,
         )
         if creator_joins:

@@ -70,8 +70,10 @@ async def create_project(
     client_id: object | None,
     budget: Decimal | None,
     hourly_rate: Decimal | None,
+    key: str | None = None,
 ) -> Project:
     name = validation.name(name)
+    key = validation.project_key(key)
     description = validation.text(description)
     budget = validation.money(budget, "budget")
     hourly_rate = validation.money(hourly_rate, "hourly_rate")
@@ -83,6 +85,7 @@ async def create_project(
         client=client,
         budget=budget,
         hourly_rate=hourly_rate,
+        key=key,
         creator_joins=viewer.kind in (ViewerKind.ADMIN, ViewerKind.STAFF),
     )
 
@@ -96,6 +99,7 @@ class ProjectChanges:
     client_id: Maybe[object | None] = NOT_GIVEN
     budget: Maybe[Decimal | None] = NOT_GIVEN
     hourly_rate: Maybe[Decimal | None] = NOT_GIVEN
+    key: Maybe[str | None] = NOT_GIVEN
 
 
 async def update_project(viewer: Viewer, project_id: object, changes: ProjectChanges) -> Project:
@@ -109,6 +113,8 @@ async def update_project(viewer: Viewer, project_id: object, changes: ProjectCha
         values["budget"] = validation.money(changes.budget, "budget")
     if given(changes.hourly_rate):
         values["hourly_rate"] = validation.money(changes.hourly_rate, "hourly_rate")
+    if given(changes.key):
+        values["key"] = validation.project_key(changes.key)
     client = None
     if given(changes.client_id):
         client = await _client_for(viewer, changes.client_id)

@@ -6,11 +6,12 @@ import strawberry
 
 from clientela import policy
 from clientela.core.money import billed_amount
-from clientela.core.pagination import decode_cursor, decode_sorted_cursor, page_size
+from clientela.core.pagination import page_size
 from clientela.graphql.context import Info
 from clientela.graphql.money import Money, in_currency
 from clientela.portal.settings import TaskField
 from clientela.projects.models import Project
+from clientela.ratings.types import RatingSummaryType
 from clientela.tasks import services as tasks
 from clientela.tasks.types import TaskOrderEnum
 
@@ -44,6 +45,10 @@ class ProjectType:
     name: str
     description: str
 
+    @strawberry.field(description="The prefix of its new items' references (ACME in ACME-42).")
+    def key(self: Project) -> str:
+        return self.ref_prefix
+
     @strawberry.field
     async def client(self: Project, info: Info) -> LazyOrganization | None:
         return await info.context.loaders.organization_by_id.load(self.client_id) if self.client_id else None
@@ -69,6 +74,12 @@ class ProjectType:
         totals = await info.context.loaders.time_by_project.load(self.id)
         return await money(info, billed_amount(totals.billable_minutes, self.hourly_rate))
 
+    @strawberry.field(description="Clients' ratings of its items; null for clients.")
+    async def rating(self: Project, info: Info) -> RatingSummaryType | None:
+        if not policy.sees_ratings(info.context.viewer):
+            return None
+        return RatingSummaryType.of(await info.context.loaders.rating_by_project.load(self.id))
+
     @strawberry.field
     async def members(self: Project, info: Info) -> list[LazyUser]:
         return await info.context.loaders.members_by_project.load(self.id)
@@ -78,7 +89,7 @@ class ProjectType:
         return ProjectFollowers(project_id=self.id)
 
     @strawberry.field(
-        description="The project's tasks that the viewer may see, oldest first; NEXT_DUE: those with a running target, soonest due first."
+        description="The project's tasks that the viewer may see, oldest first unless `orderBy` says otherwise (see TaskOrder)."
     )
     async def tasks(
         self: Project,
@@ -96,9 +107,7 @@ class ProjectType:
         # projects load together (graphql/loaders.py).
         filters = tasks.task_list_filters(info.context.viewer, status, labels, target_state, info.context.now, order_by)
         page_size(first)
-        if after and filters.sorted_by:
-            decode_sorted_cursor(after)
-        elif after:
-            decode_cursor(after)
+        if after:
+            filters.keyset.decode(after)
         page = await info.context.loaders.tasks_by_project.load((self, first, after, filters))
         return TaskConnection.of(page)

@@ -9,6 +9,7 @@ from clientela.graphql.context import Info
 from clientela.graphql.inputs import service_input
 from clientela.tasks import services
 from clientela.tasks.types import (
+    ItemOwnershipEnum,
     TaskConnection,
     TaskOrderEnum,
     TaskPriorityEnum,
@@ -70,11 +71,19 @@ class SubmitItemInput:
 
 @strawberry.type
 class Query:
-    @strawberry.field
-    async def task(self, info: Info, id: strawberry.ID) -> TaskType | None:
-        return await services.get_task(info.context.viewer, id)
+    @strawberry.field(description="A task by its id or by its reference (ACME-42): exactly one of them.")
+    async def task(self, info: Info, id: strawberry.ID | None = None, ref: str | None = None) -> TaskType | None:
+        return await services.find_task(info.context.viewer, id, ref)
 
-    @strawberry.field(description="The tasks the viewer may see (for clients: the union of the portal scopes), oldest first.")
+    @strawberry.field(
+        description=(
+            "The tasks the viewer may see (for clients: the union of the portal scopes), oldest first unless `orderBy` says "
+            "otherwise. `search`: words the title contains (or the description, where the viewer sees it), without regard to "
+            "case or accents; `status` and `resolved` (DONE, or not) only where the viewer sees the status; `whose`: the "
+            "viewer's own items, or their organization's (where the viewer sees requesters). Refused with BAD_USER_INPUT: "
+            "a filter or an order on what the portal settings hide."
+        )
+    )
     async def portal_items(
         self,
         info: Info,
@@ -82,9 +91,23 @@ class Query:
         after: str | None = None,
         target_state: LazyTargetStateEnum | None = None,
         order_by: TaskOrderEnum = TaskOrderEnum.OLDEST_FIRST,
+        search: str | None = None,
+        status: TaskStatusEnum | None = None,
+        resolved: bool | None = None,
+        whose: ItemOwnershipEnum | None = None,
     ) -> TaskConnection:
         page = await services.list_tasks(
-            info.context.viewer, first=first, after=after, target_state=target_state, now=info.context.now, order=order_by
+            info.context.viewer,
+            first=first,
+            after=after,
+            target_state=target_state,
+            now=info.context.now,
+            order=order_by,
+            search=search,
+            status=status,
+            resolved=resolved,
+            whose=whose,
+            counted=any(selection.name == "totalCount" for selection in info.selected_fields[0].selections),
         )
         return TaskConnection.of(page)
 
@@ -104,6 +127,16 @@ class Mutation:
     @strawberry.mutation(description="A client files an item; they become its requester.")
     async def submit_item(self, info: Info, input: SubmitItemInput) -> TaskType:
         return await services.submit_item(info.context.viewer, input.project_id, input.title, input.description, input.file_ids)
+
+    @strawberry.mutation(
+        description="A client marks an item they requested as done (DONE), where the portal settings allow it (canResolveItems)."
+    )
+    async def resolve_item(self, info: Info, task_id: strawberry.ID) -> TaskType:
+        return await services.set_resolved(info.context.viewer, task_id, True)
+
+    @strawberry.mutation(description="A client reopens a resolved item they requested (OPEN again), as resolveItem allows.")
+    async def reopen_item(self, info: Info, task_id: strawberry.ID) -> TaskType:
+        return await services.set_resolved(info.context.viewer, task_id, False)
 
     @strawberry.mutation
     async def add_task_requesters(self, info: Info, task_id: strawberry.ID, user_ids: list[strawberry.ID]) -> TaskType:

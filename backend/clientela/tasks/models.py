@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 
 from clientela.core.models import Entity
+from clientela.core.validation import fold
 
 if TYPE_CHECKING:
     from clientela.people.models import User
@@ -28,8 +29,20 @@ class TaskPriority(StrEnum):
 
 class TaskOrder(StrEnum):
     OLDEST_FIRST = "OLDEST_FIRST"
+    NEWEST_FIRST = "NEWEST_FIRST"
+    # The last change of the item or of its public conversation first (updated_at).
+    RECENTLY_UPDATED = "RECENTLY_UPDATED"
+    # The soonest due date first, the items without one last.
+    DUE_DATE = "DUE_DATE"
     # The items with a running response-time target, the soonest due first.
     NEXT_DUE = "NEXT_DUE"
+
+
+class ItemOwnership(StrEnum):
+    # The viewer requested it, is its follower or follows it (notifications).
+    MINE = "MINE"
+    # Someone of the viewer's organization requested it (as they were when they did).
+    MY_ORGANIZATION = "MY_ORGANIZATION"
 
 
 class Task(Entity):
@@ -48,10 +61,47 @@ class Task(Entity):
     # The soonest due time of its running response-time targets (targets.repository keeps it
     # in the transactions that move them), so that a list sorts by it from an index.
     target_due_at = fields.DatetimeField(null=True)
+    # Its human reference (ACME-42), unique in the workspace: given in the transaction that
+    # creates it (tasks.repository), from the counter of its prefix (ItemRefCounter).
+    ref = fields.CharField(max_length=32, null=True)
+    # The last change of the item or of its public conversation (tasks.repository and
+    # conversations.repository move it; internal notes, time and estimates do not).
+    updated_at = fields.DatetimeField(auto_now_add=True)
+    # The title and description folded (core.validation.fold), which the portal's search reads.
+    search_title = fields.CharField(max_length=200, default="", db_default="")
+    search_description = fields.TextField(default="", db_default="")
 
     class Meta:
         table = "task"
+        unique_together = (("workspace", "ref"),)
         indexes = (("project_id", "id"), ("project_id", "status"), ("workspace_id", "target_due_at", "id"))
+
+    async def save(self, *args, **kwargs) -> None:
+        self.update_from_dict(searchable({"title": self.title, "description": self.description}))
+        await super().save(*args, **kwargs)
+
+
+def searchable(columns: dict) -> dict:
+    """The search columns that follow from the title and description among `columns`."""
+    folded = {}
+    if "title" in columns:
+        folded["search_title"] = fold(columns["title"])
+    if "description" in columns:
+        folded["search_description"] = fold(columns["description"] or "")
+    return folded
+
+
+# The last number given to an item reference with this prefix in the workspace: one upsert in
+# the transaction that creates the item hands out the next (tasks.repository), so that two items
+# made at once never get the same reference.
+class ItemRefCounter(Entity):
+    workspace = fields.ForeignKeyField("models.Workspace", related_name=False)
+    prefix = fields.CharField(max_length=16)
+    last_number = fields.IntField(default=0)
+
+    class Meta:
+        table = "item_ref_counter"
+        unique_together = (("workspace", "prefix"),)
 
 
 class TaskLabel(Entity):

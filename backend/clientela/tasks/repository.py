@@ -14,26 +14,49 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from clientela import policy
+from clientela.conversations.models import ItemNotifications, ItemSubscription
+from clientela.core import clock
+from clientela.core.errors import NotFound
 from clientela.core.ids import as_uuid
 from clientela.core.lookup import fetch_visible
 from clientela.core.pagination import (
+    BY_ID,
+    Keyset,
     Page,
-    after_sorted,
-    decode_cursor,
-    id_cursor,
     page_size,
     paginate,
-    paginate_by,
-    sorted_cursor,
+    paginate_keyset,
 )
-from clientela.core.sql import FirstOfEach, UnionOf, count_union
+from clientela.core.sql import FirstOfEach, UnionOf, count_union, next_number
 from clientela.people.models import User
 from clientela.policy import Viewer
 from clientela.projects.models import Project
 from clientela.targets import repository as target_clocks
 from clientela.targets.models import TargetState
-from clientela.tasks.models import Task, TaskFollower, TaskLabel, TaskOrder, TaskRequester, TaskStatus, TimeEntry
+from clientela.tasks.models import (
+    ItemOwnership,
+    ItemRefCounter,
+    Task,
+    TaskFollower,
+    TaskLabel,
+    TaskOrder,
+    TaskRequester,
+    TaskStatus,
+    TimeEntry,
+    searchable,
+)
 from clientela.workspaces.repository import visibility_changed
+
+# How each order pages: the keyset of its sort (core.pagination.Keyset).
+KEYSETS = {
+    TaskOrder.OLDEST_FIRST: BY_ID,
+    TaskOrder.NEWEST_FIRST: Keyset(descending=True),
+    TaskOrder.RECENTLY_UPDATED: Keyset("updated_at", descending=True),
+    TaskOrder.DUE_DATE: Keyset("due_date", nullable=True, parse=dt.date.fromisoformat),
+    TaskOrder.NEXT_DUE: Keyset("target_due_at"),
+}
+# Changes of a task that do not make it "updated": estimates are time, hidden from clients.
+UNSEEN_CHANGES = frozenset({"estimated_minutes"})
 
 
 @dataclass(frozen=True)
@@ -41,35 +64,63 @@ class TaskFilters:
     """The filters and order of a task list, checked (tasks.services.task_list_filters);
     hashable, so that the pages of a list of projects load together per set of them. A target
     state is read as of `now`, the request's moment. NEXT_DUE keeps only the tasks with a
-    running target, so it narrows the list (and its count) like a filter."""
+    running target, so it narrows the list (and its count) like a filter. `search` is folded
+    text (core.validation.search) that the title, or with `search_description` the title or
+    the description, contains; `resolved` keeps the DONE items or the others; `whose` the
+    viewer's own items or their organization's."""
 
     status: TaskStatus | None = None
     labels: tuple | None = None
     target_state: TargetState | None = None
     now: dt.datetime | None = None
     order: TaskOrder = TaskOrder.OLDEST_FIRST
+    search: str | None = None
+    search_description: bool = False
+    resolved: bool | None = None
+    whose: ItemOwnership | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether the list keeps only some of the tasks."""
+        filters = (self.status, self.target_state, self.search, self.resolved, self.whose)
+        return any(f is not None for f in filters) or bool(self.labels) or self.order is TaskOrder.NEXT_DUE
 
     @property
     def any(self) -> bool:
         """Whether the list is anything but all the tasks, oldest first."""
-        narrowed = self.status is not None or bool(self.labels) or self.target_state is not None
-        return narrowed or self.order is not TaskOrder.OLDEST_FIRST
+        return self.narrowed or self.order is not TaskOrder.OLDEST_FIRST
 
     @property
-    def sorted_by(self) -> str | None:
-        """The moment the list is sorted by before the id (never null in it), if any."""
-        return "target_due_at" if self.order is TaskOrder.NEXT_DUE else None
+    def keyset(self) -> Keyset:
+        return KEYSETS[self.order]
 
 
 NO_FILTERS = TaskFilters()
 
 
-def filtered(query, filters: TaskFilters):
-    """`query` narrowed to the tasks of `status` that carry every label of `labels` and have a
-    target in `target_state`. The labels are one subquery for each task read, whatever their
+def _owned(viewer: Viewer, whose: ItemOwnership) -> Q:
+    if whose is ItemOwnership.MY_ORGANIZATION:
+        if viewer.organization_id is None:
+            return Q(pk__in=[])
+        return Q(id__in=Subquery(TaskRequester.filter(organization_id=viewer.organization_id).values("task_id")))
+    following = ItemSubscription.filter(user_id=viewer.user_id, notifications=ItemNotifications.FOLLOWING)
+    return Q(
+        id__in=UnionOf(
+            TaskRequester.filter(user_id=viewer.user_id).values("task_id"),
+            TaskFollower.filter(user_id=viewer.user_id).values("task_id"),
+            following.values("task_id"),
+        )
+    )
+
+
+def filtered(query, filters: TaskFilters, viewer: Viewer):
+    """`query` narrowed to the tasks of `status` that carry every label of `labels`, have a
+    target in `target_state`, contain `search`, are resolved or not and are the viewer's (or
+    their organization's). The labels are one subquery for each task read, whatever their
     number: how many of them the task carries, from the (task, label) index; its cost follows
     the tasks read (a page, or the project's tasks to count them), never how many tasks
-    anywhere carry those labels."""
+    anywhere carry those labels. The search reads each task's folded columns: a scan of the
+    tasks the other conditions leave (see the README on search at scale)."""
     if filters.status is not None:
         query = query.filter(status=filters.status)
     if filters.labels:
@@ -78,19 +129,22 @@ def filtered(query, filters: TaskFilters):
         query = query.filter(labels_carried=len(filters.labels))
     if filters.target_state is not None:
         query = query.filter(target_clocks.tasks_in_state(filters.target_state, filters.now))
-    if filters.sorted_by is not None:
-        query = query.filter(**{f"{filters.sorted_by}__isnull": False})
+    if filters.search is not None:
+        found = Q(search_title__contains=filters.search)
+        if filters.search_description:
+            found |= Q(search_description__contains=filters.search)
+        query = query.filter(found)
+    if filters.resolved is not None:
+        query = query.filter(status=TaskStatus.DONE) if filters.resolved else query.exclude(status=TaskStatus.DONE)
+    if filters.whose is not None:
+        query = query.filter(_owned(viewer, filters.whose))
+    if filters.order is TaskOrder.NEXT_DUE:
+        query = query.filter(target_due_at__isnull=False)
     return query
 
 
-async def _page(query, filters: TaskFilters, first: int | None, after: str | None) -> Page:
-    if filters.sorted_by is not None:
-        return await paginate_by(query, filters.sorted_by, first, after)
-    return await paginate(query, first, after)
-
-
 def _project_tasks(viewer: Viewer, projects: list[Project], filters: TaskFilters):
-    return filtered(Task.filter(policy.projects_tasks_visible(viewer, projects)), filters)
+    return filtered(Task.filter(policy.projects_tasks_visible(viewer, projects)), filters, viewer)
 
 
 async def list_project_tasks(
@@ -107,18 +161,12 @@ async def list_project_tasks(
     from the (project, id) index, one UNION branch each; filtered or sorted, in one pass over
     the projects' tasks, numbered per project. Each page counts its whole list through
     `count(project)` if given (see `count_project_tasks`), else by itself."""
+    keyset = filters.keyset
     if len(projects) == 1:
-        pages = [await _page(_project_tasks(viewer, projects, filters), filters, first, after)]
+        pages = [await paginate_keyset(_project_tasks(viewer, projects, filters), keyset, first, after)]
     else:
         size = page_size(first)
-        column = filters.sorted_by
-        order = ("id",) if column is None else (column, "id")
-        if not after:
-            after_last = Q()
-        elif column is None:
-            after_last = Q(id__gt=decode_cursor(after))
-        else:
-            after_last = after_sorted(column, after)
+        after_last = keyset.after(after) if after else Q()
         if not filters.any:
             first_of_each = UnionOf(
                 *(
@@ -129,17 +177,17 @@ async def list_project_tasks(
             )
         else:
             first_of_each = FirstOfEach(
-                _project_tasks(viewer, projects, filters).filter(after_last), "project_id", size + 1, order
+                _project_tasks(viewer, projects, filters).filter(after_last), "project_id", size + 1, keyset.sql_order()
             )
         found: dict[object, list[Task]] = defaultdict(list)
-        for task in await Task.filter(id__in=first_of_each).order_by(*order):
+        for task in await keyset.ordered(Task.filter(id__in=first_of_each)):
             found[task.project_id].append(task)
         pages = [
             Page(
                 rows=found[p.id][:size],
                 has_next_page=len(found[p.id]) > size,
                 total_count=_project_tasks(viewer, [p], filters).count,
-                cursor=id_cursor if column is None else sorted_cursor(column),
+                cursor=keyset.cursor,
             )
             for p in projects
         ]
@@ -168,25 +216,43 @@ async def visible_task(viewer: Viewer, task_id: object) -> Task:
     return await fetch_visible(Task, policy.tasks_visible(viewer), task_id, "Task")
 
 
+async def is_requester(task: Task, user_id: uuid.UUID) -> bool:
+    return await TaskRequester.exists(task_id=task.id, user_id=user_id)
+
+
 async def project_of(task: Task) -> Project:
     return await Project.get(id=task.project_id)
 
 
-async def list_visible_tasks(viewer: Viewer, *, first: int | None, after: str | None, filters: TaskFilters) -> Page:
-    """A page of every task the viewer sees, with `filters`, in their order."""
-    query = filtered(Task.filter(policy.tasks_visible(viewer)), filters).select_related("project")
-    return await _page(query, filters, first, after)
+async def visible_task_by_ref(viewer: Viewer, ref: str) -> Task:
+    """The task of a reference (ACME-42) through the same filter as a lookup by id."""
+    task = await Task.filter(policy.tasks_visible(viewer), ref=ref).first()
+    if task is None:
+        raise NotFound("Task")
+    return task
 
 
-async def list_portal_tasks(viewer: Viewer, *, first: int | None, after: str | None, count: Callable[[], Awaitable[int]]) -> Page:
-    """A page of the tasks a client's portal shows, unfiltered, counted by `count`. Each scope
-    gives just its next page: the window is the client's visibility rule, read page by page, so
-    it stands in for the whole."""
+async def list_visible_tasks(
+    viewer: Viewer, *, first: int | None, after: str | None, filters: TaskFilters, counted: bool = False
+) -> Page:
+    """A page of every task the viewer sees, with `filters`, in their order (`counted`: see
+    core.pagination.paginate_keyset)."""
+    query = filtered(Task.filter(policy.tasks_visible(viewer)), filters, viewer).select_related("project")
+    return await paginate_keyset(query, filters.keyset, first, after, counted=counted)
+
+
+async def list_portal_tasks(
+    viewer: Viewer, *, first: int | None, after: str | None, newest_first: bool, count: Callable[[], Awaitable[int]]
+) -> Page:
+    """A page of the tasks a client's portal shows, unfiltered, oldest or newest first, counted
+    by `count`. Each scope gives just its next page: the window is the client's visibility
+    rule, read page by page, so it stands in for the whole."""
     return await paginate(
         Task.all().select_related("project"),
         first,
         after,
-        window=lambda after_id, n: policy.client_task_window(viewer, after_id, n),
+        newest_first=newest_first,
+        window=lambda after_id, n: policy.client_task_window(viewer, after_id, n, newest_first=newest_first),
         count=count,
     )
 
@@ -194,6 +260,14 @@ async def list_portal_tasks(viewer: Viewer, *, first: int | None, after: str | N
 async def _set_labels(task: Task, labels: list[str]) -> None:
     await TaskLabel.filter(task_id=task.id).delete()
     await TaskLabel.bulk_create([TaskLabel(task_id=task.id, label=label) for label in labels])
+
+
+async def next_ref(project: Project) -> str:
+    """The reference of a new item of `project` (its prefix and the next number of that prefix
+    in the workspace), in the transaction that creates the item."""
+    prefix = project.ref_prefix
+    number = await next_number(ItemRefCounter, {"workspace_id": project.workspace_id, "prefix": prefix}, "last_number")
+    return f"{prefix}-{number}"
 
 
 async def create_task(
@@ -213,6 +287,7 @@ async def create_task(
             project_id=project.id,
             assignee=assignee,
             created_by_id=viewer.user_id,
+            ref=await next_ref(project),
             **columns,
         )
         await _set_labels(task, task.labels)
@@ -224,11 +299,16 @@ async def create_task(
 
 
 async def update_task(task: Task, columns: dict, then: Callable[[], Awaitable[None]]) -> None:
-    """`columns` written to the task (and to `task`), its label rows replaced with its labels
-    if they are among them, and `then()` done, all or nothing."""
+    """`columns` written to the task (and to `task`), with its search columns and, if anything
+    clients may see changed, its last change; its label rows replaced with its labels if they
+    are among them, and `then()` done, all or nothing."""
     before = task.status
+    changed = {key for key, value in columns.items() if getattr(task, key) != value}
+    if changed - UNSEEN_CHANGES:
+        columns = {**columns, "updated_at": clock.now()}
     async with in_transaction():
         if columns:
+            columns = {**columns, **searchable(columns)}
             await Task.filter(id=task.id).update(**columns)
             task.update_from_dict(columns)
         if "status" in columns or "priority" in columns:
@@ -236,6 +316,12 @@ async def update_task(task: Task, columns: dict, then: Callable[[], Awaitable[No
         if "labels" in columns:
             await _set_labels(task, columns["labels"])
         await then()
+
+
+async def mark_updated(task: Task, moment: dt.datetime) -> None:
+    """The task changed for its clients at `moment` (a public message), in the caller's transaction."""
+    await Task.filter(id=task.id).update(updated_at=moment)
+    task.updated_at = moment
 
 
 async def _add_people(task: Task, people: list[User], row_model: type[TaskRequester] | type[TaskFollower]) -> None:

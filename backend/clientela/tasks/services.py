@@ -25,7 +25,7 @@ from clientela.projects import services as projects
 from clientela.projects.models import Project
 from clientela.targets.models import TargetState
 from clientela.tasks import repository
-from clientela.tasks.models import Task, TaskOrder, TaskPriority, TaskStatus, TimeEntry
+from clientela.tasks.models import ItemOwnership, Task, TaskOrder, TaskPriority, TaskStatus, TimeEntry
 from clientela.tasks.repository import TaskFilters
 
 
@@ -55,6 +55,15 @@ async def get_task(viewer: Viewer, task_id: object) -> Task:
     return await repository.visible_task(viewer, task_id)
 
 
+async def find_task(viewer: Viewer, task_id: object | None, ref: str | None) -> Task:
+    """A task by its id or its reference (ACME-42, in any case), exactly one of them given."""
+    if (task_id is None) == (ref is None):
+        raise BadUserInput("Give exactly one of id and ref.", field="id")
+    if task_id is not None:
+        return await get_task(viewer, task_id)
+    return await repository.visible_task_by_ref(viewer, ref.strip().upper())
+
+
 async def get_managed_task(viewer: Viewer, task_id: object) -> tuple[Task, Project]:
     task = await get_task(viewer, task_id)
     project = await repository.project_of(task)
@@ -69,19 +78,29 @@ def task_list_filters(
     target_state: TargetState | None = None,
     now: dt.datetime | None = None,
     order: TaskOrder = TaskOrder.OLDEST_FIRST,
+    *,
+    search: str | None = None,
+    resolved: bool | None = None,
+    whose: ItemOwnership | None = None,
 ) -> TaskFilters:
     """The filters and order of a task list, checked: a filter on a field the viewer may not
-    read is refused, and so is a labels filter of more than MAX_FILTER_LABELS labels, and the
-    NEXT_DUE order where targets are hidden (sorting by them tells them). A target state is
-    read as of `now`."""
+    read is refused (whether an item is resolved is its status; whose organization requested
+    it, its requesters), and so is a labels filter of more than MAX_FILTER_LABELS labels, and
+    an order by a field the viewer may not read (the due date, the targets: sorting by them
+    tells them). A search looks in the description only where the viewer reads it. A target
+    state is read as of `now`."""
     if status is not None:
         policy.require_filterable(viewer, TaskField.STATUS, "status")
+    if resolved is not None:
+        policy.require_filterable(viewer, TaskField.STATUS, "resolved")
     if labels:
         policy.require_filterable(viewer, TaskField.LABELS, "labels")
     if target_state is not None:
         policy.require_filterable(viewer, TaskField.RESPONSE_TARGETS, "target_state")
-    if order is TaskOrder.NEXT_DUE:
-        policy.require_filterable(viewer, TaskField.RESPONSE_TARGETS, "order_by")
+    if whose is ItemOwnership.MY_ORGANIZATION:
+        policy.require_filterable(viewer, TaskField.REQUESTERS, "whose")
+    if order in ORDER_FIELDS:
+        policy.require_filterable(viewer, ORDER_FIELDS[order], "order_by")
     cleaned = validation.filter_labels(labels)
     return TaskFilters(
         status=status,
@@ -89,7 +108,15 @@ def task_list_filters(
         target_state=target_state,
         now=(now or clock.now()) if target_state is not None else None,
         order=order,
+        search=validation.search(search),
+        search_description=policy.sees_task_field(viewer, TaskField.DESCRIPTION),
+        resolved=resolved,
+        whose=whose,
     )
+
+
+# The orders by a field that the portal settings may hide from clients.
+ORDER_FIELDS = {TaskOrder.NEXT_DUE: TaskField.RESPONSE_TARGETS, TaskOrder.DUE_DATE: TaskField.DUE_DATE}
 
 
 async def list_tasks(
@@ -103,18 +130,28 @@ async def list_tasks(
     target_state: TargetState | None = None,
     now: dt.datetime | None = None,
     order: TaskOrder = TaskOrder.OLDEST_FIRST,
+    search: str | None = None,
+    resolved: bool | None = None,
+    whose: ItemOwnership | None = None,
+    counted: bool = False,
 ) -> Page:
-    """Visible tasks, filtered in SQL; `labels` keeps the tasks that carry every label given,
-    `target_state` those with a response-time target in that state at `now`; NEXT_DUE lists
-    the tasks with a running target, the soonest due first. (A project's tasks come through
-    `list_project_tasks`, a page of projects at a time.)"""
-    filters = task_list_filters(viewer, status, labels, target_state, now, order)
+    """Visible tasks, filtered in SQL (task_list_filters); `counted`: the total will be asked for; `labels` keeps the tasks that carry
+    every label given, `target_state` those with a response-time target in that state at
+    `now`; NEXT_DUE lists the tasks with a running target, the soonest due first. (A project's
+    tasks come through `list_project_tasks`, a page of projects at a time.)"""
+    filters = task_list_filters(viewer, status, labels, target_state, now, order, search=search, resolved=resolved, whose=whose)
     if project is not None:
         return (await repository.list_project_tasks(viewer, [project], first=first, after=after, filters=filters))[0]
-    if not viewer.is_client or filters.any:
-        return await repository.list_visible_tasks(viewer, first=first, after=after, filters=filters)
+    if not viewer.is_client or filters.narrowed or order not in (TaskOrder.OLDEST_FIRST, TaskOrder.NEWEST_FIRST):
+        return await repository.list_visible_tasks(viewer, first=first, after=after, filters=filters, counted=counted)
     # The portal's own list counts by itself, from the cache below.
-    return await repository.list_portal_tasks(viewer, first=first, after=after, count=lambda: cached_client_task_count(viewer))
+    return await repository.list_portal_tasks(
+        viewer,
+        first=first,
+        after=after,
+        newest_first=order is TaskOrder.NEWEST_FIRST,
+        count=lambda: cached_client_task_count(viewer),
+    )
 
 
 # Counting what a client sees costs as much as the client can see, so the exact total is kept
@@ -192,6 +229,12 @@ async def update_task(viewer: Viewer, task_id: object, changes: TaskChanges) -> 
     if "assignee_id" in cleaned:
         assignee = await _assignee(viewer, cleaned["assignee_id"])
         cleaned["assignee_id"] = assignee.id if assignee else None
+    await _change(viewer, task, cleaned)
+    return task
+
+
+async def _change(viewer: Viewer, task: Task, cleaned: dict) -> None:
+    """`cleaned` columns written to the task, with the automation events of its changes."""
     changed = [
         (trigger, getattr(task, key), cleaned[key])
         for key, trigger in (("status", TriggerKind.STATUS_CHANGED), ("priority", TriggerKind.PRIORITY_CHANGED))
@@ -203,6 +246,17 @@ async def update_task(viewer: Viewer, task_id: object, changes: TaskChanges) -> 
             await automations.record(viewer, trigger, task, before=before, after=after)
 
     await repository.update_task(task, cleaned, record_changes)
+
+
+async def set_resolved(viewer: Viewer, task_id: object, resolved: bool) -> Task:
+    """A client resolves an item they requested (it becomes DONE, the status every workspace
+    has for done work) or reopens it (OPEN again), where the portal settings allow it; as an
+    edit of its status by the firm would, this moves its resolution target and fires the
+    STATUS_CHANGED rules."""
+    task = await get_task(viewer, task_id)
+    requester = await repository.is_requester(task, viewer.user_id)
+    policy.require_resolve(viewer, requester=requester, resolved=task.status is TaskStatus.DONE, resolving=resolved)
+    await _change(viewer, task, {"status": TaskStatus.DONE if resolved else TaskStatus.OPEN})
     return task
 
 

@@ -14,17 +14,34 @@ from clientela.graphql.pagination import Edge, PageInfo, edges, page_info
 from clientela.portal.settings import TaskField
 from clientela.projects.models import Project
 from clientela.targets import services as targets
-from clientela.tasks.models import Task, TaskOrder, TaskPriority, TaskStatus, TimeEntry
+from clientela.tasks.models import ItemOwnership, Task, TaskOrder, TaskPriority, TaskStatus, TimeEntry
 
 TaskStatusEnum = strawberry.enum(TaskStatus, name="TaskStatus")
 TaskPriorityEnum = strawberry.enum(TaskPriority, name="TaskPriority")
-TaskOrderEnum = strawberry.enum(TaskOrder, name="TaskOrder")
+TaskOrderEnum = strawberry.enum(
+    TaskOrder,
+    name="TaskOrder",
+    description=(
+        "OLDEST_FIRST and NEWEST_FIRST: by creation; RECENTLY_UPDATED: the last change of the item or of its public "
+        "conversation first; DUE_DATE: the soonest due date first, those without one last (where the viewer sees due "
+        "dates); NEXT_DUE: the items with a running response-time target, the soonest due first (where the viewer "
+        "sees targets)."
+    ),
+)
+ItemOwnershipEnum = strawberry.enum(
+    ItemOwnership,
+    name="ItemOwnership",
+    description="MINE: the viewer requested it, is its follower or follows it; MY_ORGANIZATION: someone of the viewer's organization requested it.",
+)
 
 LazyProject = Annotated["ProjectType", strawberry.lazy("clientela.projects.types")]
 LazyUser = Annotated["UserType", strawberry.lazy("clientela.people.types")]
 LazyMessage = Annotated["MessageType", strawberry.lazy("clientela.conversations.types")]
 LazyResponseTarget = Annotated["ResponseTargetType", strawberry.lazy("clientela.targets.types")]
 LazyFile = Annotated["FileType", strawberry.lazy("clientela.files.types")]
+
+LazyNotifications = Annotated["ItemNotificationsEnum", strawberry.lazy("clientela.conversations.types")]
+LazyRating = Annotated["ItemRatingType", strawberry.lazy("clientela.ratings.types")]
 
 
 def _sees(info: Info, field: TaskField) -> bool:
@@ -48,6 +65,14 @@ class TimeEntryType:
 class TaskType:
     id: strawberry.ID
     title: str
+    created_at: dt.datetime
+    updated_at: dt.datetime = strawberry.field(
+        description="The last change of the item or of its public conversation (not of internal notes, time or estimates)."
+    )
+
+    @strawberry.field(description="Its human reference (ACME-42), unique in the workspace; task(ref:) finds it.")
+    def ref(self: Task) -> str:
+        return self.ref
 
     @strawberry.field
     def description(self: Task, info: Info) -> str | None:
@@ -130,6 +155,28 @@ class TaskType:
         if not policy.sees_attachments(info.context.viewer):
             return None
         return await info.context.loaders.files_by_task.load(self.id)
+
+    @strawberry.field(
+        description="Whether it has public messages of other people that the viewer has not read; false where the viewer does not see its messages."
+    )
+    async def unread(self: Task, info: Info) -> bool:
+        if not policy.counts_unread(info.context.viewer):
+            return False
+        return await info.context.loaders.unread_by_task.load(self.id)
+
+    @strawberry.field(description="The viewer's choice for its emails (setItemNotifications).")
+    async def notifications(self: Task, info: Info) -> LazyNotifications:
+        return await info.context.loaders.notifications_by_task.load(self.id)
+
+    @strawberry.field(description="Clients' ratings of it; null for clients.")
+    async def ratings(self: Task, info: Info) -> list[LazyRating] | None:
+        if not policy.sees_ratings(info.context.viewer):
+            return None
+        return await info.context.loaders.ratings_by_task.load(self.id)
+
+    @strawberry.field(description="The viewer's own rating of it (rateItem).")
+    async def my_rating(self: Task, info: Info) -> LazyRating | None:
+        return await info.context.loaders.own_rating_by_task.load(self.id)
 
     @strawberry.field(description="Its response-time targets (first response, resolution) that apply to its priority.")
     async def response_targets(self: Task, info: Info) -> list[LazyResponseTarget] | None:
