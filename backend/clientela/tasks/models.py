@@ -74,7 +74,11 @@ class Task(Entity):
     class Meta:
         table = "task"
         unique_together = (("workspace", "ref"),)
-        indexes = (("project_id", "id"), ("project_id", "status"), ("workspace_id", "target_due_at", "id"))
+        # The due-time index leads with the due time, not the workspace: SQLite, without
+        # statistics, prefers an index whose first column a query compares for equality to the
+        # id's, so with (workspace_id, …) every page of a workspace's tasks (the portal's, an
+        # admin's list) read and sorted all of the workspace's tasks (20 ms at 100,000).
+        indexes = (("project_id", "id"), ("project_id", "status"), ("target_due_at", "id", "workspace_id"))
 
     async def save(self, *args, **kwargs) -> None:
         self.update_from_dict(searchable({"title": self.title, "description": self.description}))
