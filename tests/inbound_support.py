@@ -15,6 +15,7 @@ from clientela.conversations.models import Message, MessageVisibility
 from clientela.files.storage import LocalStorage, Storage
 from clientela.inbound.smtp import start_server
 from clientela.mail.worker import deliver_due
+from clientela.projects.models import ProjectFollower
 
 DOMAIN = "reply.clientela.test"
 MAIL_FROM = "notifications@clientela.test"
@@ -68,6 +69,13 @@ async def serve_inbound(smtp_server, database, tmp_path):
 @pytest.fixture
 async def inbound(serve_inbound) -> Inbound:
     return await serve_inbound()
+
+
+@pytest.fixture
+async def staff_follows(world):
+    """Sam (staff) follows Acme's project, so public messages and replies there are emailed to
+    him too."""
+    await ProjectFollower.create(project=world.acme_project, user=world.staff.user)
 
 
 def reply(

@@ -15,7 +15,6 @@ from clientela.files.storage import LocalStorage
 from clientela.mail.models import OutboxEmail, OutboxStatus
 from clientela.mail.rendering import LANGUAGES, MESSAGE_FILES, environment
 from clientela.mail.worker import deliver_due
-from clientela.projects.models import ProjectFollower
 from clientela.tasks.models import TaskRequester
 from files_support import png
 from support import QueryCounter, operations_in
@@ -25,12 +24,6 @@ MIB = 1024 * 1024
 ITEM_LINK = "http://clientela.test/projects/{project}?task={task}"
 # The default portal fields but ATTACHMENTS (portal-config/default.yaml).
 WITHOUT_ATTACHMENTS = ["DESCRIPTION", "STATUS", "PRIORITY", "DUE_DATE", "LABELS", "ASSIGNEE", "REQUESTERS", "MESSAGES"]
-
-
-@pytest.fixture
-async def staff_follows(world):
-    """Sam (staff) follows Acme's project, so what Ana posts there is emailed to him too."""
-    await ProjectFollower.create(project=world.acme_project, user=world.staff.user)
 
 
 async def post(files, author, task, contents: dict[str, bytes], body: str = "The drafts.") -> list[str]:
