@@ -60,6 +60,7 @@ class Outcome(StrEnum):
 class Received:
     outcome: Outcome
     message: Message | None = None
+    # The email as read: its sender, text and attachments.
     email: ParsedEmail | None = None
 
 
