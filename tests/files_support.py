@@ -1,5 +1,6 @@
-"""Files in tests: the service over ASGI with a store of the test's own and settings it chooses,
-uploads and downloads over HTTP, and bytes of each kind of file."""
+"""Files in tests: the service over ASGI with a store of the test's own (a directory, or the S3
+bucket of moto's server) and settings it chooses, uploads and downloads over HTTP, and bytes of
+each kind of file."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ import httpx
 import pytest
 
 from clientela.app import create_app
-from clientela.files.storage import LocalStorage
+from clientela.files.storage import LocalStorage, Storage
 from clientela.settings import Settings
+from s3_server import s3_store
 from support import Api
 
 
@@ -48,11 +50,13 @@ CSV = "name,amount\nÜmit,12.50\n".encode()
 
 @dataclass
 class Files:
-    """The service with its own store (`directory`), and GraphQL (`api`) over the same client."""
+    """The service with its own store (`storage`: in `directory`, unless it is an S3 bucket), and
+    GraphQL (`api`) over the same client."""
 
     client: httpx.AsyncClient
     api: Api
-    directory: Path
+    storage: Storage
+    directory: Path | None
 
     async def upload(self, token: str | None, content: bytes, name: str = "file.bin", **headers: str) -> httpx.Response:
         auth = {"Authorization": f"Bearer {token}"} if token else {}
@@ -70,23 +74,24 @@ class Files:
         return await self.client.get(f"/files/{file_id}", headers={**auth, **headers})
 
     def stored(self) -> list[Path]:
-        """Every file the store holds."""
+        """Every file the store's directory holds."""
         return sorted(p for p in self.directory.rglob("*") if p.is_file())
 
 
 @pytest.fixture
 async def serve_files(database, tmp_path) -> AsyncIterator:
-    """`await serve_files(**settings)`: the service with those settings and a store in the
-    test's directory."""
+    """`await serve_files(storage, **settings)`: the service with those settings and that
+    store, by default one in the test's directory."""
     clients: list[httpx.AsyncClient] = []
 
-    async def serve(**settings: object) -> Files:
-        directory = tmp_path / f"store{len(clients)}"
-        app = create_app(Settings(**settings), run_email_worker=False, manage_database=False, storage=LocalStorage(directory))
+    async def serve(storage: Storage | None = None, **settings: object) -> Files:
+        directory = None if storage else tmp_path / f"store{len(clients)}"
+        storage = storage or LocalStorage(directory)
+        app = create_app(Settings(**settings), run_email_worker=False, manage_database=False, storage=storage)
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
         client = httpx.AsyncClient(transport=transport, base_url="http://clientela.test")
         clients.append(client)
-        return Files(client=client, api=Api(client), directory=directory)
+        return Files(client=client, api=Api(client), storage=storage, directory=directory)
 
     yield serve
     for client in clients:
@@ -96,3 +101,9 @@ async def serve_files(database, tmp_path) -> AsyncIterator:
 @pytest.fixture
 async def files(serve_files) -> Files:
     return await serve_files()
+
+
+@pytest.fixture
+async def s3_files(serve_files, s3_settings) -> Files:
+    """The service keeping its files in the bucket of moto's S3 server (tests/s3_server.py)."""
+    return await serve_files(s3_store(s3_settings))

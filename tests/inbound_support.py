@@ -1,5 +1,6 @@
 """Replies by email in tests: the inbound SMTP server in the tests' event loop (and so their
-database), a client to send to it, and the emails and messages of a conversation."""
+database) with a store of the test's own, a client to send to it, and the emails and messages of
+a conversation."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import aiosmtplib
 import pytest
 
 from clientela.conversations.models import Message, MessageVisibility
+from clientela.files.storage import LocalStorage, Storage
 from clientela.inbound.smtp import start_server
 from clientela.mail.worker import deliver_due
+from clientela.projects.models import ProjectFollower
 
 DOMAIN = "reply.clientela.test"
 MAIL_FROM = "notifications@clientela.test"
@@ -24,11 +27,12 @@ class Inbound:
     settings: object
     port: int
     outgoing: object  # the SMTP server our worker delivers to (tests/smtp_server.py)
+    storage: Storage  # where the attachments of replies go, and those of emails come from
 
     async def deliver(self) -> dict[str, EmailMessage]:
         """Deliver the outbox; the emails sent, by recipient address."""
         self.outgoing.clear()
-        await deliver_due(self.settings)
+        await deliver_due(self.settings, storage=self.storage)
         return {m["To"].addresses[0].addr_spec: m for m in self.outgoing.messages}
 
     async def send(self, message: EmailMessage, recipients: list[str] | None = None) -> tuple[int, str]:
@@ -43,12 +47,35 @@ class Inbound:
 
 
 @pytest.fixture
-async def inbound(smtp_server, database):
-    settings = smtp_server.settings(inbound_domain=DOMAIN, mail_from=MAIL_FROM, inbound_max_message_bytes=64 * 1024)
-    server = await start_server(settings, "127.0.0.1", 0)
-    yield Inbound(settings, server.sockets[0].getsockname()[1], smtp_server)
-    server.close()
-    await server.wait_closed()
+async def serve_inbound(smtp_server, database, tmp_path):
+    """`await serve_inbound(storage, **settings)`: the inbound server with those settings and
+    that store (by default a directory of the test's own)."""
+    servers = []
+
+    async def serve(storage: Storage | None = None, **overrides) -> Inbound:
+        values = {"inbound_domain": DOMAIN, "mail_from": MAIL_FROM, "inbound_max_message_bytes": 64 * 1024, **overrides}
+        settings = smtp_server.settings(**values)
+        storage = storage or LocalStorage(tmp_path / f"inbound-store{len(servers)}")
+        server = await start_server(settings, "127.0.0.1", 0, storage)
+        servers.append(server)
+        return Inbound(settings, server.sockets[0].getsockname()[1], smtp_server, storage)
+
+    yield serve
+    for server in servers:
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.fixture
+async def inbound(serve_inbound) -> Inbound:
+    return await serve_inbound()
+
+
+@pytest.fixture
+async def staff_follows(world):
+    """Sam (staff) follows Acme's project, so public messages and replies there are emailed to
+    him too."""
+    await ProjectFollower.create(project=world.acme_project, user=world.staff.user)
 
 
 def reply(

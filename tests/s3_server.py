@@ -3,8 +3,9 @@ port, started once per run when a test first asks for it. The tests' clients spe
 moto is never imported here, so no client is patched.
 
 `s3_settings` gives the CLIENTELA_S3_* values of a bucket created on it (with a key prefix), for
-a test to set in its environment (`monkeypatch.setenv`) or hand to a server process; `s3_client`
-is a plain boto3 client on the same server, to look at what was stored."""
+a test to set in its environment (`monkeypatch.setenv`) or hand to a server process; `s3_store`
+makes the service's S3 store of them; `s3_client` is a plain boto3 client on the same server, to
+look at what was stored."""
 
 from __future__ import annotations
 
@@ -86,3 +87,19 @@ def s3_settings(s3_endpoint_url, s3_client) -> dict[str, str]:
         "CLIENTELA_S3_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
         "CLIENTELA_S3_PREFIX": PREFIX,
     }
+
+
+def s3_store(s3_settings: dict[str, str], **overrides):
+    """The service's S3 store on the bucket of `s3_settings`; `overrides` change its arguments."""
+    from clientela.files.s3 import S3Storage  # aioboto3 only for the tests that use S3
+
+    bucket = overrides.pop("bucket", s3_settings["CLIENTELA_S3_BUCKET"])
+    values = {
+        "endpoint_url": s3_settings["CLIENTELA_S3_ENDPOINT_URL"],
+        "region": s3_settings["CLIENTELA_S3_REGION"],
+        "access_key_id": s3_settings["CLIENTELA_S3_ACCESS_KEY_ID"],
+        "secret_access_key": s3_settings["CLIENTELA_S3_SECRET_ACCESS_KEY"],
+        "prefix": s3_settings["CLIENTELA_S3_PREFIX"],
+        **overrides,
+    }
+    return S3Storage(bucket, **values)

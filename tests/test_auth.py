@@ -107,11 +107,12 @@ async def test_same_address_in_two_workspaces_signs_in_where_it_last_authenticat
 
 async def delivered_text(email: OutboxEmail) -> str:
     """The text of an email as the worker sends it (links are made at delivery)."""
+    from clientela.files.storage import storage_from_settings
     from clientela.mail.worker import _message
     from clientela.settings import Settings
 
     settings = Settings(_env_file=None, mail_from="sender@firm.example")
-    return (await _message(email, settings)).get_body(("plain",)).get_content()
+    return (await _message(email, settings, None, None, storage_from_settings(settings))).get_body(("plain",)).get_content()
 
 
 async def test_a_sign_in_checks_one_password_however_many_workspaces_know_the_address(api, factory, monkeypatch):

@@ -28,12 +28,6 @@ from support import QueryCounter
 from test_contract_matrix import fingerprint
 
 
-@pytest.fixture
-async def staff_follows(world):
-    """Sam (staff) follows Acme's project, so replies on it are emailed to him too."""
-    await ProjectFollower.create(project=world.acme_project, user=world.staff.user)
-
-
 async def test_emails_of_public_messages_carry_a_reply_address_of_their_recipient_and_conversation(
     api, world, inbound, staff_follows
 ):

@@ -45,9 +45,7 @@ async def person(
     organization = await Organization.create(
         workspace=workspace, name="Client Co", kind=OrganizationKind.CLIENT, language=organization_language
     )
-    return await User.create(
-        workspace=workspace, name=name, email=email, organization=organization, language=language
-    )
+    return await User.create(workspace=workspace, name=name, email=email, organization=organization, language=language)
 
 
 async def queue_many(count: int) -> list[OutboxEmail]:
@@ -82,9 +80,7 @@ async def test_queue_email_writes_a_pending_row_rendered_for_the_recipient():
         (None, None, "en", "en", "Reset your Clientela password"),
     ],
 )
-async def test_the_email_is_in_the_recipients_effective_language(
-    own, organization, workspace, expected, subject
-):
+async def test_the_email_is_in_the_recipients_effective_language(own, organization, workspace, expected, subject):
     recipient = await person(language=own, organization_language=organization, workspace_language=workspace)
     email = await queue_email(EmailKind.PASSWORD, recipient, PASSWORD_CONTEXT)
     assert (email.language, email.subject) == (expected, subject)
@@ -124,7 +120,12 @@ async def test_invitation_emails_are_capped_per_workspace_per_hour_and_a_refusal
     assert await Share.all().count() == shares_before + 2
     assert await OutboxEmail.filter(kind="SHARED_ORGANIZATION").count() == 2
     assert not await User.filter(email="partner2@example.org").exists()
-    invitation = {"projectId": str(world.acme_project.id), "organizationId": str(world.acme.id), "name": "Ivy", "email": "ivy@acme.example"}
+    invitation = {
+        "projectId": str(world.acme_project.id),
+        "organizationId": str(world.acme.id),
+        "name": "Ivy",
+        "email": "ivy@acme.example",
+    }
     assert (await api("InviteToProject", {"input": invitation}, token=world.admin.token)).code == "RATE_LIMITED"
     assert not await User.filter(email="ivy@acme.example").exists()
     # Another workspace has its own allowance; other emails are not capped.
@@ -306,7 +307,7 @@ async def test_run_worker_survives_errors(monkeypatch, caplog):
     stop = asyncio.Event()
     calls = []
 
-    async def flaky(settings):
+    async def flaky(settings, storage):
         calls.append(settings)
         if len(calls) == 1:
             raise ConnectionError("database went away")

@@ -18,21 +18,9 @@ from botocore.exceptions import ClientError
 from clientela.files.s3 import PART_BYTES, S3Storage
 from clientela.files.storage import CHUNK_BYTES, LocalStorage, storage_from_settings
 from clientela.settings import Settings
+from s3_server import s3_store
 
 MIB = 1024 * 1024
-
-
-def s3_store(s3_settings: dict[str, str], **overrides) -> S3Storage:
-    bucket = overrides.pop("bucket", s3_settings["CLIENTELA_S3_BUCKET"])
-    values = {
-        "endpoint_url": s3_settings["CLIENTELA_S3_ENDPOINT_URL"],
-        "region": s3_settings["CLIENTELA_S3_REGION"],
-        "access_key_id": s3_settings["CLIENTELA_S3_ACCESS_KEY_ID"],
-        "secret_access_key": s3_settings["CLIENTELA_S3_SECRET_ACCESS_KEY"],
-        "prefix": s3_settings["CLIENTELA_S3_PREFIX"],
-        **overrides,
-    }
-    return S3Storage(bucket, **values)
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -108,10 +108,12 @@ def inbound(
     """Receive replies by email (SMTP), and post them to their conversations."""
     import sys
 
+    from clientela.files.storage import storage_from_settings
     from clientela.inbound.smtp import receive_piped, start_server
 
     settings = get_settings()
     logs.configure(settings)
+    storage = storage_from_settings(settings)
     if not settings.inbound_domain:
         log = logging.getLogger("clientela.inbound")
         log.warning("CLIENTELA_INBOUND_DOMAIN is not set: emails carry no reply address, and every address is refused")
@@ -119,14 +121,14 @@ def inbound(
     async def piped() -> int:
         raw = sys.stdin.buffer.read(settings.inbound_max_message_bytes + 1)
         async with db.connected(settings.database_url, settings):
-            status, reply = await receive_piped(raw, recipient, settings)
+            status, reply = await receive_piped(raw, recipient, settings, storage)
         typer.echo(reply, err=True)
         return status
 
     async def serve_smtp() -> None:
         await db.migrate(settings.database_url)
         async with db.connected(settings.database_url, settings):
-            server = await start_server(settings, host, port)
+            server = await start_server(settings, host, port, storage)
             logging.getLogger("clientela.inbound").info("Receiving replies by SMTP on %s:%s", host, port)
             async with server:
                 await server.serve_forever()

@@ -781,6 +781,15 @@ def sees_attachments(viewer: Viewer) -> bool:
     return sees_task_field(viewer, TaskField.ATTACHMENTS)
 
 
+def reads_files_of_messages(kind: ViewerKind, portal: PortalSettings | None) -> bool:
+    """Whether who reads a message reads its files too: the firm's side does; a client only
+    where the portal settings list ATTACHMENTS and MESSAGES. `files_visible` asks it of a
+    viewer, and the emails of a public message of each recipient (mail/attachments.py)."""
+    if kind is not ViewerKind.CLIENT:
+        return kind is not ViewerKind.ANONYMOUS
+    return portal is not None and {TaskField.ATTACHMENTS, TaskField.MESSAGES} <= portal.visible_task_fields
+
+
 def files_visible(viewer: Viewer) -> Q:
     """Who reads a file is who reads what it hangs on: a task's files follow `tasks_visible`, a
     message's the message (`messages_visible`, on a visible task or project: INTERNAL ones never
@@ -792,7 +801,7 @@ def files_visible(viewer: Viewer) -> Q:
     own_pending = Q(uploaded_by_id=viewer.user_id, task_id__isnull=True, message_id__isnull=True)
     tasks = Subquery(Task.filter(tasks_visible(viewer)).values("id"))
     reach = own_pending | Q(task_id__in=tasks)
-    if sees_task_field(viewer, TaskField.MESSAGES):
+    if reads_files_of_messages(viewer.kind, viewer.portal):
         projects = Subquery(Project.filter(projects_visible(viewer)).values("id"))
         conversations = Q(task_id__in=tasks) | Q(task_id__isnull=True, project_id__in=projects)
         messages = Message.filter(messages_visible(viewer), conversations, workspace_id=viewer.workspace_id)
@@ -800,15 +809,20 @@ def files_visible(viewer: Viewer) -> Q:
     return Q(workspace_id=viewer.workspace_id) & reach
 
 
-def require_upload(viewer: Viewer) -> None:
+def may_upload(viewer: Viewer) -> bool:
     """Who may attach files somewhere may upload them: the firm's side where it manages a
-    project; clients where the portal shows attachments and lets them submit items or reply."""
-    require_signed_in(viewer)
+    project; clients where the portal shows attachments and lets them submit items or reply.
+    A reply by email keeps its attachments only for who may (inbound/attachments.py)."""
+    if viewer.kind is ViewerKind.ANONYMOUS:
+        return False
     if viewer.is_client:
-        allowed = sees_attachments(viewer) and (client_may_submit(viewer) or client_may_reply(viewer))
-    else:
-        allowed = allowed_anywhere(viewer, Action.MANAGE_PROJECT)
-    if not allowed:
+        return sees_attachments(viewer) and (client_may_submit(viewer) or client_may_reply(viewer))
+    return allowed_anywhere(viewer, Action.MANAGE_PROJECT)
+
+
+def require_upload(viewer: Viewer) -> None:
+    require_signed_in(viewer)
+    if not may_upload(viewer):
         raise Forbidden("You may not upload files.")
 
 

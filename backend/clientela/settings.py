@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     storage_dir: str = "clientela-files"
     upload_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1, le=2**31 - 1)
     workspace_storage_quota_bytes: int = Field(default=10 * 1024**3, ge=0)
+    # An email of a public message attaches its files, the smallest first, up to this total;
+    # the others it names with a link to the item in the portal. Read whole into memory for the
+    # email, so this is also what one email may hold of them.
+    email_attachments_max_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
 
     @model_validator(mode="after")
     def _introspection_follows_development(self) -> Settings:

@@ -34,6 +34,13 @@ def _conversation(task: Task | None, project: Project) -> Q:
     return Q(task_id=task.id) if task else Q(project_id=project.id, task_id__isnull=True)
 
 
+async def conversations_of(message_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID | None]]:
+    """The conversation of each of these messages: (project, task), the task None for a
+    project's own conversation."""
+    rows = await Message.filter(id__in=message_ids).values_list("id", "project_id", "task_id", "task__project_id")
+    return {message_id: (task_project_id or project_id, task_id) for message_id, project_id, task_id, task_project_id in rows}
+
+
 async def people_with_email(user_ids: list[uuid.UUID]) -> list[User]:
     """The people of `user_ids` who have an email address."""
     return await User.filter(id__in=user_ids, email__isnull=False)

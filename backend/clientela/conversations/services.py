@@ -25,10 +25,15 @@ from clientela.people.models import User
 from clientela.policy import Action, RecipientReason, Viewer
 from clientela.projects import services as projects
 from clientela.projects.models import Project
-from clientela.settings import get_settings
+from clientela.settings import Settings, get_settings
 from clientela.tasks import repository as task_rows
 from clientela.tasks import services as tasks
 from clientela.tasks.models import Task
+
+
+def conversation_url(settings: Settings, project_id: uuid.UUID, task_id: uuid.UUID | None) -> str:
+    """Where the portal shows a conversation: the item's, or the project's own."""
+    return f"{settings.link_base}/projects/{project_id}" + (f"?task={task_id}" if task_id else "")
 
 
 @dataclass
@@ -96,9 +101,7 @@ async def post_message(
             if task is not None and viewer.is_client:
                 await automations.record(viewer, TriggerKind.CLIENT_REPLIED, task, message=message.id)
 
-    return await repository.create_message(
-        viewer, task=task, project=project, body=body, visibility=visibility, deliver=deliver
-    )
+    return await repository.create_message(viewer, task=task, project=project, body=body, visibility=visibility, deliver=deliver)
 
 
 async def post_automatic_message(
@@ -164,7 +167,7 @@ async def _email_recipients(
     sent_before: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for message_id, user_id in await repository.sent([m.id for m in earlier], [r.user.id for r in recipients]):
         sent_before[user_id].add(message_id)
-    item_url = f"{settings.link_base}/projects/{project.id}" + (f"?task={task.id}" if task else "")
+    item_url = conversation_url(settings, project.id, task.id if task else None)
     sent_to: list[tuple[uuid.UUID, uuid.UUID]] = []
     for recipient in recipients:
         unsent = [m for m in earlier if m.id not in sent_before[recipient.user.id]]
@@ -181,9 +184,7 @@ async def _email_recipients(
                 "item_url": item_url,
                 "author_name": viewer.user.name,
                 "body": body,
-                "history": [
-                    {"author_name": m.author.name, "body": m.body, "created_at": m.created_at} for m in history
-                ],
+                "history": [{"author_name": m.author.name, "body": m.body, "created_at": m.created_at} for m in history],
                 "history_left_out": len(unsent) - len(history),
             },
             about=message.id,

@@ -39,6 +39,10 @@ class UnsupportedType(BadUserInput):
     http_status = 415
 
 
+class OverQuota(BadUserInput):
+    """Bad input refused for want of room (a workspace's files would pass its storage quota)."""
+
+
 class Unauthenticated(ClientelaError):
     code = "UNAUTHENTICATED"
     http_status = 401

@@ -29,9 +29,9 @@ async def visible_files(viewer: Viewer, file_ids: list) -> list[StoredFile]:
     return await fetch_all_visible(StoredFile, policy.files_visible(viewer), file_ids, "File")
 
 
-async def files_of_message(message_id: uuid.UUID) -> list[StoredFile]:
-    """A message's files, oldest first (for emails and other channels that carry them)."""
-    return await StoredFile.filter(message_id=message_id).order_by("id")
+async def files_of_messages(message_ids: list[uuid.UUID]) -> list[StoredFile]:
+    """The files of these messages, the smallest first (for the emails that carry them)."""
+    return await StoredFile.filter(message_id__in=message_ids).order_by("size", "id")
 
 
 async def project_of(file: StoredFile) -> Project | None:

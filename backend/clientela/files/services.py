@@ -17,7 +17,7 @@ import filetype
 from clientela import policy
 from clientela.conversations.models import Message
 from clientela.core import clock, validation
-from clientela.core.errors import BadUserInput, NotFound, TooLarge, UnsupportedType
+from clientela.core.errors import BadUserInput, NotFound, OverQuota, TooLarge, UnsupportedType
 from clientela.core.pagination import LIST_LIMIT
 from clientela.files import repository
 from clientela.files.models import StoredFile
@@ -94,12 +94,12 @@ def _size_of(source: BinaryIO) -> int:
     return size
 
 
-def _size_text(size: int) -> str:
+def size_text(size: int) -> str:
     return f"{size / 1024 / 1024:g} MiB" if size >= 1024 * 1024 else f"{size} bytes"
 
 
 def over_upload_limit(settings: Settings) -> str:
-    return f"The file is over the upload limit of {_size_text(settings.upload_max_bytes)}."
+    return f"The file is over the upload limit of {size_text(settings.upload_max_bytes)}."
 
 
 async def store_file(viewer: Viewer, source: BinaryIO, name: str | None, storage: Storage, settings: Settings) -> StoredFile:
@@ -124,7 +124,7 @@ async def store_file(viewer: Viewer, source: BinaryIO, name: str | None, storage
 
     def admit(usage: int) -> None:
         if usage + size > quota:
-            raise BadUserInput(f"The workspace's files would be over its storage quota of {_size_text(quota)}.", field="file")
+            raise OverQuota(f"The workspace's files would be over its storage quota of {size_text(quota)}.", field="file")
 
     file = await repository.create_pending(
         viewer,
@@ -138,7 +138,7 @@ async def store_file(viewer: Viewer, source: BinaryIO, name: str | None, storage
         await asyncio.to_thread(source.seek, 0)
         await storage.put(file.storage_key, source, size, content_type)
     except Exception:
-        await _remove([file], storage)
+        await discard([file], storage)
         raise
     return file
 
@@ -189,10 +189,13 @@ async def remove_file(viewer: Viewer, file_id: object, storage: Storage) -> None
     project = await repository.project_of(file)
     member = project is not None and await projects.membership(viewer, Action.MANAGE_PROJECT, project)
     policy.require_file_removal(viewer, file, project, project_member=member)
-    await _remove([file], storage)
+    await discard([file], storage)
 
 
-async def _remove(files: list[StoredFile], storage: Storage) -> int:
+async def discard(files: list[StoredFile], storage: Storage) -> int:
+    """Removes `files` without asking who may (the caller decided: an upload that failed,
+    abandoned ones, those of a reply by email that was not posted): their rows in one
+    transaction, then their bytes. How many were removed."""
     removed = await repository.remove(files)
     for file in removed:
         await _delete_bytes(file.storage_key, storage)
@@ -216,7 +219,7 @@ async def sweep(storage: Storage, now: datetime | None = None) -> int:
     before = (now or clock.now()) - PENDING_FOR
     done = 0
     while abandoned := await repository.pending_before(before, SWEEP_BATCH):
-        done += await _remove(abandoned, storage)
+        done += await discard(abandoned, storage)
         if len(abandoned) < SWEEP_BATCH:
             break
     for storage_key in await repository.deletions(SWEEP_BATCH):

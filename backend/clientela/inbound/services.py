@@ -25,7 +25,8 @@ from clientela.conversations import services as conversations
 from clientela.conversations.audience import message_audience
 from clientela.conversations.models import Message, MessageVisibility
 from clientela.core.errors import BadUserInput, ClientelaError
-from clientela.inbound import repository
+from clientela.files.storage import Storage
+from clientela.inbound import attachments, repository
 from clientela.inbound.models import ReplyToken
 from clientela.inbound.parsing import ParsedEmail, parse
 from clientela.mail.outbox import is_our_message_id
@@ -59,7 +60,7 @@ class Outcome(StrEnum):
 class Received:
     outcome: Outcome
     message: Message | None = None
-    # The email as read, its attachments among the rest, for whoever stores them.
+    # The email as read: its sender, text and attachments.
     email: ParsedEmail | None = None
 
 
@@ -146,9 +147,10 @@ def accepts_recipient(recipient: str, settings: Settings) -> bool:
     return token_in(recipient, settings) is not None
 
 
-async def receive(raw: bytes, recipient: str, settings: Settings) -> Received:
-    """Post the reply in `raw`, sent to `recipient`, once; raises Refused (nothing written) when
-    it may not be posted."""
+async def receive(raw: bytes, recipient: str, settings: Settings, storage: Storage) -> Received:
+    """Post the reply in `raw`, sent to `recipient`, once, with its attachments kept in
+    `storage` as its files (inbound/attachments.py); raises Refused (nothing written, nothing
+    stored) when it may not be posted."""
     if len(raw) > settings.inbound_max_message_bytes:
         raise Refused(TOO_LARGE)
     email = parse(raw)
@@ -163,23 +165,30 @@ async def receive(raw: bytes, recipient: str, settings: Settings) -> Received:
         policy.require_reply_by_email(viewer, email.from_address, in_audience=token.user_id in audience)
         if await repository.was_received(token, identity):
             return Received(Outcome.DUPLICATE, email=email)
-        message = await repository.post_once(
-            token,
-            identity,
-            lambda: conversations.post_message(
-                viewer,
-                task_id=token.task_id,
-                project_id=None if token.task_id else token.project_id,
-                body=email.body,
-                visibility=MessageVisibility.PUBLIC,
-                include_history=True,
-            ),
-        )
+        kept = await attachments.keep(viewer, email.attachments, storage, settings)
+        try:
+            message = await repository.post_once(
+                token,
+                identity,
+                lambda: conversations.post_message(
+                    viewer,
+                    task_id=token.task_id,
+                    project_id=None if token.task_id else token.project_id,
+                    body=kept.body(email.body),
+                    visibility=MessageVisibility.PUBLIC,
+                    include_history=True,
+                    file_ids=[file.id for file in kept.files],
+                ),
+            )
+        except Exception:
+            await attachments.discard(kept, storage)
+            raise
     except BadUserInput as error:  # the person's own words: safe to say what is wrong with them
         raise Refused(f"550 5.6.0 {error.message}") from None
     except ClientelaError:
         raise Refused(REFUSED) from None
-    if message is None:
+    if message is None:  # posted by a delivery of the same email at the same moment
+        await attachments.discard(kept, storage)
         return Received(Outcome.DUPLICATE, email=email)
     return Received(Outcome.POSTED, message=message, email=email)
 

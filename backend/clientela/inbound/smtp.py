@@ -10,6 +10,7 @@ from email.utils import getaddresses
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from clientela.files.storage import Storage
 from clientela.inbound import services
 from clientela.inbound.services import Outcome, Refused
 from clientela.settings import Settings
@@ -26,8 +27,9 @@ class InboundHandler:
     """aiosmtpd's handler: one reply address per email (RFC 5321 lets the client send to the
     others in another transaction), received when the data is in."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, storage: Storage) -> None:
         self.settings = settings
+        self.storage = storage
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list) -> str:
         if envelope.rcpt_tos:
@@ -39,13 +41,13 @@ class InboundHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        return await answer(envelope.original_content, envelope.rcpt_tos[0], self.settings)
+        return await answer(envelope.original_content, envelope.rcpt_tos[0], self.settings, self.storage)
 
 
-async def answer(raw: bytes, recipient: str, settings: Settings) -> str:
-    """The SMTP reply to an email for `recipient`."""
+async def answer(raw: bytes, recipient: str, settings: Settings, storage: Storage) -> str:
+    """The SMTP reply to an email for `recipient`; its attachments go to `storage`."""
     try:
-        received = await services.receive(raw, recipient, settings)
+        received = await services.receive(raw, recipient, settings, storage)
     except Refused as refusal:
         return refusal.reply
     except Exception:
@@ -57,9 +59,10 @@ async def answer(raw: bytes, recipient: str, settings: Settings) -> str:
     return ACCEPTED
 
 
-async def start_server(settings: Settings, host: str, port: int) -> asyncio.Server:
-    """The SMTP server on host:port, serving in the running loop (and so its database)."""
-    handler = InboundHandler(settings)
+async def start_server(settings: Settings, host: str, port: int, storage: Storage) -> asyncio.Server:
+    """The SMTP server on host:port, serving in the running loop (and so its database), keeping
+    attachments in `storage`."""
+    handler = InboundHandler(settings, storage)
     loop = asyncio.get_running_loop()
     return await loop.create_server(
         lambda: SMTP(
@@ -93,12 +96,12 @@ def recipient_in(raw: bytes, settings: Settings) -> str | None:
     return None
 
 
-async def receive_piped(raw: bytes, recipient: str | None, settings: Settings) -> tuple[int, str]:
+async def receive_piped(raw: bytes, recipient: str | None, settings: Settings, storage: Storage) -> tuple[int, str]:
     """(exit status, SMTP reply) for one email from a pipe, to `recipient` or else to the reply
     address its headers name."""
     recipient = recipient or recipient_in(raw, settings)
     if recipient is None or not services.accepts_recipient(recipient, settings):
         return EX_NOUSER, UNKNOWN_ADDRESS
-    reply = await answer(raw, recipient, settings)
+    reply = await answer(raw, recipient, settings, storage)
     status = EX_OK if reply.startswith("2") else EX_TEMPFAIL if reply.startswith("4") else EX_NOPERM
     return status, reply

@@ -32,6 +32,13 @@ LANGUAGES = ("en", "es", "pt", "ru")
 SOURCE_LANGUAGE = "en"
 
 
+# Stands where an email of a public message lists the message's files: the list is made when
+# the email leaves the outbox (mail/attachments.py), so that it names only what is still there
+# and still the recipient's to read. Format characters, which no text a person gives us may hold
+# (core/validation.py), so no message can put one of its own in the email.
+MESSAGE_FILES = "\u2063message-files\u2063"
+
+
 def supported_language(language: str | None) -> str:
     """The language an email is written in: the primary subtag when we have it, else English."""
     primary = (language or "").replace("_", "-").split("-")[0].lower()
@@ -88,4 +95,5 @@ def environment(language: str) -> Environment:
     env.install_gettext_translations(translations(language), newstyle=True)
     env.filters["datetime"] = _datetime_formatter(language)
     env.filters["linebreaks"] = _linebreaks
+    env.globals["message_files"] = MESSAGE_FILES
     return env

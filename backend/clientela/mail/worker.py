@@ -25,9 +25,11 @@ from clientela.db import is_postgres
 from clientela.files import services as files
 from clientela.files.storage import Storage, storage_from_settings
 from clientela.inbound.services import reply_addresses
+from clientela.mail import attachments
 from clientela.mail.grants import delivery_refusals
 from clientela.mail.models import OutboxEmail, OutboxStatus
 from clientela.mail.outbox import SET_PASSWORD_LINK, EmailKind, message_id
+from clientela.mail.rendering import MESSAGE_FILES
 from clientela.settings import Settings
 from clientela.sharing import services as sharing
 from clientela.targets import services as targets
@@ -52,8 +54,9 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
 
 
-async def deliver_due(settings: Settings, *, now: datetime | None = None, batch: int = 20) -> int:
-    """Send one batch of due emails; the number delivered."""
+async def deliver_due(settings: Settings, *, now: datetime | None = None, batch: int = 20, storage: Storage | None = None) -> int:
+    """Send one batch of due emails, with the files they carry read from `storage` (else the
+    settings' own store); the number delivered."""
     now = now or datetime.now(UTC)
     if not settings.smtp_host:
         await _log_undeliverable()
@@ -61,7 +64,7 @@ async def deliver_due(settings: Settings, *, now: datetime | None = None, batch:
     rows = await _claim(now, batch)
     if not rows:
         return 0
-    return await _send(settings, rows, now)
+    return await _send(settings, rows, now, storage or storage_from_settings(settings))
 
 
 async def purge(settings: Settings, *, now: datetime | None = None) -> int:
@@ -124,7 +127,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event, poll_seconds: floa
             busy = await automations.process_events()
             busy += await scan()
             await sweep()
-            delivered = await deliver_due(settings) + busy
+            delivered = await deliver_due(settings, storage=store) + busy
         except Exception:
             log.exception("Delivering the outbox failed; trying again shortly")
             delivered = 0
@@ -159,7 +162,7 @@ async def _claim(now: datetime, batch: int) -> list[OutboxEmail]:
     return rows
 
 
-async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> int:
+async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime, storage: Storage) -> int:
     started = time.monotonic()
     smtp = aiosmtplib.SMTP(
         hostname=settings.smtp_host,
@@ -188,6 +191,7 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
             if refusal is None and row.kind == EmailKind.CLIENT_REPLY and row.recipient_id and row.about_id
         ]
         reply_to = await reply_addresses(settings, replies)
+        files = await attachments.files_of_batch(rows, settings)
         for index, (row, refusal) in enumerate(zip(rows, refusals, strict=True)):
             if time.monotonic() - started > (LEASE - SEND_MARGIN).total_seconds() or not smtp.is_connected:
                 # Out of lease time, or the server hung up: the rest go back to the queue without
@@ -200,7 +204,8 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
                 )
                 continue
             try:
-                await smtp.send_message(await _message(row, settings, reply_to.get((row.recipient_id, row.about_id))))
+                email = await _message(row, settings, reply_to.get((row.recipient_id, row.about_id)), files.get(row.id), storage)
+                await smtp.send_message(email)
             except Exception as error:
                 await _failed(row, error, now)
             else:
@@ -214,11 +219,20 @@ async def _send(settings: Settings, rows: list[OutboxEmail], now: datetime) -> i
     return delivered
 
 
-async def _message(row: OutboxEmail, settings: Settings, reply_to: str | None = None) -> EmailMessage:
+async def _message(
+    row: OutboxEmail,
+    settings: Settings,
+    reply_to: str | None,
+    files: attachments.MessageFiles | None,
+    storage: Storage,
+) -> EmailMessage:
     text, html = row.text_body, row.html_body
     if SET_PASSWORD_LINK in text and row.recipient_id is not None:
         link = await accounts.password_link(row.recipient_id)
         text, html = text.replace(SET_PASSWORD_LINK, link), html.replace(SET_PASSWORD_LINK, link)
+    # Read as it leaves: a store that fails now fails this attempt, which is tried again later.
+    carried = await attachments.carried(files, row.language, storage, settings.email_attachments_max_bytes)
+    text, html = text.replace(MESSAGE_FILES, carried.text), html.replace(MESSAGE_FILES, carried.html)
     message = EmailMessage()
     message["Subject"] = row.subject
     message["From"] = settings.mail_from
@@ -232,6 +246,9 @@ async def _message(row: OutboxEmail, settings: Settings, reply_to: str | None = 
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    for file, data in carried.attached:
+        maintype, _, subtype = file.content_type.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=file.name)
     return message
 
 

@@ -135,3 +135,9 @@ async def organization_language(organization_id: uuid.UUID) -> str | None:
 
 async def workspace_language(workspace_id: uuid.UUID) -> str:
     return await Workspace.filter(id=workspace_id).first().values_list("language", flat=True)
+
+
+async def people_with_workspaces(user_ids: list[uuid.UUID]) -> list[User]:
+    """The people of `user_ids`, with their organizations and workspaces (what decides which
+    kind of viewer each is, and the portal settings over clients)."""
+    return await User.filter(id__in=user_ids).select_related("organization", "workspace")
