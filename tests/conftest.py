@@ -27,7 +27,7 @@ os.environ.setdefault("CLIENTELA_STORAGE_DIR", tempfile.mkdtemp(prefix="clientel
 
 from clientela import db  # noqa: E402
 
-pytest_plugins = ["smtp_server", "inbound_support", "s3_server", "files_support"]
+pytest_plugins = ["smtp_server", "inbound_support", "s3_server", "files_support", "browser_support"]
 
 DATABASE_URL = os.environ.get("CLIENTELA_TEST_DATABASE_URL") or (
     f"sqlite://{Path(tempfile.mkdtemp(prefix='clientela-test-')) / 'test.db'}"
@@ -78,27 +78,41 @@ async def world(factory, database):
 
 
 @pytest.fixture
-async def live_server(database):
-    """The whole service on a free loopback port, in the tests' event loop (and so their
-    database); yields its base URL."""
+async def serve_live(database):
+    """`await serve_live(settings)`: the whole service with those settings (by default the
+    environment's) on a free loopback port, in the tests' event loop (and so their database);
+    gives its base URL."""
     import asyncio
 
     import uvicorn
 
     from clientela.app import create_app
 
-    app = create_app(run_email_worker=False, manage_database=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    running = []
+
+    async def serve(settings=None) -> str:
+        app = create_app(settings, run_email_worker=False, manage_database=False)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+        task = asyncio.create_task(server.serve())
+        running.append((server, task))
+        for _ in range(500):
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.01)
+        assert server.started, "uvicorn did not start"
+        port = server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    yield serve
+    for server, task in running:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def live_server(serve_live):
+    """The whole service on a free loopback port, in the tests' event loop; its base URL."""
+    return await serve_live()
 
 
 class ServerProcess:

@@ -22,39 +22,57 @@ from clientela.automations import engine as automations
 from clientela.conversations.models import Message, MessageVisibility
 from clientela.mail.worker import deliver_due
 from clientela.tasks.models import Task, TaskRequester
-from support import CONTRACT
+from support import CONTRACT, operations_in
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "backend" / "clientela" / "web" / "static"
 SCREENSHOT = ROOT / "docs" / "portal-items.png"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EMAIL_BASE = "http://clientela.test"
-PHONE = {"width": 412, "height": 915}
 
 
 # --- without a browser: the operations the app sends, and how the server answers its paths ------
 
 
+def documents_in(module: str) -> dict[str, str]:
+    """The GraphQL documents of one of the app's modules, by name (`  Name: `…`,` entries)."""
+    return dict(re.findall(r"^  (\w+): `(.*?)`,$", (STATIC / "app" / module).read_text(), flags=re.M | re.S))
+
+
 def test_the_portal_sends_the_contract_operations_verbatim():
-    source = (STATIC / "app" / "operations.js").read_text()
-    operations = dict(re.findall(r"^  (\w+): `(.*?)`,$", source, flags=re.M | re.S))
+    operations = documents_in("operations.js")
     assert len(operations) >= 13
     contract_text = "\n".join(p.read_text() for p in (ROOT / "tests" / "contract").glob("*.graphql"))
     for name, text in operations.items():
         assert text in contract_text, f"{name} is not copied verbatim from the contract"
         assert print_ast(parse(text).definitions[0]) == CONTRACT[name]
     used = set(re.findall(r'request\("(\w+)"', "".join(p.read_text() for p in (STATIC / "app").glob("*.js"))))
-    assert used <= set(operations), used - set(operations)
+    sent = set(operations) | set(documents_in("file-operations.js"))
+    assert used <= sent, used - sent
+
+
+def test_the_portals_documents_about_files_are_those_the_file_access_tests_run():
+    """The contract has no files yet: the portal sends tests/operations/files.graphql's documents,
+    which tests/test_file_access.py runs as every kind of viewer, with its fragment."""
+    source = (STATIC / "app" / "file-operations.js").read_text()
+    documents = documents_in("file-operations.js")
+    assert set(documents) == {"TaskFiles", "PostMessageWithFiles", "SubmitItemWithFiles", "RemoveFile"}
+    [fragments] = re.findall(r"^const FRAGMENTS = `(.*?)`;$", source, flags=re.M | re.S)
+    file_text = (ROOT / "tests" / "operations" / "files.graphql").read_text()
+    expected = operations_in("files.graphql")
+    for name, text in documents.items():
+        assert text in file_text, f"{name} is not copied verbatim from tests/operations/files.graphql"
+        sent = f"{text}\n{fragments}" if "..." in text else text
+        assert print_ast(parse(sent)) == print_ast(parse(expected[name])), name
+    assert fragments in file_text
+
+
+def test_the_portal_has_every_word_in_each_of_its_languages():
+    source = (STATIC / "app" / "i18n.js").read_text()
+    blocks = dict(re.findall(r"^  (\w\w): \{\n(.*?)^  \},$", source, flags=re.M | re.S))
+    keys = {language: re.findall(r"^    (\w+): ", block, flags=re.M) for language, block in blocks.items()}
+    assert set(keys) == {"en", "es", "pt", "ru"}
+    for language, words in keys.items():
+        assert words == keys["en"], language
 
 
 @pytest.mark.parametrize(
@@ -88,34 +106,6 @@ async def test_unknown_paths_are_not_found(api):
 
 
 # --- in a browser ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def browser(tmp_path):
-    """A function that opens a Chromium context (fresh user-data dir) with a locale."""
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium package"
-    from playwright.async_api import async_playwright
-
-    contexts = []
-    async with async_playwright() as playwright:
-
-        async def open_context(locale: str = "en-US", **options):
-            context = await playwright.chromium.launch_persistent_context(
-                tmp_path / f"chromium-{len(contexts)}",
-                executable_path=str(CHROMIUM),
-                args=CHROMIUM_ARGS,
-                headless=True,
-                locale=locale,
-                viewport=PHONE,
-                **options,
-            )
-            context.set_default_timeout(10_000)
-            contexts.append(context)
-            return context
-
-        yield open_context
-        for context in contexts:
-            await context.close()
 
 
 def follow(link: str, base: str) -> str:
@@ -192,7 +182,9 @@ async def build_client_world(api, factory):
     return admin, acme, website, visible
 
 
-async def test_a_client_goes_from_the_invitation_email_to_replying_and_submitting(api, factory, smtp_server, live_server, browser):
+async def test_a_client_goes_from_the_invitation_email_to_replying_and_submitting(
+    api, factory, smtp_server, live_server, browser
+):
     admin, acme, website, visible = await build_client_world(api, factory)
     invited = await api(
         "InviteToProject",
@@ -357,7 +349,9 @@ async def test_the_portal_speaks_the_visitors_language_and_hides_what_the_settin
     await page.get_by_text("Sua sessão terminou. Entre novamente.").wait_for()
 
 
-async def test_a_consultant_opens_the_organization_and_project_links_of_the_emails(api, factory, smtp_server, live_server, browser):
+async def test_a_consultant_opens_the_organization_and_project_links_of_the_emails(
+    api, factory, smtp_server, live_server, browser
+):
     admin = await factory.workspace("Northwind")
     acme = await factory.organization(admin, "Acme")
     created = await api(

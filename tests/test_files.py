@@ -154,7 +154,9 @@ async def test_a_workspace_keeps_files_up_to_its_quota_pending_ones_included(ser
     before = await fingerprint()
     refused = await files.upload(world.admin.token, b"b" * 60, "second.txt")
     assert (refused.status_code, error_code(refused)) == (400, "BAD_USER_INPUT")
-    assert "storage quota of 100 bytes" in refused.json()["errors"][0]["message"]
+    [error] = refused.json()["errors"]
+    assert "storage quota of 100 bytes" in error["message"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "file", "limit": "storageQuota"}
     assert await fingerprint() == before and len(files.stored()) == 1
     # Another workspace has its own.
     assert (await files.upload(world.foreign_admin.token, b"c" * 60, "theirs.txt")).status_code == 201

@@ -124,7 +124,11 @@ async def store_file(viewer: Viewer, source: BinaryIO, name: str | None, storage
 
     def admit(usage: int) -> None:
         if usage + size > quota:
-            raise OverQuota(f"The workspace's files would be over its storage quota of {size_text(quota)}.", field="file")
+            raise OverQuota(
+                f"The workspace's files would be over its storage quota of {size_text(quota)}.",
+                field="file",
+                limit="storageQuota",
+            )
 
     file = await repository.create_pending(
         viewer,

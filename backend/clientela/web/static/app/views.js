@@ -3,9 +3,13 @@
 
 import { ApiError, request } from "./api.js";
 import { h } from "./dom.js";
+import { fileList, filePicker, filesShown } from "./files.js";
 import { formatDate, formatDateTime, formatMinutes, formatMoney, languageName, t } from "./i18n.js";
 
 const PAGE_SIZE = 10;
+// The most files one message and one item carry (files/services.py).
+const FILES_PER_MESSAGE = 10;
+const FILES_PER_ITEM = 100;
 
 // --- helpers ------------------------------------------------------------------------------------
 
@@ -233,7 +237,7 @@ export async function items() {
   ];
 }
 
-function conversation(messages) {
+function conversation(messages, messageFiles) {
   if (!messages.length) return h("p", {}, t("noMessages"));
   return h(
     "ol",
@@ -254,14 +258,25 @@ function conversation(messages) {
             message.visibility === "INTERNAL" ? [" ", h("span", { className: "badge" }, t("internalNote"))] : null,
           ),
           paragraphs(message.body),
+          fileList(messageFiles.get(message.id)),
         ),
       ),
     ),
   );
 }
 
+/** An item, and where the portal settings show them its files and its messages' files. */
+async function loadItem(app, id) {
+  const [{ task }, files] = await Promise.all([
+    request("PortalItem", { id }),
+    filesShown(app.settings) ? request("TaskFiles", { id }) : { task: null },
+  ]);
+  const messageFiles = new Map((files.task?.messages ?? []).map((message) => [message.id, message.files]));
+  return { task, files: files.task?.files ?? null, messageFiles };
+}
+
 export async function item({ app, params: [id] }) {
-  const { task } = await request("PortalItem", { id });
+  const { task, files, messageFiles } = await loadItem(app, id);
   if (!task) throw new ApiError("NOT_FOUND");
   const assignee = task.assignee
     ? [
@@ -286,24 +301,33 @@ export async function item({ app, params: [id] }) {
     ]),
   ];
   if (task.description) parts.push(section(t("description"), paragraphs(task.description)));
+  const taskFiles = fileList(files);
+  if (taskFiles) parts.push(section(t("files"), taskFiles));
 
-  const thread = h("div", {}, task.messages ? conversation(task.messages) : null);
+  const thread = h("div", {}, task.messages ? conversation(task.messages, messageFiles) : null);
   const talk = [];
   if (task.messages) talk.push(thread);
   if (app.settings?.canPostMessages !== false) {
     const body = h("textarea", { name: "body", rows: "4", required: true });
     const sent = h("p", { className: "notice", role: "status", hidden: true });
+    const picker = filesShown(app.settings) ? filePicker({ max: FILES_PER_MESSAGE }) : null;
     talk.push(
-      form(t("sendReply"), [field(t("yourReply"), body)], async (data, element) => {
+      form(t("sendReply"), [field(t("yourReply"), body), picker?.element], async (data, element) => {
         sent.hidden = true;
         const text = String(data.get("body")).trim();
         if (!text) throw problem(t("fieldBody"), "body");
-        await request("PortalReply", { taskId: task.id, body: text });
+        const fileIds = picker ? await picker.fileIds() : [];
+        if (fileIds.length) {
+          await request("PostMessageWithFiles", { input: { taskId: task.id, body: text, visibility: "PUBLIC", fileIds } });
+        } else {
+          await request("PortalReply", { taskId: task.id, body: text });
+        }
         element.reset();
+        picker?.clear();
         sent.textContent = t("replySent");
         sent.hidden = false;
-        const again = await request("PortalItem", { id: task.id });
-        if (again.task?.messages) thread.replaceChildren(conversation(again.task.messages));
+        const again = await loadItem(app, task.id);
+        if (again.task?.messages) thread.replaceChildren(conversation(again.task.messages, again.messageFiles));
       }),
       sent,
     );
@@ -325,11 +349,12 @@ export async function newItem({ app, url }) {
   );
   const name = h("input", { type: "text", name: "title", required: true, maxlength: "200" });
   const description = h("textarea", { name: "description", rows: "6" });
+  const picker = filesShown(app.settings) ? filePicker({ max: FILES_PER_ITEM }) : null;
   return [
     title,
     form(
       t("submitItem"),
-      [field(t("project"), select), field(t("title"), name), field(t("descriptionOptional"), description)],
+      [field(t("project"), select), field(t("title"), name), field(t("descriptionOptional"), description), picker?.element],
       async (data) => {
         const input = {
           projectId: data.get("projectId"),
@@ -337,7 +362,10 @@ export async function newItem({ app, url }) {
           description: String(data.get("description")).trim() || null,
         };
         if (!input.title) throw problem(t("fieldTitle"), "title");
-        const { submitItem } = await request("SubmitItem", { input });
+        const fileIds = picker ? await picker.fileIds() : [];
+        const { submitItem } = fileIds.length
+          ? await request("SubmitItemWithFiles", { input: { ...input, fileIds } })
+          : await request("SubmitItem", { input });
         app.flash(t("itemSubmitted"));
         await app.navigate(`/items/${encodeURIComponent(submitItem.id)}`);
       },
