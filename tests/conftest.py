@@ -26,6 +26,7 @@ os.environ.setdefault("CLIENTELA_SECRET_KEY", "test-secret-key")
 os.environ.setdefault("CLIENTELA_STORAGE_DIR", tempfile.mkdtemp(prefix="clientela-files-"))
 
 from clientela import db  # noqa: E402
+from support import stop_process  # noqa: E402
 
 pytest_plugins = ["smtp_server", "inbound_support", "s3_server", "files_support", "browser_support"]
 
@@ -218,9 +219,4 @@ def serving(database: str) -> Iterator[ServerProcess]:
             )
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)

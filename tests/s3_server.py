@@ -19,6 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support import stop_process
+
 HOST = "127.0.0.1"
 BUCKET = "clientela-test"
 PREFIX = "files"
@@ -53,12 +55,7 @@ def s3_endpoint_url():
             time.sleep(0.1)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 @pytest.fixture(scope="session")

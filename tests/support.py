@@ -4,6 +4,7 @@ factory that builds workspaces, organizations and people quickly."""
 from __future__ import annotations
 
 import functools
+import subprocess
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,3 +285,13 @@ async def add_partner_firms(world: World, factory: Factory) -> World:
 # Counts the SQL statements sent inside a `with` block, as each request's log line and metrics
 # count them: `.count`, and their texts in `.statements`.
 QueryCounter = counting
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Ends a server the tests started: asked to stop, then killed if it has not within 30 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
