@@ -5,12 +5,14 @@ worker's sweep. Who may read which file, as every viewer: tests/test_file_access
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from clientela.accounts.viewer import viewer_for
 from clientela.conversations.models import Message
@@ -42,6 +44,11 @@ async def attach(files, person, task, file_ids):
 async def post(files, person, task, file_ids, visibility="PUBLIC"):
     variables = {"input": {"taskId": str(task.id), "body": "See attached.", "visibility": visibility, "fileIds": file_ids}}
     return await files.api(OPERATIONS["PostMessageWithFiles"], variables, token=person.token)
+
+
+async def a_transaction():
+    async with in_transaction():
+        await StoredFile.all().count()
 
 
 def error_code(response) -> str:
@@ -338,6 +345,23 @@ async def test_a_task_and_a_message_take_a_bounded_number_of_files(files, world,
     messages = await Message.all().count()
     assert (await post(files, world.staff, world.acme_task, eleven)).code == "BAD_USER_INPUT"
     assert await Message.all().count() == messages and await StoredFile.filter(message_id__isnull=False).count() == 0
+
+
+async def test_attaches_at_the_same_moment_never_pass_the_bound_together(files, world, monkeypatch):
+    """On PostgreSQL both requests count at once unless the task's row is locked; SQLite runs one
+    write transaction at a time."""
+    monkeypatch.setattr(services, "FILES_PER_TASK", 2)
+    first, *racing = [await files.uploaded(world.staff.token, png()) for _ in range(5)]
+    (await attach(files, world.staff, world.acme_task, [first])).ok()
+    staff = await viewer_of(world.staff)
+    attachable = [await services.attachable(staff, [upload]) for upload in racing]
+    # A pool with a connection open for each, so that neither waits for one to be made.
+    await asyncio.gather(*(a_transaction() for _ in racing))
+    results = await asyncio.gather(
+        *(services.attach(upload, task=world.acme_task) for upload in attachable), return_exceptions=True
+    )
+    assert sorted(type(result).__name__ for result in results) == ["BadUserInput"] * 3 + ["NoneType"]
+    assert await StoredFile.filter(task_id=world.acme_task.id).count() == 2
 
 
 async def test_a_client_submits_an_item_with_files_and_attaches_nowhere_else(files, world):

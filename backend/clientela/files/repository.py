@@ -70,11 +70,16 @@ async def create_pending(
 async def attach(files: list[StoredFile], *, task: Task | None = None, message: Message | None = None, most: int) -> None:
     """`files`, pending, hung on the task or on the message, which then has at most `most` files;
     run inside the transaction that makes the message or the task, or on its own. A file
-    attached meanwhile by another request is refused."""
+    attached meanwhile by another request is refused. On PostgreSQL the task's (or message's)
+    row is locked first, so that attaches at the same moment count one after the other and
+    never pass `most` together (SQLite runs one write transaction at a time)."""
     if not files:
         return
     target = {"task_id": task.id} if task is not None else {"message_id": message.id}
     async with in_transaction():
+        if is_postgres():
+            holder = Task.filter(id=task.id) if task is not None else Message.filter(id=message.id)
+            await holder.select_for_update().only("id").first()
         if await StoredFile.filter(**target).count() + len(files) > most:
             raise BadUserInput(f"At most {most} files hang on one {'item' if task else 'message'}.", field="file_ids")
         attached = await StoredFile.filter(id__in=[f.id for f in files], task_id__isnull=True, message_id__isnull=True).update(
