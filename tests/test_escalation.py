@@ -101,697 +101,68 @@ CLIENTELA_ESCALATION_SHRINK=0 (report the first failure unshrunk); CLIENTELA_ESC
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import time
-import uuid
-from collections import Counter, namedtuple
-from dataclasses import dataclass, field
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import yaml
 from hypothesis import HealthCheck, Phase, note, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
-from tortoise import Tortoise, connections
-
-from support import CONTRACT, Factory, build_world, wipe_database
-
-# --- Names of things ------------------------------------------------------------------------
-
-ACTORS = ("admin", "staff", "owner", "csr", "consultant", "member", "client", "other_client", "guest", "foreign_admin")
-VIEWERS = (*ACTORS, "outsider_staff")
-PEOPLE = ("csr", "consultant", "guest", "member", "staff", "client", "other_client", "owner", "outsider_staff", "admin",
-          "person#1", "person#2", "foreign_admin")
-EMAILS = ("guest", "consultant", "csr", "member", "fresh", "client", "other_client", "staff", "outsider_staff", "person#1",
-          "admin", "foreign_admin")
-ORGS = ("acme", "globex", "team", "firm", "initech", "org#1", "org#2", "foreign_team")
-# Partner firms: the seeded one, those the run creates, and organizations of other kinds (refused).
-FIRMS = ("firm", "firm", "firm", "org#1", "acme", "team", "foreign_team")
-PROJECTS = ("acme_project", "globex_project", "internal_project", "initech_project", "project#1", "project#2",
-            "foreign_project")
-TASKS = ("acme_task", "acme_task2", "globex_task", "globex_task2", "internal_task", "task#1", "task#2", "foreign_task")
-SHARES = ("csr_share", "consultant_share", "guest_share", "expired_share", "firm_share", "share#1", "share#2")
-EXPIRIES = (None, None, "in a month", "tomorrow", "yesterday")
-EXPIRY_OFFSETS = {"in a month": timedelta(days=30), "tomorrow": timedelta(days=1), "yesterday": timedelta(days=-1)}
-SCOPES = ("OWN_REQUESTS", "ORGANIZATION_REQUESTS", "FOLLOWED_PROJECTS")
-FIELDS = ("DESCRIPTION", "STATUS", "PRIORITY", "DUE_DATE", "LABELS", "ASSIGNEE", "REQUESTERS", "FOLLOWERS", "MESSAGES",
-          "ESTIMATED_TIME", "TIME_SPENT", "COST")
-STATUSES = ("DONE", "OPEN", "IN_PROGRESS", "ON_HOLD")
-LABELS = ("billing", "web", "secret")
-LIVE = ("PENDING", "ACCEPTED")
-MISSING_ID = "00000000-0000-7000-8000-000000000000"  # an id that names nothing
-REPORT_FROM, REPORT_TO, LOG_DATE = "2026-01-01", "2027-12-31", "2026-11-03"
-
-NATURAL_PROJECTS = {
-    "admin": ("acme_project", "globex_project", "internal_project", "project#1"),
-    "staff": ("acme_project", "internal_project", "project#1"),
-    "owner": ("acme_project", "project#1"),
-    "csr": ("acme_project", "project#1"),
-    "consultant": ("acme_project",),
-    "client": ("acme_project",),
-    "other_client": ("globex_project",),
-    "guest": ("globex_project",),
-    "member": ("acme_project", "initech_project"),
-    "foreign_admin": ("acme_project", "foreign_project"),
-}
-NATURAL_TASKS = {
-    "admin": ("acme_task", "acme_task2", "globex_task2", "internal_task", "task#1"),
-    "staff": ("acme_task2", "acme_task", "internal_task", "task#1"),
-    "owner": ("acme_task2", "acme_task", "task#1"),
-    "csr": ("acme_task2", "acme_task", "task#1"),
-    "consultant": ("acme_task",),
-    "client": ("acme_task", "acme_task2", "task#1"),
-    "other_client": ("globex_task", "globex_task2"),
-    "guest": ("globex_task2",),
-    "member": ("acme_task", "acme_task2"),
-    "foreign_admin": ("acme_task", "foreign_task"),
-}
-NATURAL_ORGS = {
-    "admin": ("acme", "team", "globex", "org#1"),
-    "staff": ("org#1", "acme", "team", "globex"),
-    "owner": ("acme", "org#1"),
-    "csr": ("acme",),
-    "consultant": ("acme",),
-    "client": ("acme",),
-    "other_client": ("globex",),
-    "guest": ("globex",),
-    "member": ("acme", "firm"),
-    "foreign_admin": ("acme", "foreign_team"),
-}
-
-# Inviting into the firm's own team makes staff: those who can see the team try it often.
-INVITE_ORGS = NATURAL_ORGS | {"staff": ("team", "acme", "org#1"), "owner": ("acme", "team"), "admin": ("team", "acme", "globex")}
-
-# --- Steps: what a rule does, printed as hypothesis's minimal example ---------------------
-
-ShareOrganization = namedtuple("ShareOrganization", "actor organization invitee by role expires", defaults=(None,))
-SharePartner = namedtuple("SharePartner", "actor organization partner role expires")
-CreatePartner = namedtuple("CreatePartner", "actor")
-PartnerMembers = namedtuple("PartnerMembers", "op actor partner users by")
-ChangeShare = namedtuple("ChangeShare", "op actor share role expires", defaults=(None,))
-TimePasses = namedtuple("TimePasses", "share")
-AddProjectMembers = namedtuple("AddProjectMembers", "actor project users")
-RemoveProjectMembers = namedtuple("RemoveProjectMembers", "actor project users")
-FollowProject = namedtuple("FollowProject", "op actor project users organizations")
-AddTaskPeople = namedtuple("AddTaskPeople", "op actor task users")
-InviteToProject = namedtuple("InviteToProject", "actor project organization email_of")
-CreateOrganization = namedtuple("CreateOrganization", "actor kind")
-UpdateOrganization = namedtuple("UpdateOrganization", "actor organization kind")
-AddContact = namedtuple("AddContact", "actor organization email_of")
-ProjectClient = namedtuple("ProjectClient", "op actor project client")
-CreateTask = namedtuple("CreateTask", "op actor project status labels requesters")
-UpdatePortalSettings = namedtuple("UpdatePortalSettings", "actor scopes fields")
-TaskActivity = namedtuple("TaskActivity", "op actor task")
-ReadProjectTasks = namedtuple("ReadProjectTasks", "actor project status labels")
-PreviewAsClient = namedtuple("PreviewAsClient", "actor person operation")
-SetItemNotifications = namedtuple("SetItemNotifications", "actor task level")
-CcColleagues = namedtuple("CcColleagues", "actor task users")
-
-
-def pick(*items):
-    return st.sampled_from(items)
-
-
-ONLY_ACTORS = {a.strip() for a in os.environ.get("CLIENTELA_ESCALATION_ACTORS", "").split(",") if a.strip()}
-
-
-def actors(*names):
-    """An actor, the first ones (those who may do the thing) twice as often as the others."""
-    capable, others = names[:4], names[4:]
-    if ONLY_ACTORS:
-        capable, others = tuple(n for n in capable if n in ONLY_ACTORS), tuple(n for n in others if n in ONLY_ACTORS)
-        if not capable + others:
-            return st.nothing()
-    return st.sampled_from(capable * 2 + others)
-
-
-def mostly(actor: str, others):
-    """That actor half of the time (unless actors are restricted without them), else the others."""
-    if ONLY_ACTORS and actor not in ONLY_ACTORS:
-        return others
-    return st.one_of(st.just(actor), others)
-
-
-def natural_or_any(natural: dict, everything: tuple, actor: str):
-    """Mostly what the actor works with, sometimes anything (other clients, other workspace,
-    objects not created yet)."""
-    return st.one_of(st.sampled_from(natural[actor]), st.sampled_from(natural[actor]), st.sampled_from(everything))
-
-
-def users_for(actor: str):
-    """Oneself, or someone outside the firm (who must not reach more than their shares), or anyone."""
-    return st.one_of(st.just((actor,)), st.sampled_from(("guest", "consultant", "csr")).map(lambda p: (p,)),
-                     st.lists(st.sampled_from(PEOPLE), min_size=1, max_size=2, unique=True).map(tuple))
-
-
-@st.composite
-def share_steps(draw):
-    actor = draw(actors("owner", "admin", "staff", "csr", "consultant", "member", "client", "guest", "foreign_admin"))
-    organization = draw(natural_or_any(NATURAL_ORGS, ORGS, actor))
-    invitee = draw(pick("guest", "consultant", "csr", "member", "staff", "outsider_staff", "fresh", "client", "other_client",
-                        "person#1", actor))
-    return ShareOrganization(actor, organization, invitee, draw(pick("email", "userId")), draw(pick("CSR", "CONSULTANT")),
-                             draw(pick(*EXPIRIES)))
-
-
-@st.composite
-def share_partner_steps(draw):
-    """A client shared with a whole partner firm (or with an organization that is none)."""
-    actor = draw(mostly("owner", actors("owner", "admin", "staff", "csr", "member", "consultant", "client", "guest",
-                                        "foreign_admin")))
-    organization = draw(natural_or_any(NATURAL_ORGS, ORGS, actor))
-    return SharePartner(actor, organization, draw(pick("firm", *FIRMS)), draw(pick("CSR", "CONSULTANT")), draw(pick(*EXPIRIES)))
-
-
-@st.composite
-def create_partner_steps(draw):
-    return CreatePartner(draw(actors("admin", "staff", "owner", "member", "csr", "client", "foreign_admin")))
-
-
-@st.composite
-def partner_member_steps(draw, op):
-    """People joining a firm, mostly by the admin (who alone may add them): outside people, and
-    staff, clients, admins and oneself, who may never join; or leaving it, mostly its members,
-    by those who see the firm (the admin, staff, its members): only the admin takes anyone out."""
-    everyone = actors("admin", "member", "staff", "owner", "csr", "consultant", "guest", "client", "foreign_admin")
-    actor = draw(mostly("admin", everyone) if op == "AddPartnerMembers" else everyone)
-    insiders = ("staff", "client", "owner", "outsider_staff", "other_client", "admin")
-    members = ("member", "consultant", "guest", "csr", "person#1", "person#2")
-    users = draw(st.one_of(st.just((actor,)), pick("consultant", "guest", "csr", "member", "fresh").map(lambda p: (p,)),
-                           pick(*(insiders if op == "AddPartnerMembers" else members)).map(lambda p: (p,)),
-                           pick(*(insiders if op == "AddPartnerMembers" else members)).map(lambda p: (p,)),
-                           st.lists(st.sampled_from(("fresh", *PEOPLE)), min_size=1, max_size=2, unique=True).map(tuple)))
-    return PartnerMembers(op, actor, draw(pick("firm", *FIRMS)), users, draw(pick("userId", "email")))
-
-
-@st.composite
-def leave_partner_steps(draw):
-    """A member leaves their firm (or someone not in it tries; or someone else takes the member out)."""
-    actor = draw(actors("member", "consultant", "guest", "staff", "csr", "owner", "client"))
-    users = draw(st.one_of(st.just((actor,)), st.just(("member",))))
-    return PartnerMembers("RemovePartnerMembers", actor, draw(pick("firm", "firm", "org#1")), users, "userId")
-
-
-@st.composite
-def change_share_steps(draw):
-    op = draw(pick("RevokeShare", "RevokeShare", "SetShareRole", "SetShareExpiry"))
-    actor = draw(actors("admin", "owner", "csr", "member", "staff", "consultant", "guest", "foreign_admin"))
-    role = draw(pick("CSR", "CONSULTANT")) if op == "SetShareRole" else None
-    # A holder extending their own share (or the expired one) is the move to try most.
-    expires = draw(pick("in a month", "never")) if op == "SetShareExpiry" else None
-    return ChangeShare(op, actor, draw(pick(*SHARES)), role, expires)
-
-
-@st.composite
-def member_steps(draw, kind=AddProjectMembers):
-    actor = draw(actors("csr", "staff", "owner", "admin", "consultant", "member", "guest", "client", "foreign_admin"))
-    return kind(actor, draw(natural_or_any(NATURAL_PROJECTS, PROJECTS, actor)), draw(users_for(actor)))
-
-
-@st.composite
-def follow_steps(draw):
-    op = draw(pick("FollowProject", "UnfollowProject"))
-    actor = draw(actors("csr", "staff", "owner", "admin", "consultant", "guest", "client", "foreign_admin"))
-    project = draw(natural_or_any(NATURAL_PROJECTS, PROJECTS, actor))
-    users = draw(st.one_of(users_for(actor), st.just(())))
-    organizations = draw(st.lists(natural_or_any(NATURAL_ORGS, ORGS, actor), max_size=1).map(tuple))
-    return FollowProject(op, actor, project, users, organizations)
-
-
-@st.composite
-def task_people_steps(draw):
-    op = draw(pick("AddTaskRequesters", "AddTaskFollowers"))
-    actor = draw(actors("csr", "staff", "owner", "admin", "consultant", "member", "guest", "client", "foreign_admin"))
-    return AddTaskPeople(op, actor, draw(natural_or_any(NATURAL_TASKS, TASKS, actor)), draw(users_for(actor)))
-
-
-@st.composite
-def invite_steps(draw):
-    actor = draw(actors("csr", "owner", "staff", "admin", "consultant", "member", "guest", "client", "foreign_admin"))
-    project = draw(natural_or_any(NATURAL_PROJECTS, PROJECTS, actor))
-    organization = draw(natural_or_any(INVITE_ORGS, ORGS, actor))
-    email_of = draw(st.one_of(st.just("fresh"), pick("guest", "consultant", "csr", "member"), pick(*EMAILS)))
-    return InviteToProject(actor, project, organization, email_of)
-
-
-@st.composite
-def create_organization_steps(draw):
-    return CreateOrganization(draw(actors("staff", "owner", "admin", "csr", "client", "foreign_admin")), draw(pick("CLIENT", "INTERNAL")))
-
-
-@st.composite
-def update_organization_steps(draw):
-    # Changing a kind is the admin's (to INTERNAL: its people become staff, its shares grant nothing).
-    actor = draw(mostly("admin", actors("owner", "staff", "admin", "csr", "client", "foreign_admin")))
-    organization = draw(natural_or_any(NATURAL_ORGS, ORGS, actor))
-    return UpdateOrganization(actor, organization, draw(pick("INTERNAL", "INTERNAL", "CLIENT", "PARTNER", None)))
-
-
-@st.composite
-def contact_steps(draw):
-    actor = draw(actors("staff", "owner", "admin", "csr", "client", "foreign_admin"))
-    organization = draw(natural_or_any(NATURAL_ORGS, ORGS, actor))
-    return AddContact(actor, organization, draw(pick("fresh", "fresh", "fresh", "guest", "consultant", "member", "client")))
-
-
-@st.composite
-def project_client_steps(draw):
-    op = draw(pick("CreateProject", "UpdateProject", "AssignClientToProjects"))
-    actor = draw(actors("csr", "staff", "owner", "admin", "consultant", "member", "guest", "client", "foreign_admin"))
-    project = draw(natural_or_any(NATURAL_PROJECTS, PROJECTS, actor))
-    client = draw(st.one_of(natural_or_any(NATURAL_ORGS, ORGS, actor), st.none()))
-    return ProjectClient(op, actor, project, client)
-
-
-@st.composite
-def create_task_steps(draw):
-    op = draw(pick("CreateTask", "SubmitItem"))
-    actor = draw(actors("staff", "csr", "client", "owner", "admin", "other_client", "consultant", "guest", "foreign_admin"))
-    project = draw(natural_or_any(NATURAL_PROJECTS, PROJECTS, actor))
-    status = draw(pick(*STATUSES))
-    labels = draw(st.lists(pick(*LABELS), max_size=2, unique=True).map(tuple))
-    requesters = draw(st.lists(pick(*PEOPLE), max_size=1).map(tuple))
-    return CreateTask(op, actor, project, status, labels, requesters)
-
-
-@st.composite
-def portal_settings_steps(draw):
-    actor = draw(actors("admin", "staff", "owner", "client", "foreign_admin"))
-    scopes = draw(st.lists(pick(*SCOPES), unique=True).map(lambda s: tuple(sorted(s))))
-    fields = draw(st.lists(pick(*FIELDS), unique=True).map(lambda f: tuple(sorted(f))))
-    return UpdatePortalSettings(actor, scopes, fields)
-
-
-@st.composite
-def activity_steps(draw):
-    op = draw(pick("LogTime", "PostMessage:INTERNAL"))
-    actor = draw(actors("staff", "csr", "client", "owner", "admin", "consultant", "member", "other_client", "guest",
-                        "foreign_admin"))
-    return TaskActivity(op, actor, draw(natural_or_any(NATURAL_TASKS, TASKS, actor)))
-
-
-@st.composite
-def public_message_steps(draw):
-    op = draw(pick("PostMessage:PUBLIC", "PostMessage:PUBLIC", "PortalReply"))
-    actor = draw(actors("staff", "admin", "csr", "client", "owner", "other_client", "consultant", "member", "guest",
-                        "foreign_admin"))
-    return TaskActivity(op, actor, draw(natural_or_any(NATURAL_TASKS, TASKS, actor)))
-
-
-@st.composite
-def read_steps(draw):
-    actor = draw(actors("client", "other_client", "csr", "consultant", "member", "guest", "staff", "owner"))
-    project = draw(natural_or_any(NATURAL_PROJECTS, PROJECTS, actor))
-    if draw(st.booleans()):
-        return ReadProjectTasks(actor, project, draw(pick(*STATUSES)), None)
-    return ReadProjectTasks(actor, project, None, draw(st.lists(pick(*LABELS), min_size=1, max_size=2, unique=True).map(tuple)))
-
-
-@st.composite
-def notice_steps(draw):
-    """Following or muting an item (anyone), or copying colleagues on it (a client's): mostly
-    the client people, on their items, naming their colleagues, themselves and others."""
-    everyone = actors("client", "other_client", "staff", "consultant", "csr", "member", "guest", "admin", "foreign_admin")
-    if draw(st.booleans()):
-        actor = draw(everyone)
-        return SetItemNotifications(actor, draw(natural_or_any(NATURAL_TASKS, TASKS, actor)), draw(pick("FOLLOWING", "MUTED", "DEFAULT")))
-    actor = draw(mostly("client", everyone))
-    # Acme's colleague, or one a run adds, are the colleagues to copy.
-    users = draw(st.one_of(pick("colleague", "person#1").map(lambda p: (p,)),
-                           st.lists(pick("colleague", "person#1", "client", "other_client", "staff", "guest"), min_size=1,
-                                    max_size=2, unique=True).map(tuple)))
-    return CcColleagues(actor, draw(natural_or_any(NATURAL_TASKS, TASKS, actor)), users)
-
-
-SET_NOTIFICATIONS = ("mutation($taskId: ID!, $level: ItemNotifications!) { "
-                     "setItemNotifications(taskId: $taskId, notifications: $level) { id } }")
-CC_COLLEAGUES = "mutation($taskId: ID!, $userIds: [ID!]!) { ccColleagues(taskId: $taskId, userIds: $userIds) { id } }"
-
-
-# A preview as a client (the Clientela-View-As header): reads, and writes that must be refused.
-PREVIEW_READS = ("PortalHome", "Viewer")
-PREVIEW_WRITES = ("SubmitItem", "PortalReply", "AddProjectMembers", "LogOut")
-
-
-@st.composite
-def preview_steps(draw):
-    actor = draw(actors("admin", "owner", "csr", "member", "staff", "consultant", "client", "guest", "foreign_admin"))
-    person = draw(st.one_of(pick("client"), pick("client", "other_client"), pick(*PEOPLE)))
-    return PreviewAsClient(actor, person, draw(pick(*PREVIEW_READS, *PREVIEW_READS, *PREVIEW_WRITES)))
-
-
-# --- The independent model: rows read with raw SQL --------------------------------------------
-
-
-def _id(value) -> str | None:
-    return None if value is None else str(uuid.UUID(str(value)))
-
-
-def _json(value):
-    return json.loads(value) if isinstance(value, str | bytes) else value
-
-
-def _when(value) -> datetime | None:
-    """A timestamp as either driver gives it (SQLite: text; PostgreSQL: datetime), in UTC."""
-    if value is None:
-        return None
-    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-DEFAULT_PORTAL = yaml.safe_load((Path(__file__).parents[1] / "portal-config" / "default.yaml").read_text())
-
-
-@dataclass
-class Snapshot:
-    """Every row the policy depends on, both workspaces."""
-
-    people: dict = field(default_factory=dict)  # id -> {workspace, organization, admin, email}
-    orgs: dict = field(default_factory=dict)  # id -> {workspace, kind, owner}
-    shares: dict = field(default_factory=dict)  # id -> {organization, user, partner, role, status, expires}
-    firm_members: set = field(default_factory=set)  # (partner firm, user)
-    projects: dict = field(default_factory=dict)  # id -> {workspace, client}
-    members: set = field(default_factory=set)  # (project, user)
-    followers: set = field(default_factory=set)  # (project, user or None, organization or None)
-    tasks: dict = field(default_factory=dict)  # id -> {workspace, project, status, labels}
-    requesters: set = field(default_factory=set)  # (task, user)
-    task_followers: set = field(default_factory=set)  # (task, user)
-    minutes: dict = field(default_factory=dict)  # task -> minutes logged
-    portal: dict = field(default_factory=dict)  # workspace -> (scopes, fields)
-    messages: dict = field(default_factory=dict)  # id -> {task, author, visibility}
-    outbox: dict = field(default_factory=dict)  # id -> {workspace, kind, recipient, about, to}
-    # (task, requester) -> the requester's organization when they were made requester; kept by
-    # the machine across steps (people may join an organization later: that brings no request).
-    request_org: dict = field(default_factory=dict)
-    subscriptions: dict = field(default_factory=dict)  # (task, user) -> FOLLOWING or MUTED
-
-    @classmethod
-    def of(cls, tables: dict[str, list[dict]]) -> Snapshot:
-        s = cls()
-        for r in tables["person"]:
-            s.people[_id(r["id"])] = {"workspace": _id(r["workspace_id"]), "organization": _id(r["organization_id"]),
-                                      "admin": bool(r["is_admin"]), "email": r["email"]}
-        for r in tables["organization"]:
-            s.orgs[_id(r["id"])] = {"workspace": _id(r["workspace_id"]), "kind": r["kind"], "owner": _id(r["owner_id"])}
-        for r in tables["share"]:
-            s.shares[_id(r["id"])] = {"organization": _id(r["organization_id"]), "user": _id(r["user_id"]),
-                                      "partner": _id(r["partner_id"]), "role": r["role"], "status": r["status"],
-                                      "expires": _when(r["expires_at"])}
-        s.firm_members = {(_id(r["partner_id"]), _id(r["user_id"])) for r in tables["partner_member"]}
-        for r in tables["project"]:
-            s.projects[_id(r["id"])] = {"workspace": _id(r["workspace_id"]), "client": _id(r["client_id"])}
-        s.members = {(_id(r["project_id"]), _id(r["user_id"])) for r in tables["project_member"]}
-        s.followers = {(_id(r["project_id"]), _id(r["user_id"]), _id(r["organization_id"])) for r in tables["project_follower"]}
-        for r in tables["task"]:
-            s.tasks[_id(r["id"])] = {"workspace": _id(r["workspace_id"]), "project": _id(r["project_id"]), "status": r["status"],
-                                     "labels": set(_json(r["labels"]) or [])}
-        s.requesters = {(_id(r["task_id"]), _id(r["user_id"])) for r in tables["task_requester"]}
-        s.task_followers = {(_id(r["task_id"]), _id(r["user_id"])) for r in tables["task_follower"]}
-        for r in tables["time_entry"]:
-            s.minutes[_id(r["task_id"])] = s.minutes.get(_id(r["task_id"]), 0) + int(r["minutes"])
-        for r in tables["workspace"]:
-            doc = {**DEFAULT_PORTAL, **(_json(r["portal_settings"]) or {})}
-            s.portal[_id(r["id"])] = (frozenset(doc["scopes"]), frozenset(doc["visibleTaskFields"]))
-        for r in tables["message"]:
-            s.messages[_id(r["id"])] = {"task": _id(r["task_id"]), "author": _id(r["author_id"]), "visibility": r["visibility"]}
-        s.subscriptions = {(_id(r["task_id"]), _id(r["user_id"])): r["notifications"] for r in tables["item_subscription"]}
-        for r in tables["outbox_email"]:
-            s.outbox[_id(r["id"])] = {"workspace": _id(r["workspace_id"]), "kind": r["kind"], "recipient": _id(r["recipient_id"]),
-                                      "about": _id(r["about_id"]), "to": r["to_address"]}
-        return s
-
-    def carry_request_orgs(self, before: Snapshot | None) -> None:
-        """A requester's organization is the one they had when made requester."""
-        old = before.request_org if before else {}
-        self.request_org = {pair: old[pair] if pair in old else self.people[pair[1]]["organization"]
-                            for pair in self.requesters}
-
-    def view(self, person: str) -> tuple:
-        """All a person may read, as one comparable value."""
-        must_p, may_p, must_t, may_t = self.reach(person)
-        fields = self.portal[self.people[person]["workspace"]][1] if self.kind(person) == "client" else None
-        return (self.kind(person), frozenset(must_p), frozenset(may_p), frozenset(must_t), frozenset(may_t), fields)
-
-    # -- who is what --
-
-    def kind(self, person: str) -> str:
-        p = self.people[person]
-        if p["admin"]:
-            return "admin"
-        kind = self.orgs[p["organization"]]["kind"] if p["organization"] else None
-        return {"INTERNAL": "staff", "CLIENT": "client"}.get(kind, "guest")
-
-    def elevated(self, workspace: str) -> set[str]:
-        return {pid for pid, p in self.people.items() if p["workspace"] == workspace and self.kind(pid) in ("admin", "staff")}
-
-    @staticmethod
-    def live(share: dict, now: datetime) -> bool:
-        return share["status"] in LIVE and (share["expires"] is None or share["expires"] > now)
-
-    def live_shares(self, person: str) -> set[str]:
-        """The organizations the person holds a live share of themselves."""
-        now = datetime.now(UTC)
-        return {sh["organization"] for sh in self.shares.values() if sh["user"] == person and self.live(sh, now)}
-
-    def firms(self, person: str) -> set[str]:
-        """The PARTNER firms the person is a member of."""
-        return {f for f, u in self.firm_members if u == person and self.orgs[f]["kind"] == "PARTNER"}
-
-    def members_of(self, firm: str) -> set[str]:
-        return {u for f, u in self.firm_members if f == firm}
-
-    def holdings(self, person: str) -> dict[str, str]:
-        """Client organization -> the person's access: the highest of their own live shares,
-        their firms' live shares and owning it (OWNER > CSR > CONSULTANT)."""
-        now, firms, rank = datetime.now(UTC), self.firms(person), ("CONSULTANT", "CSR", "OWNER")
-        held = [(sh["organization"], sh["role"]) for sh in self.shares.values()
-                if self.live(sh, now) and (sh["user"] == person or sh["partner"] in firms)]
-        held += [(o, "OWNER") for o, r in self.orgs.items() if r["owner"] == person]
-        access: dict[str, str] = {}
-        for org, role in held:
-            if self.orgs[org]["kind"] == "CLIENT" and rank.index(role) >= rank.index(access.get(org, "CONSULTANT")):
-                access[org] = role
-        return access
-
-    def may_preview(self, previewer: str, person: str) -> bool:
-        """Admins of the workspace, the client's owner and its CSRs (a live share) may preview
-        the portal as a person of a CLIENT organization of their workspace."""
-        p = self.people.get(person)
-        if p is None or person == previewer or p["workspace"] != self.people[previewer]["workspace"]:
-            return False
-        if self.kind(person) != "client":
-            return False
-        kind, org = self.kind(previewer), p["organization"]
-        if kind == "admin":
-            return True
-        if kind == "client":
-            return False
-        return self.holdings(previewer).get(org) in ("CSR", "OWNER")
-
-    def live_clients(self, person: str) -> set[str]:
-        """Client organizations the person holds a live share of (own or a firm's) or owns."""
-        return set(self.holdings(person))
-
-    # -- what a person may read: (must see, may see) --
-
-    def projects_of(self, workspace: str) -> set[str]:
-        return {p for p, r in self.projects.items() if r["workspace"] == workspace}
-
-    def tasks_of(self, workspace: str) -> set[str]:
-        return {t for t, r in self.tasks.items() if r["workspace"] == workspace}
-
-    def followed(self, person: str) -> set[str]:
-        org = self.people[person]["organization"]
-        return {p for p, u, o in self.followers if u == person or (org is not None and o == org)}
-
-    def client_tasks(self, person: str) -> set[str]:
-        """The oracle of test_no_leaks.expected_tasks, over rows."""
-        workspace = self.people[person]["workspace"]
-        scopes, _ = self.portal[workspace]
-        org = self.people[person]["organization"]
-        followed = self.followed(person)
-        visible = set()
-        for t in self.tasks_of(workspace):
-            requesters = {u for task, u in self.requesters if task == t}
-            task_followers = {u for task, u in self.task_followers if task == t}
-            if "OWN_REQUESTS" in scopes and person in requesters | task_followers:
-                visible.add(t)
-            if "ORGANIZATION_REQUESTS" in scopes and any(self.request_org.get((t, r)) == org for r in requesters):
-                visible.add(t)
-            if "FOLLOWED_PROJECTS" in scopes and self.tasks[t]["project"] in followed:
-                visible.add(t)
-        return visible
-
-    def message_audience(self, task: str, author: str) -> set[str]:
-        """Who a PUBLIC message on a task is emailed to."""
-        return {p for p, receives in self.message_reach(task, author).items() if receives}
-
-    def message_reach(self, task: str, author: str) -> dict[str, bool]:
-        """The people a PUBLIC message on a task reaches, and whether each receives it: those
-        attached to the task (its requesters and followers), those following its project
-        (themselves or through their organization) and those following the task itself, who
-        receive it if they may read its messages now and have not muted the task; not its
-        author, nor anyone without an address or of another workspace.
-        A guest reads them with a live share of the project's client (own or a firm's, or owning it); admins read them, staff
-        where they read the project (on it, or holding its client); a client attached to the task reads them, a client reached
-        otherwise (following the project or the task) reads them where the portal shows the task (client_tasks) and its
-        MESSAGES."""
-        project = self.tasks[task]["project"]
-        workspace, client = self.projects[project]["workspace"], self.projects[project]["client"]
-        _, fields = self.portal[workspace]
-        attached = {u for t, u in self.requesters | self.task_followers if t == task}
-        following = {u for p, u, _ in self.followers if p == project and u}
-        following_orgs = {o for p, _, o in self.followers if p == project and o}
-        following |= {p for p, r in self.people.items() if r["organization"] in following_orgs}
-
-        def reads(person: str) -> bool:
-            kind = self.kind(person)
-            if kind == "guest":  # as on the API: the projects of the clients they hold or own
-                return client in self.live_clients(person)
-            if kind == "staff":  # what they read: the projects they are on or hold the client of
-                return project in self.reach(person)[0]
-            if kind != "client" or person in attached:
-                return True
-            # Reached otherwise (following the project, or the task by choice): where the portal
-            # shows them the task and its messages.
-            return "MESSAGES" in fields and task in self.client_tasks(person)
-
-        subscribed = {u for (t, u), level in self.subscriptions.items() if t == task and level == "FOLLOWING"}
-        muted = {u for (t, u), level in self.subscriptions.items() if t == task and level == "MUTED"}
-        return {p: reads(p) and p not in muted for p in attached | following | subscribed
-                if p in self.people and p != author and self.people[p]["workspace"] == workspace and self.people[p]["email"]}
-
-    def person_at(self, workspace: str, address: str) -> str | None:
-        return next((p for p, r in self.people.items() if r["workspace"] == workspace and r["email"] == address), None)
-
-    def reach(self, person: str) -> tuple[set[str], set[str], set[str], set[str]]:
-        """(projects that must be readable, projects that may be, tasks that must, tasks that may)."""
-        workspace = self.people[person]["workspace"]
-        kind = self.kind(person)
-        projects = self.projects_of(workspace)
-        tasks = self.tasks_of(workspace)
-        if kind == "client":
-            must_t = may_t = self.client_tasks(person)
-            may_p = self.followed(person) | {self.tasks[t]["project"] for t in must_t}
-            return set(), may_p & projects, must_t, may_t
-        clients = self.live_clients(person)
-        granted = {p for p in projects if self.projects[p]["client"] in clients}
-        mine = {p for p, u in self.members if u == person} | {p for p, u, _ in self.followers if u == person}
-        if kind == "admin":
-            must_p = may_p = projects
-        elif kind == "staff":
-            must_p = may_p = granted | (mine & projects)
-        else:  # a guest: only live grants count; an internal project they joined is not ruled on
-            must_p = granted
-            may_p = granted | {p for p in mine & projects if self.projects[p]["client"] is None}
-        must_t = {t for t in tasks if self.tasks[t]["project"] in must_p}
-        may_t = {t for t in tasks if self.tasks[t]["project"] in may_p}
-        return must_p, may_p, must_t, may_t
-
-
-async def read_tables() -> dict[str, list[dict]]:
-    """Every row of every table but sign-ins and throttling (which are not changes)."""
-    conn = connections.get("default")
-    tables = {}
-    for model in sorted(Tortoise.apps["models"].values(), key=lambda m: m._meta.db_table):
-        if model._meta.db_table not in ("throttle_hit", "session"):
-            tables[model._meta.db_table] = await conn.execute_query_dict(f'SELECT * FROM "{model._meta.db_table}" ORDER BY id')
-    return tables
-
-
-def digest_of(tables: dict[str, list[dict]]) -> str:
-    """A digest of the rows, as test_contract_matrix.fingerprint computes it."""
-    digest = hashlib.sha256()
-    for rows in tables.values():
-        digest.update(json.dumps(rows, default=str, sort_keys=True).encode())
-    return digest.hexdigest()
-
-
-async def read_state() -> tuple[Snapshot, str]:
-    tables = await read_tables()
-    return Snapshot.of(tables), digest_of(tables)
-
-
-async def fingerprint() -> str:
-    return digest_of(await read_tables())
-
-
-# --- The seeded world -----------------------------------------------------------------------
-
-
-async def seed() -> tuple[dict[str, str], dict[str, str]]:
-    """support.build_world, plus: a guest holding a live share of Globex only and requesting a
-    Globex task; an expired Globex share of the consultant; a partner firm holding a CONSULTANT
-    share of Acme (and a CSR share of Initech, a client made INTERNAL since, with a project),
-    whose one member holds no share of their own; a second Acme task (DONE,
-    labelled) so that filters have something to single out; a colleague of the Acme client, to
-    copy on items. Returns names -> ids and names -> tokens."""
-    from clientela.conversations.models import Message, MessageVisibility
-    from clientela.organizations.models import OrganizationKind
-    from clientela.partners.models import PartnerMember
-    from clientela.projects.models import Project
-    from clientela.sharing.models import Share, ShareRole, ShareStatus
-    from clientela.tasks.models import Task, TaskLabel, TaskRequester, TaskStatus, TimeEntry
-
-    factory = Factory()
-    w = await build_world(factory)
-    guest = await factory.person(w.admin, None, "Gail Guest")
-    colleague = await factory.person(w.admin, w.acme, "Cole Colleague")
-    now = datetime.now(UTC)
-    csr_share = await Share.get(user_id=w.csr.user.id, organization_id=w.acme.id)
-    consultant_share = await Share.get(user_id=w.consultant.user.id, organization_id=w.acme.id)
-    guest_share = await Share.create(organization=w.globex, user=guest.user, role=ShareRole.CONSULTANT,
-                                     status=ShareStatus.ACCEPTED, expires_at=now + timedelta(days=365))
-    expired_share = await Share.create(organization=w.globex, user=w.consultant.user, role=ShareRole.CSR,
-                                       status=ShareStatus.ACCEPTED, expires_at=now - timedelta(days=1))
-    firm = await factory.organization(w.admin, "Pine Partners", OrganizationKind.PARTNER)
-    member = await factory.person(w.admin, None, "Mo Member")
-    await PartnerMember.create(partner=firm, user=member.user)
-    firm_share = await Share.create(organization=w.acme, partner=firm, role=ShareRole.CONSULTANT, status=ShareStatus.ACCEPTED)
-    # A client the firm held, made one of the firm's own teams since: its share grants nothing.
-    initech = await factory.organization(w.admin, "Initech")
-    await Share.create(organization=initech, partner=firm, role=ShareRole.CSR, status=ShareStatus.ACCEPTED)
-    initech.kind = OrganizationKind.INTERNAL
-    await initech.save()
-    initech_project = await Project.create(workspace_id=w.admin.user.workspace_id, name="Initech rollout", client=initech)
-    workspace_id = w.admin.user.workspace_id
-
-    async def task(project, title, status, labels, minutes, requester=None):
-        t = await Task.create(workspace_id=workspace_id, project=project, title=title, status=status, labels=list(labels),
-                              estimated_minutes=60)
-        for label in labels:
-            await TaskLabel.create(task=t, label=label)
-        if requester is not None:
-            await TaskRequester.of(t.id, requester.user).save()
-        await TimeEntry.create(task=t, user=w.staff.user, minutes=minutes, date="2026-11-04")
-        await Message.create(workspace_id=workspace_id, task=t, author=w.staff.user, body=f"internal note on {title}",
-                             visibility=MessageVisibility.INTERNAL)
-        return t
-
-    await Task.filter(id=w.acme_task.id).update(labels=["web"])
-    await TaskLabel.create(task=w.acme_task, label="web")
-    acme_task2 = await task(w.acme_project, "Acme invoices", TaskStatus.DONE, ["billing"], 45)
-    globex_task2 = await task(w.globex_project, "Globex secret plan", TaskStatus.IN_PROGRESS, ["secret"], 30, requester=guest)
-    foreign_team = w.foreign_admin.user.organization_id
-    people = {name: getattr(w, name) for name in ("admin", "staff", "outsider_staff", "owner", "csr", "consultant", "client",
-                                                  "other_client", "foreign_admin")} | {"guest": guest, "member": member}
-    ids = {name: str(person.user.id) for name, person in people.items()}
-    ids |= {
-        "team": str(w.team.id), "acme": str(w.acme.id), "globex": str(w.globex.id), "foreign_team": str(foreign_team),
-        "acme_project": str(w.acme_project.id), "globex_project": str(w.globex_project.id),
-        "internal_project": str(w.internal_project.id), "foreign_project": str(w.foreign_project.id),
-        "acme_task": str(w.acme_task.id), "acme_task2": str(acme_task2.id), "globex_task": str(w.globex_task.id),
-        "globex_task2": str(globex_task2.id), "internal_task": str(w.internal_task.id), "foreign_task": str(w.foreign_task.id),
-        "csr_share": str(csr_share.id), "consultant_share": str(consultant_share.id), "guest_share": str(guest_share.id),
-        "expired_share": str(expired_share.id), "firm": str(firm.id), "firm_share": str(firm_share.id),
-        "initech": str(initech.id), "initech_project": str(initech_project.id), "colleague": colleague.id,
-    }
-    return ids, {name: person.token for name, person in people.items()}
-
+from tortoise import Tortoise
+
+from escalation_model import Snapshot, fingerprint, read_state, read_tables, row_id, seed
+from escalation_steps import (
+    CC_COLLEAGUES,
+    EXPIRY_OFFSETS,
+    LABELS,
+    LOG_DATE,
+    MISSING_ID,
+    PREVIEW_WRITES,
+    REPORT_FROM,
+    REPORT_TO,
+    SET_NOTIFICATIONS,
+    SHARES,
+    STATUSES,
+    VIEWERS,
+    AddProjectMembers,
+    AddTaskPeople,
+    CreateTask,
+    FollowProject,
+    InviteToProject,
+    PartnerMembers,
+    RemoveProjectMembers,
+    SetItemNotifications,
+    ShareOrganization,
+    SharePartner,
+    TaskActivity,
+    TimePasses,
+    activity_steps,
+    change_share_steps,
+    contact_steps,
+    create_organization_steps,
+    create_partner_steps,
+    create_task_steps,
+    follow_steps,
+    invite_steps,
+    leave_partner_steps,
+    member_steps,
+    notice_steps,
+    partner_member_steps,
+    portal_settings_steps,
+    preview_steps,
+    project_client_steps,
+    public_message_steps,
+    read_steps,
+    share_partner_steps,
+    share_steps,
+    task_people_steps,
+    update_organization_steps,
+)
+from support import CONTRACT, wipe_database
 
 # --- Reading as a viewer ----------------------------------------------------------------------
 
@@ -802,13 +173,24 @@ TASK_SELECTION = (
 )
 # A task field, the portal field that enables it.
 TASK_FIELD_GATES = {
-    "description": "DESCRIPTION", "status": "STATUS", "priority": "PRIORITY", "dueDate": "DUE_DATE", "labels": "LABELS",
-    "assignee": "ASSIGNEE", "requesters": "REQUESTERS", "followers": "FOLLOWERS", "messages": "MESSAGES",
-    "estimatedMinutes": "ESTIMATED_TIME", "timeSpentMinutes": "TIME_SPENT", "cost": "COST",
+    "description": "DESCRIPTION",
+    "status": "STATUS",
+    "priority": "PRIORITY",
+    "dueDate": "DUE_DATE",
+    "labels": "LABELS",
+    "assignee": "ASSIGNEE",
+    "requesters": "REQUESTERS",
+    "followers": "FOLLOWERS",
+    "messages": "MESSAGES",
+    "estimatedMinutes": "ESTIMATED_TIME",
+    "timeSpentMinutes": "TIME_SPENT",
+    "cost": "COST",
 }
 ALIASES_PER_DOCUMENT = 12
-WALK = ("query Walk($after: String) { portalItems(first: 100, after: $after) "
-        "{ pageInfo { hasNextPage endCursor } edges { node { id } } } }")
+WALK = (
+    "query Walk($after: String) { portalItems(first: 100, after: $after) "
+    "{ pageInfo { hasNextPage endCursor } edges { node { id } } } }"
+)
 
 
 class Violation(AssertionError):
@@ -900,9 +282,13 @@ class EscalationMachine(RuleBasedStateMachine):
         return person["email"]
 
     def _register_new(self, before: Snapshot, after: Snapshot) -> None:
-        for prefix, old, new in (("person", before.people, after.people), ("org", before.orgs, after.orgs),
-                                 ("project", before.projects, after.projects), ("task", before.tasks, after.tasks),
-                                 ("share", before.shares, after.shares)):
+        for prefix, old, new in (
+            ("person", before.people, after.people),
+            ("org", before.orgs, after.orgs),
+            ("project", before.projects, after.projects),
+            ("task", before.tasks, after.tasks),
+            ("share", before.shares, after.shares),
+        ):
             for object_id in sorted(set(new) - set(old)):  # uuid7: in creation order
                 count = sum(1 for n in self.ids if n.startswith(prefix + "#")) + 1
                 self.ids[f"{prefix}#{count}"] = object_id
@@ -976,8 +362,10 @@ class EscalationMachine(RuleBasedStateMachine):
             text = text.replace(object_id, MISSING_ID)
         replay = self._run(self.api(operation, json.loads(text), token=self.tokens[step.actor]))
         if (replay.code or "ok") != outcome or self._run(fingerprint()) != digest:
-            self._fail(f"{operation} by {step.actor} naming {names} of another workspace answers {outcome}; "
-                       f"with ids that name nothing it answers {replay.code or 'ok'}")
+            self._fail(
+                f"{operation} by {step.actor} naming {names} of another workspace answers {outcome}; "
+                f"with ids that name nothing it answers {replay.code or 'ok'}"
+            )
 
     def _check_people(self, step, before: Snapshot, after: Snapshot, outcome: str) -> None:
         moved = []
@@ -987,8 +375,11 @@ class EscalationMachine(RuleBasedStateMachine):
             if now_org != was["organization"] and not (outside and after.orgs[now_org]["kind"] != "PARTNER"):
                 moved.append((pid, was["organization"], now_org))
         if moved:
-            described = [f"{self.name_of(p)} ({sorted(self.name_of(o) for o in before.live_shares(p))} shares): "
-                         f"{self.name_of(a)} -> {self.name_of(b)}" for p, a, b in moved]
+            described = [
+                f"{self.name_of(p)} ({sorted(self.name_of(o) for o in before.live_shares(p))} shares): "
+                f"{self.name_of(a)} -> {self.name_of(b)}"
+                for p, a, b in moved
+            ]
             self._fail(f"people moved between organizations: {described}; {self._portal_titles()}")
         gained = after.elevated(self.home) - before.elevated(self.home)
         if gained and not (step.actor == "admin" and outcome == "ok"):
@@ -1003,11 +394,16 @@ class EscalationMachine(RuleBasedStateMachine):
         actor = self.ids[step.actor]
         admin = before.kind(actor) == "admin" and outcome == "ok"
         workspace = before.people[actor]["workspace"]
-        turned = [o for o in set(before.orgs) & set(after.orgs)
-                  if (before.orgs[o]["kind"] == "PARTNER") != (after.orgs[o]["kind"] == "PARTNER")]
+        turned = [
+            o
+            for o in set(before.orgs) & set(after.orgs)
+            if (before.orgs[o]["kind"] == "PARTNER") != (after.orgs[o]["kind"] == "PARTNER")
+        ]
         if turned:
-            self._fail(f"{step.actor} turned {self._names(turned)} from {[before.orgs[o]['kind'] for o in turned]} "
-                       f"to {[after.orgs[o]['kind'] for o in turned]}")
+            self._fail(
+                f"{step.actor} turned {self._names(turned)} from {[before.orgs[o]['kind'] for o in turned]} "
+                f"to {[after.orgs[o]['kind'] for o in turned]}"
+            )
         created = [o for o in set(after.orgs) - set(before.orgs) if after.orgs[o]["kind"] == "PARTNER"]
         if created and not (admin and all(after.orgs[o]["workspace"] == workspace for o in created)):
             self._fail(f"{step.actor} ({before.kind(actor)}, {outcome}) created the partner firms {self._names(created)}")
@@ -1016,16 +412,22 @@ class EscalationMachine(RuleBasedStateMachine):
         for firm, person in sorted(joined):
             outside = people[person]["organization"] is None and not people[person]["admin"]
             if not (admin and after.orgs[firm]["workspace"] == workspace and after.orgs[firm]["kind"] == "PARTNER" and outside):
-                self._fail(f"{step.actor} ({before.kind(actor)}, {outcome}) added {self.name_of(person)} "
-                           f"({before.kind(person) if person in before.people else 'new'}) to {self.name_of(firm)}")
+                self._fail(
+                    f"{step.actor} ({before.kind(actor)}, {outcome}) added {self.name_of(person)} "
+                    f"({before.kind(person) if person in before.people else 'new'}) to {self.name_of(firm)}"
+                )
         left = before.firm_members - after.firm_members
         for firm, person in sorted(left):
             if outcome != "ok" or not (admin and before.orgs[firm]["workspace"] == workspace or person == actor):
-                self._fail(f"{step.actor} ({before.kind(actor)}, {outcome}) took {self.name_of(person)} out of {self.name_of(firm)}")
+                self._fail(
+                    f"{step.actor} ({before.kind(actor)}, {outcome}) took {self.name_of(person)} out of {self.name_of(firm)}"
+                )
         inside = [(f, u) for f, u in after.firm_members if after.people[u]["organization"] or after.people[u]["admin"]]
         if inside:
-            self._fail(f"members of partner firms belong to the workspace: "
-                       f"{[(self.name_of(f), self.name_of(u), after.kind(u)) for f, u in inside]}")
+            self._fail(
+                f"members of partner firms belong to the workspace: "
+                f"{[(self.name_of(f), self.name_of(u), after.kind(u)) for f, u in inside]}"
+            )
 
     def _check_managed(self, step, before: Snapshot, outcome: str) -> None:
         """A guest (a consultant, a firm's member) changes a project only with CSR or OWNER access
@@ -1034,13 +436,17 @@ class EscalationMachine(RuleBasedStateMachine):
         actor = self.ids[step.actor]
         if outcome != "ok" or before.kind(actor) != "guest":
             return
-        leaving = step.op == "UnfollowProject" and not step.organizations if isinstance(step, FollowProject) else (
-            isinstance(step, RemoveProjectMembers))
+        leaving = (
+            step.op == "UnfollowProject" and not step.organizations
+            if isinstance(step, FollowProject)
+            else (isinstance(step, RemoveProjectMembers))
+        )
         if leaving and step.users == (step.actor,):
             return
         project = None
         if isinstance(step, AddProjectMembers | RemoveProjectMembers | FollowProject | InviteToProject) or (
-                isinstance(step, CreateTask) and step.op == "CreateTask"):
+            isinstance(step, CreateTask) and step.op == "CreateTask"
+        ):
             project = self.id_of(step.project)
         elif isinstance(step, AddTaskPeople | TaskActivity):
             project = before.tasks.get(self.id_of(step.task), {}).get("project")
@@ -1049,8 +455,10 @@ class EscalationMachine(RuleBasedStateMachine):
         client = before.projects.get(project, {}).get("client")
         access = before.holdings(actor).get(client)
         if access not in ("CSR", "OWNER"):
-            self._fail(f"{step} succeeded for {step.actor}, whose access to {self.name_of(client)} (the client of "
-                       f"{self.name_of(project)}) is {access} ({self._why(step.actor, 'guest')})")
+            self._fail(
+                f"{step} succeeded for {step.actor}, whose access to {self.name_of(client)} (the client of "
+                f"{self.name_of(project)}) is {access} ({self._why(step.actor, 'guest')})"
+            )
 
     def _check_emails(self, step, operation: str, variables: dict, before: Snapshot, outcome: str) -> None:
         """The emails the step wrote to the outbox are exactly those the model expects, each to a
@@ -1061,8 +469,10 @@ class EscalationMachine(RuleBasedStateMachine):
         for e in written:
             person = s.people.get(e["recipient"])
             if person is None or {person["workspace"], e["workspace"]} != {workspace} or e["to"] != person["email"]:
-                self._fail(f"{operation} by {step.actor} wrote a {e['kind']} email to {e['to']} for "
-                           f"{self.name_of(e['recipient'])}, not a person of {step.actor}'s workspace at that address")
+                self._fail(
+                    f"{operation} by {step.actor} wrote a {e['kind']} email to {e['to']} for "
+                    f"{self.name_of(e['recipient'])}, not a person of {step.actor}'s workspace at that address"
+                )
         got = Counter((e["kind"], e["recipient"], e["about"]) for e in written)
         for kind, n in Counter(e["kind"] for e in written).items():
             self._count(f"emails: {kind}", n)
@@ -1070,8 +480,10 @@ class EscalationMachine(RuleBasedStateMachine):
         if got == expected:
             return
         wrong = {recipient for _, recipient, _ in (got - expected) + (expected - got)}
-        self._fail(f"{operation} by {step.actor} ({outcome}) wrote the emails {self._emails(got)}, the model expects "
-                   f"{self._emails(expected)}; {self._receivers_why(wrong)}")
+        self._fail(
+            f"{operation} by {step.actor} ({outcome}) wrote the emails {self._emails(got)}, the model expects "
+            f"{self._emails(expected)}; {self._receivers_why(wrong)}"
+        )
 
     def _expected_emails(self, step, variables: dict, before: Snapshot) -> set[tuple]:
         """(kind, recipient, about) of each email a successful step writes: a "shared
@@ -1083,21 +495,30 @@ class EscalationMachine(RuleBasedStateMachine):
         if isinstance(step, ShareOrganization):
             invitee = variables["invitees"][0]
             person = invitee.get("userId") or s.person_at(workspace, invitee["email"])
-            return {("SHARED_ORGANIZATION", person, share) for share in set(s.shares) - set(before.shares)
-                    if s.shares[share]["user"] == person and s.shares[share]["organization"] == variables["organizationId"]}
+            return {
+                ("SHARED_ORGANIZATION", person, share)
+                for share in set(s.shares) - set(before.shares)
+                if s.shares[share]["user"] == person and s.shares[share]["organization"] == variables["organizationId"]
+            }
         if isinstance(step, SharePartner):  # each member of the firm
             firm = variables["invitees"][0]["partnerId"]
-            return {("SHARED_ORGANIZATION", person, share) for share in set(s.shares) - set(before.shares)
-                    if s.shares[share]["partner"] == firm and s.shares[share]["organization"] == variables["organizationId"]
-                    for person in s.members_of(firm)}
+            return {
+                ("SHARED_ORGANIZATION", person, share)
+                for share in set(s.shares) - set(before.shares)
+                if s.shares[share]["partner"] == firm and s.shares[share]["organization"] == variables["organizationId"]
+                for person in s.members_of(firm)
+            }
         if isinstance(step, PartnerMembers):  # each new member is told, nobody who leaves
             return {("PARTNER_MEMBERSHIP", person, firm) for firm, person in s.firm_members - before.firm_members}
         if isinstance(step, InviteToProject):
             invited = variables["input"]
             return {("PROJECT_INVITATION", s.person_at(workspace, invited["email"]), invited["projectId"])}
         posted = [m for m in set(s.messages) - set(before.messages) if s.messages[m]["visibility"] == "PUBLIC"]
-        return {("CLIENT_REPLY", person, m) for m in posted
-                for person in s.message_audience(s.messages[m]["task"], s.messages[m]["author"])}
+        return {
+            ("CLIENT_REPLY", person, m)
+            for m in posted
+            for person in s.message_audience(s.messages[m]["task"], s.messages[m]["author"])
+        }
 
     def _emails(self, emails: Counter) -> list[str]:
         s = self.snapshot
@@ -1105,8 +526,9 @@ class EscalationMachine(RuleBasedStateMachine):
         def about(a):
             return f"the message on {self.name_of(s.messages[a]['task'])}" if a in s.messages else self.name_of(a)
 
-        return sorted(f"{kind} to {self.name_of(r)} about {about(a)}" + (f" (x{n})" if n > 1 else "")
-                      for (kind, r, a), n in emails.items())
+        return sorted(
+            f"{kind} to {self.name_of(r)} about {about(a)}" + (f" (x{n})" if n > 1 else "") for (kind, r, a), n in emails.items()
+        )
 
     def _check_audiences(self, read: bool = True) -> None:
         """messageRecipients, read as the admin, of each task whose reach in the model (who a
@@ -1124,8 +546,10 @@ class EscalationMachine(RuleBasedStateMachine):
                 got = {r["user"]["id"] for r in data[f"a{n}"]}
                 expected = {p for p, receives in reach[t] if receives}
                 if got != expected:
-                    self._fail(f"messageRecipients of {self.name_of(t)} for the admin is {self._names(got)}, the model's "
-                               f"audience {self._names(expected)}; {self._receivers_why(got ^ expected)}")
+                    self._fail(
+                        f"messageRecipients of {self.name_of(t)} for the admin is {self._names(got)}, the model's "
+                        f"audience {self._names(expected)}; {self._receivers_why(got ^ expected)}"
+                    )
         self.reach_seen.update({t: reach[t] for t in changed})
 
     def _check_preview(self, step, task: str) -> str:
@@ -1138,16 +562,20 @@ class EscalationMachine(RuleBasedStateMachine):
         got = {r["user"]["id"] for r in result.data["messageRecipients"]}
         expected = self.snapshot.message_audience(task, self.ids[step.actor])
         if got != expected:
-            self._fail(f"before {step}: messageRecipients of {step.task} for {step.actor} is {self._names(got)}, the "
-                       f"model's audience {self._names(expected)}; {self._receivers_why(got ^ expected)}")
+            self._fail(
+                f"before {step}: messageRecipients of {step.task} for {step.actor} is {self._names(got)}, the "
+                f"model's audience {self._names(expected)}; {self._receivers_why(got ^ expected)}"
+            )
         return "ok"
 
     def _receivers_why(self, people: set) -> str:
         """For a failure about who receives a message: what these people are and hold, and what
         the portal shows clients."""
         s = self.snapshot
-        why = [f"{self._why(self.name_of(p), s.kind(p))}, organization {self.name_of(s.people[p]['organization'])}"
-               for p in sorted(people & set(s.people), key=self.name_of)]
+        why = [
+            f"{self._why(self.name_of(p), s.kind(p))}, organization {self.name_of(s.people[p]['organization'])}"
+            for p in sorted(people & set(s.people), key=self.name_of)
+        ]
         scopes, fields = s.portal[self.home]
         return f"{'; '.join(why)}; portal scopes {sorted(scopes)}, clients see MESSAGES: {'MESSAGES' in fields}"
 
@@ -1233,10 +661,16 @@ class EscalationMachine(RuleBasedStateMachine):
         client = kind == "client"
         expected_project, expected_task = self._expectations(viewer)
         self.views_seen[viewer] = s.view(pid)
-        projects = [p for p in sorted(s.projects_of(self.home))
-                    if full or p in named or self.expected_seen.get((viewer, p)) != expected_project(p)]
-        tasks = [t for t in sorted(s.tasks_of(self.home))
-                 if full or t in named or self.expected_seen.get((viewer, t)) != expected_task(t)]
+        projects = [
+            p
+            for p in sorted(s.projects_of(self.home))
+            if full or p in named or self.expected_seen.get((viewer, p)) != expected_project(p)
+        ]
+        tasks = [
+            t
+            for t in sorted(s.tasks_of(self.home))
+            if full or t in named or self.expected_seen.get((viewer, t)) != expected_task(t)
+        ]
         foreign = [self.ids["foreign_project"], self.ids["foreign_task"]]
 
         head = "projects { id }"
@@ -1250,21 +684,28 @@ class EscalationMachine(RuleBasedStateMachine):
         parts = [head]
         for n, (what, object_id, *argument) in enumerate(items):
             if what == "filter":
-                parts.append(f'a{n}: project(id: "{object_id}") {{ tasks(first: 100, {argument[0]}) {{ edges {{ node {{ id }} }} }} }}')
+                parts.append(
+                    f'a{n}: project(id: "{object_id}") {{ tasks(first: 100, {argument[0]}) {{ edges {{ node {{ id }} }} }} }}'
+                )
             else:
                 selection = PROJECT_SELECTION if what == "project" else TASK_SELECTION
                 parts.append(f'a{n}: {what}(id: "{object_id}") {{ {selection} }}')
         data, errors = {}, []
         for i in range(0, len(parts), ALIASES_PER_DOCUMENT):
-            more_data, more_errors = self._read_parts(viewer, parts[i:i + ALIASES_PER_DOCUMENT])
+            more_data, more_errors = self._read_parts(viewer, parts[i : i + ALIASES_PER_DOCUMENT])
             data |= more_data
             errors += more_errors
         if client:
             data["portalItems"] = self._portal_home(viewer)
         codes = {e["path"][0]: e.get("extensions", {}).get("code") for e in errors if e.get("path")}
         filters = {f"a{n}" for n, item in enumerate(items) if item[0] == "filter"}
-        unexpected = [e for e in errors if not e.get("path") or codes.get(e["path"][0]) != "NOT_FOUND"
-                      and not (e["path"][0] in filters and codes[e["path"][0]] == "BAD_USER_INPUT")]
+        unexpected = [
+            e
+            for e in errors
+            if not e.get("path")
+            or codes.get(e["path"][0]) != "NOT_FOUND"
+            and not (e["path"][0] in filters and codes[e["path"][0]] == "BAD_USER_INPUT")
+        ]
         if unexpected:
             self._fail(f"{viewer} ({kind}) got errors reading: {unexpected}")
         self._check_lists(viewer, kind, data, must_p, may_p, must_t, may_t)
@@ -1333,8 +774,10 @@ class EscalationMachine(RuleBasedStateMachine):
         in_p = {t for t in visible if s.tasks[t]["project"] == p}
         listed = set() if got is None else {e["node"]["id"] for e in got["tasks"]["edges"]}
         if listed != in_p:
-            self._fail(f"client {viewer} filters project {self.name_of(p)} by a hidden field ({argument}) and gets "
-                       f"{self._names(listed)} of the {self._names(in_p)} it sees there")
+            self._fail(
+                f"client {viewer} filters project {self.name_of(p)} by a hidden field ({argument}) and gets "
+                f"{self._names(listed)} of the {self._names(in_p)} it sees there"
+            )
 
     def _why(self, viewer: str, kind: str) -> str:
         s = self.snapshot
@@ -1383,8 +826,10 @@ class EscalationMachine(RuleBasedStateMachine):
         name = self.name_of(p)
         if expected == "hidden":
             if got is not None or code != "NOT_FOUND":
-                self._fail(f"{viewer} reads project {name} by id ({self._why(viewer, kind)}; its client: "
-                           f"{self.name_of(self.snapshot.projects[p]['client'])})")
+                self._fail(
+                    f"{viewer} reads project {name} by id ({self._why(viewer, kind)}; its client: "
+                    f"{self.name_of(self.snapshot.projects[p]['client'])})"
+                )
             return
         if expected == "maybe" or got is None:
             if expected != "maybe" and expected[0] == "shown":
@@ -1393,11 +838,15 @@ class EscalationMachine(RuleBasedStateMachine):
         _, in_p, time = expected
         listed = {e["node"]["id"] for e in got["tasks"]["edges"]}
         if listed != in_p or got["tasks"]["totalCount"] != len(in_p):
-            self._fail(f"{viewer} sees tasks {self._names(listed)} (total {got['tasks']['totalCount']}) of project {name}, "
-                       f"expected {self._names(in_p)}")
+            self._fail(
+                f"{viewer} sees tasks {self._names(listed)} (total {got['tasks']['totalCount']}) of project {name}, "
+                f"expected {self._names(in_p)}"
+            )
         if got["timeSpentMinutes"] != time:
-            self._fail(f"{viewer} ({kind}) reads {got['timeSpentMinutes']} minutes spent on project {name}; the tasks "
-                       f"{viewer} sees there add up to {time}")
+            self._fail(
+                f"{viewer} ({kind}) reads {got['timeSpentMinutes']} minutes spent on project {name}; the tasks "
+                f"{viewer} sees there add up to {time}"
+            )
 
     def _check_task(self, viewer, kind, t, got, code, expected, fields) -> None:
         name = self.name_of(t)
@@ -1423,7 +872,9 @@ class EscalationMachine(RuleBasedStateMachine):
 
     def _sweep_foreign(self, by_id: bool) -> None:
         s = self.snapshot
-        home = set(s.projects_of(self.home)) | s.tasks_of(self.home) | {o for o, r in s.orgs.items() if r["workspace"] == self.home}
+        home = (
+            set(s.projects_of(self.home)) | s.tasks_of(self.home) | {o for o, r in s.orgs.items() if r["workspace"] == self.home}
+        )
         home |= {p for p, r in s.people.items() if r["workspace"] == self.home}
         head = "projects { id } organizations { id } people { id } portalItems(first: 100) { edges { node { id } } }"
         result = self._query("foreign_admin", "query Lists { " + head + " }")
@@ -1440,7 +891,7 @@ class EscalationMachine(RuleBasedStateMachine):
         items += [("organization", o) for o, r in s.orgs.items() if r["workspace"] == self.home]
         items += [("user", p) for p, r in s.people.items() if r["workspace"] == self.home]
         for i in range(0, len(items), ALIASES_PER_DOCUMENT):
-            chunk = items[i:i + ALIASES_PER_DOCUMENT]
+            chunk = items[i : i + ALIASES_PER_DOCUMENT]
             parts = [f'a{n}: {what}(id: "{object_id}") {{ id }}' for n, (what, object_id) in enumerate(chunk)]
             result = self._query("foreign_admin", "query ById { " + " ".join(parts) + " }")
             codes = {e["path"][0]: e.get("extensions", {}).get("code") for e in result.errors if e.get("path")}
@@ -1460,22 +911,30 @@ class EscalationMachine(RuleBasedStateMachine):
     @precondition(lambda self: enabled("share_organization"))
     @rule(step=share_steps())
     def share_organization(self, step):
-        invitee = {"userId": self.id_of(step.invitee)} if step.by == "userId" and step.invitee != "fresh" else {
-            "email": self.email_of(step.invitee)}
+        invitee = (
+            {"userId": self.id_of(step.invitee)}
+            if step.by == "userId" and step.invitee != "fresh"
+            else {"email": self.email_of(step.invitee)}
+        )
         org = self.id_of(step.organization)
         variables = {"organizationId": org, "invitees": [invitee], "role": step.role}
         if step.expires:
             variables["expiresAt"] = expiry(step.expires)
-        self.mutate(step, "ShareOrganizationUntil" if step.expires else "ShareOrganization", variables,
-                    [org, invitee.get("userId")])
+        self.mutate(
+            step, "ShareOrganizationUntil" if step.expires else "ShareOrganization", variables, [org, invitee.get("userId")]
+        )
 
     @precondition(lambda self: enabled("share_partner"))
     @rule(step=share_partner_steps())
     def share_partner(self, step):
         """A client shared with a whole firm: each of its members holds it while a member."""
         org, firm = self.id_of(step.organization), self.id_of(step.partner)
-        variables = {"organizationId": org, "invitees": [{"partnerId": firm}], "role": step.role,
-                     "expiresAt": expiry(step.expires) if step.expires else None}
+        variables = {
+            "organizationId": org,
+            "invitees": [{"partnerId": firm}],
+            "role": step.role,
+            "expiresAt": expiry(step.expires) if step.expires else None,
+        }
         self.mutate(step, "ShareOrganizationUntil", variables, [org, firm])
 
     @precondition(lambda self: enabled("create_partner"))
@@ -1506,10 +965,15 @@ class EscalationMachine(RuleBasedStateMachine):
             users = [self.id_of(u) for u in step.users]
             self.mutate(step, step.op, {"partnerId": firm, "userIds": users}, [firm, *users])
             return
-        invitees = [{"userId": self.id_of(u)} if step.by == "userId" and u != "fresh" else
-                    {"email": self.email_of(u), "name": "Nina Newmember"} for u in step.users]
-        self.mutate(step, step.op, {"partnerId": firm, "invitees": invitees},
-                    [firm, *(i["userId"] for i in invitees if "userId" in i)])
+        invitees = [
+            {"userId": self.id_of(u)}
+            if step.by == "userId" and u != "fresh"
+            else {"email": self.email_of(u), "name": "Nina Newmember"}
+            for u in step.users
+        ]
+        self.mutate(
+            step, step.op, {"partnerId": firm, "invitees": invitees}, [firm, *(i["userId"] for i in invitees if "userId" in i)]
+        )
 
     @precondition(lambda self: enabled("change_share"))
     @rule(step=change_share_steps())
@@ -1527,7 +991,8 @@ class EscalationMachine(RuleBasedStateMachine):
         if outcome == "ok" and held is not None:
             actor, organization = before.people[self.ids[step.actor]], before.orgs[held["organization"]]
             manager = (actor["admin"] and actor["workspace"] == organization["workspace"]) or (
-                organization["owner"] == self.ids[step.actor])
+                organization["owner"] == self.ids[step.actor]
+            )
             if not manager:
                 self._fail(f"{step.op} by {step.actor} on {step.share} succeeded: only admins and the owner change shares")
 
@@ -1539,6 +1004,7 @@ class EscalationMachine(RuleBasedStateMachine):
         share = self.id_of(step.share)
         if share not in self.snapshot.shares:
             return
+
         async def expire():
             past = datetime.now(UTC) - timedelta(seconds=1)
             await Tortoise.apps["models"]["Share"].filter(id=share).update(expires_at=past)
@@ -1578,8 +1044,9 @@ class EscalationMachine(RuleBasedStateMachine):
     @rule(step=invite_steps())
     def invite_to_project(self, step):
         project, org = self.id_of(step.project), self.id_of(step.organization)
-        variables = {"input": {"projectId": project, "organizationId": org, "name": "Ivy Invitee",
-                               "email": self.email_of(step.email_of)}}
+        variables = {
+            "input": {"projectId": project, "organizationId": org, "name": "Ivy Invitee", "email": self.email_of(step.email_of)}
+        }
         self.mutate(step, "InviteToProject", variables, [project, org])
 
     @precondition(lambda self: enabled("create_organization"))
@@ -1610,8 +1077,9 @@ class EscalationMachine(RuleBasedStateMachine):
         elif step.op == "UpdateProject":
             self.mutate(step, "UpdateProject", {"id": project, "input": {"clientId": client}}, [project, client])
         else:
-            self.mutate(step, "AssignClientToProjects", {"clientId": client or MISSING_ID, "projectIds": [project]},
-                        [project, client])
+            self.mutate(
+                step, "AssignClientToProjects", {"clientId": client or MISSING_ID, "projectIds": [project]}, [project, client]
+            )
 
     @precondition(lambda self: enabled("create_task"))
     @rule(step=create_task_steps())
@@ -1621,8 +1089,15 @@ class EscalationMachine(RuleBasedStateMachine):
             self.mutate(step, "SubmitItem", {"input": {"projectId": project, "title": "Submitted item"}}, [project])
             return
         requesters = [self.id_of(r) for r in step.requesters]
-        variables = {"input": {"projectId": project, "title": "New task", "status": step.status, "labels": list(step.labels),
-                               "requesterIds": requesters}}
+        variables = {
+            "input": {
+                "projectId": project,
+                "title": "New task",
+                "status": step.status,
+                "labels": list(step.labels),
+                "requesterIds": requesters,
+            }
+        }
         self.mutate(step, "CreateTask", variables, [project, *requesters])
 
     @precondition(lambda self: enabled("update_portal_settings"))
@@ -1683,26 +1158,34 @@ class EscalationMachine(RuleBasedStateMachine):
                 self._fail(f"{step.actor} cannot read the tasks of {step.project}: {result.errors}")
             if outcome != "BAD_USER_INPUT":
                 return
-        got = set() if result.data is None or result.data.get("project") is None else {
-            e["node"]["id"] for e in result.data["project"]["tasks"]["edges"]}
+        got = (
+            set()
+            if result.data is None or result.data.get("project") is None
+            else {e["node"]["id"] for e in result.data["project"]["tasks"]["edges"]}
+        )
         visible = {t for t in (must_t if kind == "client" else may_t) if s.tasks[t]["project"] == project}
-        matching = {t for t in visible
-                    if (step.status is None or s.tasks[t]["status"] == step.status)
-                    and set(step.labels or ()) <= s.tasks[t]["labels"]}
+        matching = {
+            t
+            for t in visible
+            if (step.status is None or s.tasks[t]["status"] == step.status) and set(step.labels or ()) <= s.tasks[t]["labels"]
+        }
         _, fields = s.portal[self.home]
         hidden = (step.status is not None and "STATUS" not in fields) or (step.labels and "LABELS" not in fields)
         if kind == "client" and hidden:
             if outcome == "BAD_USER_INPUT" or got == visible:
                 return
-            self._fail(f"client {step.actor} filters {step.project} on a field hidden from clients "
-                       f"(status={step.status}, labels={step.labels}) and gets {self._names(got)} of {self._names(visible)}"
-                       f" (matching: {self._names(matching)})")
+            self._fail(
+                f"client {step.actor} filters {step.project} on a field hidden from clients "
+                f"(status={step.status}, labels={step.labels}) and gets {self._names(got)} of {self._names(visible)}"
+                f" (matching: {self._names(matching)})"
+            )
         if outcome != "ok":
             self._fail(f"{step.actor} may filter {step.project} but got {result.errors}")
         if got != matching:
-            self._fail(f"{step.actor} filters {step.project} (status={step.status}, labels={step.labels}): "
-                       f"{self._names(got)}, expected {self._names(matching)}")
-
+            self._fail(
+                f"{step.actor} filters {step.project} (status={step.status}, labels={step.labels}): "
+                f"{self._names(got)}, expected {self._names(matching)}"
+            )
 
     @precondition(lambda self: enabled("item_notifications"))
     @rule(step=notice_steps())
@@ -1720,10 +1203,19 @@ class EscalationMachine(RuleBasedStateMachine):
             users = [self.id_of(u) for u in step.users]
             outcome = self.mutate(step, CC_COLLEAGUES, {"taskId": task, "userIds": users}, [task, *users])
             organization = s.people[actor]["organization"]
-            allowed = certain = s.kind(actor) == "client" and task in s.client_tasks(actor) and all(
-                u in s.people and u != actor and s.people[u]["organization"] == organization and not s.people[u]["admin"]
-                and s.people[u]["workspace"] == s.people[actor]["workspace"] and task in s.client_tasks(u)
-                for u in users)
+            allowed = certain = (
+                s.kind(actor) == "client"
+                and task in s.client_tasks(actor)
+                and all(
+                    u in s.people
+                    and u != actor
+                    and s.people[u]["organization"] == organization
+                    and not s.people[u]["admin"]
+                    and s.people[u]["workspace"] == s.people[actor]["workspace"]
+                    and task in s.client_tasks(u)
+                    for u in users
+                )
+            )
         if outcome == "ok" and not allowed:
             self._fail(f"{step} succeeded, which the model refuses ({self._why(step.actor, s.kind(actor))})")
         if outcome != "ok" and certain:
@@ -1751,7 +1243,7 @@ class EscalationMachine(RuleBasedStateMachine):
         if changed:
             self._fail(f"{step} ({outcome}) changed {changed}")
         new = [r for r in after["audit_entry"] if r not in before["audit_entry"]]
-        logged = [(r["action"], _id(r["actor_id"]), _id(r["organization_id"])) for r in new]
+        logged = [(r["action"], row_id(r["actor_id"]), row_id(r["organization_id"])) for r in new]
         if not allowed or step.operation in PREVIEW_WRITES:
             if outcome != "FORBIDDEN" or result.data is not None or new:
                 self._fail(f"{step} (allowed: {allowed}): {outcome}, {result.data}, audit {logged}")
@@ -1782,7 +1274,8 @@ def _remove_members_operation() -> str | None:
         return None
     return CONTRACT.get("RemoveProjectMembers") or (
         "mutation RemoveProjectMembers($projectId: ID!, $userIds: [ID!]!) { "
-        "removeProjectMembers(projectId: $projectId, userIds: $userIds) { id members { id } } }")
+        "removeProjectMembers(projectId: $projectId, userIds: $userIds) { id members { id } } }"
+    )
 
 
 REMOVE_MEMBERS = _remove_members_operation()
@@ -1803,7 +1296,11 @@ SETTINGS = settings(
     database=None,
     suppress_health_check=list(HealthCheck),
     # CLIENTELA_ESCALATION_SHRINK=0: report the first failing example as found, unshrunk.
-    phases=[p for p in Phase if p is not Phase.explain and (p is not Phase.shrink or os.environ.get("CLIENTELA_ESCALATION_SHRINK") != "0")],
+    phases=[
+        p
+        for p in Phase
+        if p is not Phase.explain and (p is not Phase.shrink or os.environ.get("CLIENTELA_ESCALATION_SHRINK") != "0")
+    ],
 )
 
 
