@@ -14,8 +14,7 @@ from unittest import mock
 import httpx
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, print_ast
 
-from clientela.accounts import passwords
-from clientela.accounts import sessions
+from clientela.accounts import passwords, sessions
 from clientela.accounts.services import create_workspace
 from clientela.core.statements import counting
 from clientela.core.validation import fold

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
-from clientela.accounts import preview
-from clientela.accounts import sessions
+from clientela.accounts import preview, sessions
 from clientela.core import requests
 from clientela.core.errors import ClientelaError
 from clientela.fair_use import FairUse

@@ -53,9 +53,7 @@ class Mutation:
         )
         return _payload(signed_in)
 
-    @strawberry.mutation(
-        description="keepSignedIn: the session lasts longer without use and in all (\"keep me signed in\")."
-    )
+    @strawberry.mutation(description='keepSignedIn: the session lasts longer without use and in all ("keep me signed in").')
     async def log_in(
         self,
         info: Info,

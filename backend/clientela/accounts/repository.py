@@ -34,7 +34,9 @@ async def start_session(
     the table keeps only what can still sign in (and what a person never comes back to ends
     with their next sign-in or password change)."""
     await Session.create(user=user, token_hash=token_hash, kept=kept, idle_expires_at=idle_expires_at, expires_at=expires_at)
-    await Session.filter(Q(idle_expires_at__lte=now) | Q(expires_at__lte=now) | Q(expires_at__isnull=True), user_id=user.id).delete()
+    await Session.filter(
+        Q(idle_expires_at__lte=now) | Q(expires_at__lte=now) | Q(expires_at__isnull=True), user_id=user.id
+    ).delete()
     await User.filter(id=user.id).update(last_sign_in_at=now)
 
 
@@ -90,9 +92,7 @@ def _sign_in_queries(token_hash: str, now: datetime, session_now: datetime) -> l
 
 
 # Every request signs in: one statement, built once (placeholders no token hash or moment equals).
-_SIGN_IN = PreparedUnion(
-    _sign_in_queries, "\0token-hash", datetime(1, 1, 1, tzinfo=UTC), datetime(1, 1, 2, tzinfo=UTC)
-)
+_SIGN_IN = PreparedUnion(_sign_in_queries, "\0token-hash", datetime(1, 1, 1, tzinfo=UTC), datetime(1, 1, 2, tzinfo=UTC))
 
 
 @dataclass

@@ -7,10 +7,10 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from clientela import policy
 from clientela.accounts import passwords, repository, sessions, throttle
 from clientela.accounts.sessions import SignedIn
 from clientela.accounts.tokens import new_token, token_hash
-from clientela import policy
 from clientela.core import validation
 from clientela.core.errors import BadUserInput, Forbidden, Unauthenticated
 from clientela.mail.outbox import SET_PASSWORD_LINK, EmailKind, queue_email
