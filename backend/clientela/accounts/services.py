@@ -14,6 +14,7 @@ from clientela.accounts.tokens import new_token, token_hash
 from clientela.core import validation
 from clientela.core.errors import BadUserInput, Forbidden, Unauthenticated
 from clientela.mail.outbox import SET_PASSWORD_LINK, EmailKind, queue_email
+from clientela.mail.rendering import in_language
 from clientela.people.models import User
 from clientela.policy import Action, Viewer
 from clientela.settings import get_settings
@@ -120,13 +121,13 @@ async def request_password_reset(email: str, *, client_ip: str) -> bool:
     return True
 
 
-async def password_link(user_id: uuid.UUID) -> str:
-    """A fresh create/reset-password link for a person, made as its email is delivered; it ends
-    every earlier link of theirs, so only the newest email works."""
+async def password_link(user_id: uuid.UUID, language: str) -> str:
+    """A fresh create/reset-password link for a person, made as its email (in `language`) is
+    delivered; it ends every earlier link of theirs, so only the newest email works."""
     now = datetime.now(UTC)
     token = new_token()
     await repository.replace_password_token(user_id, token_hash(token), now, now + PASSWORD_TOKEN_LIFETIME)
-    return f"{get_settings().link_base}/set-password?token={token}"
+    return in_language(f"{get_settings().link_base}/set-password?token={token}", language)
 
 
 async def reset_password(token: str, password: str) -> bool:
