@@ -32,7 +32,7 @@ def test_the_portals_session_documents_are_those_the_session_tests_run():
 
 
 def first_words(language: str) -> tuple[str, str]:
-    """"Loading…" and the skip link's text in `language`, as static/app/i18n.js has them."""
+    """The "Loading…" and the skip link's text in `language`, as static/app/i18n.js has them."""
     source = (STATIC / "app" / "i18n.js").read_text()
     block = re.search(rf"^  {language}: \{{\n(.*?)^  \}},$", source, flags=re.M | re.S).group(1)
     return tuple(re.search(rf'^    {key}: "(.*)",$', block, flags=re.M).group(1) for key in ("loading", "skip"))

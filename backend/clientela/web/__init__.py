@@ -90,9 +90,7 @@ def _index_in(language: str) -> str:
 
 
 def index_page(scope: Scope, status_code: int = 200) -> Response:
-    return HTMLResponse(
-        _index_in(page_language(scope)), status_code=status_code, headers={"Vary": "Accept-Language, Cookie"}
-    )
+    return HTMLResponse(_index_in(page_language(scope)), status_code=status_code, headers={"Vary": "Accept-Language, Cookie"})
 
 
 class PortalFiles(StaticFiles):
