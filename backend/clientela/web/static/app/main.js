@@ -20,12 +20,14 @@ const ROUTES = [
 // person chooses another.
 const state = { viewer: null, previewer: null, settings: null, flash: null, pinnedLanguage: null };
 
-// The app's last language in this browser, which the server also reads to send the first page
-// in it (web/__init__.py). A preference only: the API reads no cookie.
+// The language chosen in this browser while signed out (with the switch, or by an email's link).
+const LANGUAGE_KEY = "clientela.language";
+// The language the app last used here, which the server reads to send the first page in it
+// (web/__init__.py). A preference only: the API reads no cookie.
 const LANGUAGE_COOKIE = "clientela_lang";
 
 function storedLanguage() {
-  const stored = document.cookie.match(new RegExp(`(?:^|; )${LANGUAGE_COOKIE}=(\\w+)`))?.[1];
+  const stored = localStorage.getItem(LANGUAGE_KEY);
   return LANGUAGES.includes(stored) ? stored : null;
 }
 
@@ -33,7 +35,8 @@ function browserLanguage() {
   return pickLanguage(navigator.languages?.length ? navigator.languages : [navigator.language]);
 }
 
-/** The page's language: pinned by the link, else the person's, else this browser's choice. */
+/** The page's language: pinned by the link, else the person's, else this browser's choice, else
+ * the browser's own. */
 function useLanguage(personal) {
   const chosen = setLanguage(state.pinnedLanguage || personal || storedLanguage() || browserLanguage());
   document.cookie = `${LANGUAGE_COOKIE}=${chosen}; path=/; max-age=31536000; samesite=lax`;
@@ -143,6 +146,7 @@ function renderLanguageSwitch() {
   select.addEventListener("change", async () => {
     const chosen = select.value;
     state.pinnedLanguage = null;
+    localStorage.setItem(LANGUAGE_KEY, chosen);
     try {
       if (state.viewer && !app.previewing) {
         const { setMyLanguage } = await request("SetMyLanguage", { language: chosen });
@@ -271,7 +275,10 @@ function takeLanguage() {
   const url = new URL(location.href);
   const pinned = url.searchParams.get("lang");
   if (pinned === null) return;
-  if (LANGUAGES.includes(pinned)) state.pinnedLanguage = pinned;
+  if (LANGUAGES.includes(pinned)) {
+    state.pinnedLanguage = pinned;
+    localStorage.setItem(LANGUAGE_KEY, pinned);
+  }
   url.searchParams.delete("lang");
   history.replaceState(null, "", url.pathname + url.search + url.hash);
 }
