@@ -24,7 +24,7 @@ PER_ROUND = 20
 
 async def measure(url: str, seed: int) -> dict:
     from clientela import db
-    from clientela.accounts.services import _start_session
+    from clientela.accounts import sessions
     from clientela.people.models import User
 
     # The generator's client viewer: the first person of the first client, who reaches items
@@ -32,7 +32,7 @@ async def measure(url: str, seed: int) -> dict:
     await db.connect(url)
     try:
         client = await User.get(email="person0@client00.example")
-        token = (await _start_session(client)).token
+        token = (await sessions.start(client, kept=False)).token
     finally:
         await db.disconnect()
     cases = {

@@ -14,8 +14,8 @@ from unittest import mock
 import httpx
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, print_ast
 
-from clientela.accounts import passwords
-from clientela.accounts.services import _start_session, create_workspace
+from clientela.accounts import passwords, sessions
+from clientela.accounts.services import create_workspace
 from clientela.core.statements import counting
 from clientela.core.validation import fold
 from clientela.organizations.models import Organization, OrganizationKind
@@ -143,7 +143,7 @@ class Factory:
         return await self.sign_in(admin)
 
     async def sign_in(self, user: User) -> Person:
-        signed_in = await _start_session(user)
+        signed_in = await sessions.start(user, kept=False)
         return Person(user=await User.get(id=user.id), token=signed_in.token)
 
     async def organization(self, admin: Person, name: str, kind: OrganizationKind = OrganizationKind.CLIENT, **extra) -> Organization:

@@ -46,7 +46,7 @@ def test_the_portal_sends_the_contract_operations_verbatim():
         assert text in contract_text, f"{name} is not copied verbatim from the contract"
         assert print_ast(parse(text).definitions[0]) == CONTRACT[name]
     used = set(re.findall(r'request\("(\w+)"', "".join(p.read_text() for p in (STATIC / "app").glob("*.js"))))
-    sent = set(operations) | set(documents_in("file-operations.js"))
+    sent = set(operations) | set(documents_in("file-operations.js")) | set(documents_in("session-operations.js"))
     assert used <= sent, used - sent
 
 

@@ -21,7 +21,7 @@ from support import QueryCounter, operations_in
 
 OPERATIONS = operations_in("files.graphql")
 MIB = 1024 * 1024
-ITEM_LINK = "http://clientela.test/projects/{project}?task={task}"
+ITEM_LINK = "http://clientela.test/projects/{project}?task={task}&lang=en"
 # The default portal fields but ATTACHMENTS (portal-config/default.yaml).
 WITHOUT_ATTACHMENTS = ["DESCRIPTION", "STATUS", "PRIORITY", "DUE_DATE", "LABELS", "ASSIGNEE", "REQUESTERS", "MESSAGES"]
 
@@ -70,7 +70,7 @@ async def test_an_email_attaches_the_smallest_files_up_to_10_mib_and_links_the_o
     text, html = parts(email)
     listed = f"Files:\n- diagram.png (attached)\n- notes.txt (attached)\n- recording.txt, in the portal: {item_link(world)}\n"
     assert f"The drafts.\n\n{listed}\nOpen the conversation:" in text
-    assert f'<li>recording.txt, in the portal: <a href="{item_link(world)}"' in html
+    assert f'<li>recording.txt, in the portal: <a href="{item_link(world).replace("&", "&amp;")}"' in html
     assert "<li>diagram.png (attached)</li>" in html
     assert MESSAGE_FILES not in text + html
     assert await OutboxEmail.filter(status=OutboxStatus.SENT).count() == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -249,7 +250,17 @@ def test_html_is_escaped_and_text_is_verbatim():
 
 def test_link_addresses_are_escaped_in_html_attributes():
     _, _, html = render(EmailKind.PASSWORD, set_password_url=f'{BASE}/set-password?token=a&b="c"')
-    assert f'href="{BASE}/set-password?token=a&amp;b=&#34;c&#34;"' in html
+    assert f'href="{BASE}/set-password?token=a&amp;b=&#34;c&#34;&amp;lang=en"' in html
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", list(EmailKind))
+def test_every_link_opens_the_portal_in_the_language_of_the_email(kind, language):
+    _, text, html = render(kind, language)
+    links = re.findall(rf"{re.escape(BASE)}[^\s\"<]*", text + html.replace("&amp;", "&"))
+    assert links
+    for link in links:
+        assert link.endswith(f"lang={language}") and link.count("lang=") == 1, link
 
 
 def test_unknown_or_regional_languages():

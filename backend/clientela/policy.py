@@ -507,6 +507,7 @@ class Action(Enum):
     RATE_ITEMS = "rate the resolved items you requested"
     COPY_COLLEAGUES = "copy colleagues of your organization on an item"
     READ_RATINGS = "read clients' ratings"
+    SET_OWN_LANGUAGE = "choose your own language"
 
 
 # Who may do what. A ViewerKind entry grants the action on anything in the workspace (staff:
@@ -549,6 +550,8 @@ PERMISSIONS: dict[Action, frozenset[ViewerKind | ClientAccess]] = {
     Action.COPY_COLLEAGUES: frozenset({ViewerKind.CLIENT}),
     # The firm's side, wherever it reads the items rated.
     Action.READ_RATINGS: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ViewerKind.GUEST}),
+    # Everyone signed in, for themselves (a preview, read-only, is refused before it runs).
+    Action.SET_OWN_LANGUAGE: frozenset({ViewerKind.ADMIN, ViewerKind.STAFF, ViewerKind.CLIENT, ViewerKind.GUEST}),
 }
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
-from clientela.accounts import preview
-from clientela.accounts import services as accounts
+from clientela.accounts import preview, sessions
 from clientela.core import requests
 from clientela.core.errors import ClientelaError
 from clientela.fair_use import FairUse
@@ -35,7 +34,7 @@ async def context_for(
     refused before the request runs (`Context.refusal`); its fair-use budget stays the
     signed-in person's."""
     token = bearer_token(connection)
-    viewer = await accounts.viewer_for_token(token)
+    viewer = await sessions.viewer_for_token(token)
     signed_in = viewer is not ANONYMOUS
     client_ip = connection.client.host if connection.client else "unknown"
     previewer = refusal = None

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     failed_logins_per_ip: int = 50
     password_resets_per_account: int = 5
     password_resets_per_ip: int = 30
+    # Sessions (accounts/sessions.py): one ends when it has not been refreshed for `idle`
+    # minutes, and after `max` hours whatever happens; "keep me signed in" has its own limits.
+    session_idle_minutes: int = Field(default=60, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+    kept_session_idle_days: int = Field(default=14, ge=1)
+    kept_session_max_days: int = Field(default=60, ge=1)
     # Delivered, cancelled and failed emails are deleted from the outbox after this many days.
     outbox_retention_days: int = 30
     # How often the email worker looks for shares that expire within three days, to remind

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import strawberry
 
-from clientela.accounts import services
+from clientela.accounts import services, sessions
 from clientela.core.ids import parse_id
 from clientela.graphql.context import Info
 from clientela.people.types import UserType
@@ -21,6 +23,13 @@ class SignUpInput:
 class AuthPayload:
     token: str = strawberry.field(description='Send it back as "Authorization: Bearer <token>".')
     viewer: UserType
+    expires_at: dt.datetime = strawberry.field(
+        description="When the session ends unless refreshSession is called before (never past its fixed end)."
+    )
+
+
+def _payload(signed_in: sessions.SignedIn) -> AuthPayload:
+    return AuthPayload(token=signed_in.token, viewer=signed_in.user, expires_at=signed_in.expires_at)
 
 
 @strawberry.type
@@ -42,20 +51,43 @@ class Mutation:
             language=input.language,
             client_ip=info.context.client_ip,
         )
-        return AuthPayload(token=signed_in.token, viewer=signed_in.user)
+        return _payload(signed_in)
 
-    @strawberry.mutation
+    @strawberry.mutation(description='keepSignedIn: the session lasts longer without use and in all ("keep me signed in").')
     async def log_in(
-        self, info: Info, email: str, password: str, workspace_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        email: str,
+        password: str,
+        workspace_id: strawberry.ID | None = None,
+        keep_signed_in: bool = False,
     ) -> AuthPayload:
         signed_in = await services.log_in(
-            email=email, password=password, workspace_id=parse_id(workspace_id), client_ip=info.context.client_ip
+            email=email,
+            password=password,
+            workspace_id=parse_id(workspace_id),
+            client_ip=info.context.client_ip,
+            keep_signed_in=keep_signed_in,
         )
-        return AuthPayload(token=signed_in.token, viewer=signed_in.user)
+        return _payload(signed_in)
+
+    @strawberry.mutation(
+        description="A new token for the session of the token sent, which is refused from then on; "
+        "the session's time without use starts again. UNAUTHENTICATED when the session has ended."
+    )
+    async def refresh_session(self, info: Info) -> AuthPayload:
+        return _payload(await sessions.refresh(info.context.session_token))
 
     @strawberry.mutation(description="Ends the session of the token sent with the request.")
     async def log_out(self, info: Info) -> bool:
-        return await services.log_out(info.context.session_token)
+        return await sessions.end(info.context.session_token)
+
+    @strawberry.mutation(
+        description="Sets the signed-in person's own language (en, es, pt, ru); null: their organization's, "
+        "else the workspace's, again."
+    )
+    async def set_my_language(self, info: Info, language: str | None) -> UserType:
+        return await services.set_my_language(info.context.viewer, language)
 
     @strawberry.mutation(description="Always true. Emails a create/reset-password link if the address is known.")
     async def request_password_reset(self, info: Info, email: str) -> bool:

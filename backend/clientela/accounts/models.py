@@ -6,11 +6,17 @@ from tortoise.models import Model
 from clientela.core.models import Entity
 
 
-# A sign-in. Only a keyed hash of the bearer token is kept.
+# A sign-in. Only a keyed hash of the bearer token is kept. It ends at `idle_expires_at` unless
+# refreshed before (a refresh rotates the token and moves that on), and at `expires_at` whatever
+# happens; "keep me signed in" (`kept`) makes both limits longer (accounts/sessions.py).
 class Session(Entity):
 
     user = fields.ForeignKeyField("models.User", related_name="sessions")
     token_hash = fields.CharField(max_length=64, unique=True)
+    kept = fields.BooleanField(default=False, db_default=False)
+    # Null only for sessions older than these limits: they have ended.
+    idle_expires_at = fields.DatetimeField(null=True)
+    expires_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "session"

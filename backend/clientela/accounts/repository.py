@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import ValuesListQuery
 from tortoise.transactions import in_transaction
@@ -23,9 +23,41 @@ from clientela.policy import client_holdings, firms_of
 from clientela.workspaces.models import Workspace
 
 
-async def start_session(user: User, token_hash: str, now: datetime) -> None:
-    await Session.create(user=user, token_hash=token_hash)
+def _live_sessions(now: datetime):
+    return Session.filter(idle_expires_at__gt=now, expires_at__gt=now)
+
+
+async def start_session(
+    user: User, token_hash: str, now: datetime, *, kept: bool, idle_expires_at: datetime, expires_at: datetime
+) -> None:
+    """A new session of the person; their sessions that have ended are dropped meanwhile, so that
+    the table keeps only what can still sign in (and what a person never comes back to ends
+    with their next sign-in or password change)."""
+    await Session.create(user=user, token_hash=token_hash, kept=kept, idle_expires_at=idle_expires_at, expires_at=expires_at)
+    await Session.filter(
+        Q(idle_expires_at__lte=now) | Q(expires_at__lte=now) | Q(expires_at__isnull=True), user_id=user.id
+    ).delete()
     await User.filter(id=user.id).update(last_sign_in_at=now)
+
+
+async def rotate_session(
+    token_hash: str, new_token_hash: str, now: datetime, idle_end: Callable[[bool, datetime], datetime]
+) -> tuple[User, datetime] | None:
+    """Give the live session of `token_hash` the new hash and the idle end `idle_end(kept,
+    expires_at)`; its person and that end, or None when no live session has that hash. The row
+    stays locked meanwhile, so that of two refreshes with one token only one succeeds."""
+    async with in_transaction():
+        session = await _live_sessions(now).filter(token_hash=token_hash).select_for_update().first()
+        if session is None:
+            return None
+        idle_expires_at = idle_end(session.kept, session.expires_at)
+        rotated = await Session.filter(id=session.id, token_hash=token_hash).update(
+            token_hash=new_token_hash, idle_expires_at=idle_expires_at
+        )
+        if not rotated:
+            return None
+        user = await User.get(id=session.user_id)
+    return user, idle_expires_at
 
 
 async def end_session(token_hash: str) -> bool:
@@ -45,8 +77,8 @@ def _read() -> dict[str, tuple[type[Model], list[tuple[str, str]]]]:
     }
 
 
-def _sign_in_queries(token_hash: str, now: datetime) -> list[ValuesListQuery]:
-    session = Session.filter(token_hash=token_hash)
+def _sign_in_queries(token_hash: str, now: datetime, session_now: datetime) -> list[ValuesListQuery]:
+    session = _live_sessions(session_now).filter(token_hash=token_hash)
     holder = Subquery(session.values("user_id"))
     held = client_holdings(holder, now=now)
     person = [f"{path}__{name}" for path, (_, fields) in _read().items() for name, _ in fields]
@@ -60,7 +92,7 @@ def _sign_in_queries(token_hash: str, now: datetime) -> list[ValuesListQuery]:
 
 
 # Every request signs in: one statement, built once (placeholders no token hash or moment equals).
-_SIGN_IN = PreparedUnion(_sign_in_queries, "\0token-hash", datetime(1, 1, 1, tzinfo=UTC))
+_SIGN_IN = PreparedUnion(_sign_in_queries, "\0token-hash", datetime(1, 1, 1, tzinfo=UTC), datetime(1, 1, 2, tzinfo=UTC))
 
 
 @dataclass
@@ -73,9 +105,10 @@ class SignedIn:
     holdings: list[tuple]
 
 
-async def signed_in(token_hash: str, now: datetime) -> SignedIn | None:
-    """Who is signed in with the token, and what they hold, in one statement."""
-    rows = await _SIGN_IN.rows(token_hash, now)
+async def signed_in(token_hash: str, now: datetime, session_now: datetime) -> SignedIn | None:
+    """Who is signed in with the token (its session live at `session_now`), and what they hold
+    (at `now`), in one statement."""
+    rows = await _SIGN_IN.rows(token_hash, now, session_now)
     person = next((row[1:] for row in rows if row[0] == 0), None)
     if person is None:
         return None
@@ -122,6 +155,12 @@ async def people_with_password(address: str, workspace_id: uuid.UUID | None) -> 
 async def set_password_hash(user: User, password_hash: str) -> None:
     user.password_hash = password_hash
     await user.save(update_fields=["password_hash"])
+
+
+async def set_language(user: User, language: str | None) -> User:
+    await User.filter(id=user.id).update(language=language)
+    user.language = language
+    return user
 
 
 async def for_each_person_of(address: str, write: Callable[[User], Awaitable[object]]) -> None:

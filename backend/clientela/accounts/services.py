@@ -5,37 +5,23 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from clientela.accounts import passwords, repository, throttle
+from clientela import policy
+from clientela.accounts import passwords, repository, sessions, throttle
+from clientela.accounts.sessions import SignedIn
 from clientela.accounts.tokens import new_token, token_hash
-from clientela.accounts.viewer import viewer_for
 from clientela.core import validation
 from clientela.core.errors import BadUserInput, Forbidden, Unauthenticated
 from clientela.mail.outbox import SET_PASSWORD_LINK, EmailKind, queue_email
+from clientela.mail.rendering import in_language
 from clientela.people.models import User
-from clientela.policy import ANONYMOUS, Viewer, moment
+from clientela.policy import Action, Viewer
 from clientela.settings import get_settings
-from clientela.sharing import repository as sharing
 
 PASSWORD_TOKEN_LIFETIME = timedelta(minutes=60)
 # requestPasswordReset answers no sooner than this, whether or not the address is known.
 RESET_ANSWER_FLOOR_SECONDS = 0.25
-
-
-@dataclass
-class SignedIn:
-    token: str
-    user: User
-
-
-async def _start_session(user: User) -> SignedIn:
-    token = new_token()
-    await repository.start_session(user, token_hash(token), datetime.now(UTC))
-    # A share stays PENDING until its invitee first signs in.
-    await sharing.accept_pending_shares(user.id)
-    return SignedIn(token=token, user=user)
 
 
 async def sign_up(*, workspace_name: str, name: str, email: str, password: str, language: str | None, client_ip: str) -> SignedIn:
@@ -44,7 +30,7 @@ async def sign_up(*, workspace_name: str, name: str, email: str, password: str, 
         raise Forbidden("Sign-up is closed on this server.")
     await throttle.require(f"signup:ip:{client_ip}", limit=settings.signups_per_ip_per_hour, window=timedelta(hours=1))
     user = await create_workspace(workspace_name=workspace_name, name=name, email=email, password=password, language=language)
-    return await _start_session(user)
+    return await sessions.start(user, kept=False)
 
 
 async def create_workspace(*, workspace_name: str, name: str, email: str, password: str, language: str | None) -> User:
@@ -65,10 +51,13 @@ async def create_workspace(*, workspace_name: str, name: str, email: str, passwo
     )
 
 
-async def log_in(*, email: str, password: str, workspace_id: uuid.UUID | None, client_ip: str) -> SignedIn:
+async def log_in(
+    *, email: str, password: str, workspace_id: uuid.UUID | None, client_ip: str, keep_signed_in: bool = False
+) -> SignedIn:
     """Sign in by email and password. The same address may be a person in several workspaces:
     workspaceId picks one, else the one that last authenticated. One password check either way,
-    so the time taken does not tell how many workspaces know the address."""
+    so the time taken does not tell how many workspaces know the address. `keep_signed_in`: the
+    session's longer limits (accounts/sessions.py)."""
     settings = get_settings()
     address = (email or "").strip().lower()
     limits = {
@@ -85,7 +74,7 @@ async def log_in(*, email: str, password: str, workspace_id: uuid.UUID | None, c
     await throttle.release(hits)  # only failures count
     if passwords.needs_rehash(user.password_hash):
         await repository.set_password_hash(user, await passwords.hash_password(password))
-    return await _start_session(user)
+    return await sessions.start(user, kept=keep_signed_in)
 
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
@@ -97,18 +86,11 @@ async def _sign_in_candidate(address: str, workspace_id: uuid.UUID | None) -> Us
     return max(people, key=lambda person: (person.last_sign_in_at or _NEVER, person.id), default=None)
 
 
-async def log_out(token: str | None) -> bool:
-    if not token:
-        return False
-    return await repository.end_session(token_hash(token))
-
-
-async def viewer_for_token(token: str | None) -> Viewer:
-    """The Viewer of the session of a bearer token; ANONYMOUS without one."""
-    signed_in = await repository.signed_in(token_hash(token), moment()) if token else None
-    if signed_in is None:
-        return ANONYMOUS
-    return await viewer_for(signed_in.user, signed_in.holdings)
+async def set_my_language(viewer: Viewer, language: str | None) -> User:
+    """The person's own interface (and email) language; None falls back to their organization's,
+    else their workspace's."""
+    policy.require(viewer, Action.SET_OWN_LANGUAGE)
+    return await repository.set_language(viewer.user, validation.language(language))
 
 
 async def request_password_reset(email: str, *, client_ip: str) -> bool:
@@ -139,13 +121,13 @@ async def request_password_reset(email: str, *, client_ip: str) -> bool:
     return True
 
 
-async def password_link(user_id: uuid.UUID) -> str:
-    """A fresh create/reset-password link for a person, made as its email is delivered; it ends
-    every earlier link of theirs, so only the newest email works."""
+async def password_link(user_id: uuid.UUID, language: str) -> str:
+    """A fresh create/reset-password link for a person, made as its email (in `language`) is
+    delivered; it ends every earlier link of theirs, so only the newest email works."""
     now = datetime.now(UTC)
     token = new_token()
     await repository.replace_password_token(user_id, token_hash(token), now, now + PASSWORD_TOKEN_LIFETIME)
-    return f"{get_settings().link_base}/set-password?token={token}"
+    return in_language(f"{get_settings().link_base}/set-password?token={token}", language)
 
 
 async def reset_password(token: str, password: str) -> bool:

@@ -23,7 +23,7 @@ from clientela.files.models import StoredFile
 from clientela.files.storage import Storage
 from clientela.mail.models import OutboxEmail
 from clientela.mail.outbox import EmailKind
-from clientela.mail.rendering import environment, supported_language
+from clientela.mail.rendering import environment, in_language, supported_language
 from clientela.people import repository as people
 from clientela.portal.settings import settings_of
 from clientela.settings import Settings
@@ -91,8 +91,9 @@ async def carried(files: MessageFiles | None, language: str, storage: Storage, m
         else:
             attached.append((file, data))
             room -= file.size
-    env = environment(supported_language(language))
-    values = {"attached": [f.name for f, _ in attached], "linked": [f.name for f in linked], "url": files.url}
+    language = supported_language(language)
+    env = environment(language)
+    values = {"attached": [f.name for f, _ in attached], "linked": [f.name for f in linked], "url": in_language(files.url, language)}
     text = env.get_template("partials/message_files.txt").render(values).strip() + "\n\n"
     return Carried(text, env.get_template("partials/message_files.html").render(values), attached)
 

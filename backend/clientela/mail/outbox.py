@@ -12,7 +12,7 @@ from typing import Any
 
 from clientela.accounts import throttle
 from clientela.mail.models import OutboxEmail, OutboxStatus
-from clientela.mail.rendering import environment, supported_language
+from clientela.mail.rendering import environment, in_language, supported_language
 from clientela.people.language import effective_language
 from clientela.people.models import User
 from clientela.settings import get_settings
@@ -49,7 +49,10 @@ def render_email(kind: EmailKind, language: str, recipient_name: str, context: d
     language = supported_language(language)
     env = environment(language)
     name = EmailKind(kind).template
-    values = {**context, "recipient_name": recipient_name, "language": language}
+    # Every link of an email (its context's `*_url`) opens the portal in the email's language;
+    # a password link is made only on delivery (SET_PASSWORD_LINK), with the language then.
+    links = {k: in_language(v, language) for k, v in context.items() if k.endswith("_url") and v.startswith("http")}
+    values = {**context, **links, "recipient_name": recipient_name, "language": language}
     short = {k: _cut(" ".join(v.split()), SUBJECT_VALUE_MAX_LENGTH) if isinstance(v, str) else v for k, v in values.items()}
     # One line whatever the names contain: a newline in a header would be a header injection.
     subject = _cut(" ".join(env.get_template(f"{name}.subject.txt").render(short).split()), SUBJECT_MAX_LENGTH)

@@ -39,6 +39,12 @@ SOURCE_LANGUAGE = "en"
 MESSAGE_FILES = "\u2063message-files\u2063"
 
 
+def in_language(url: str, language: str) -> str:
+    """A link into the portal that opens its page in the email's language (`lang`), rather than
+    in whatever language the browser prefers."""
+    return f"{url}{'&' if '?' in url else '?'}lang={language}"
+
+
 def supported_language(language: str | None) -> str:
     """The language an email is written in: the primary subtag when we have it, else English."""
     primary = (language or "").replace("_", "-").split("-")[0].lower()

@@ -228,7 +228,7 @@ async def _message(
 ) -> EmailMessage:
     text, html = row.text_body, row.html_body
     if SET_PASSWORD_LINK in text and row.recipient_id is not None:
-        link = await accounts.password_link(row.recipient_id)
+        link = await accounts.password_link(row.recipient_id, row.language)
         text, html = text.replace(SET_PASSWORD_LINK, link), html.replace(SET_PASSWORD_LINK, link)
     # Read as it leaves: a store that fails now fails this attempt, which is tried again later.
     carried = await attachments.carried(files, row.language, storage, settings.email_attachments_max_bytes)

@@ -10,19 +10,32 @@ export function signIn({ app }) {
   const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
   return [
     heading(t("signInTitle")),
-    form(t("signIn"), [field(t("email"), email), field(t("password"), password)], async (data) => {
+    form(t("signIn"), [field(t("email"), email), field(t("password"), password), keepSignedIn()], async (data) => {
+      const kept = data.get("keep") === "on";
       let result;
       try {
-        result = await request("LogIn", { email: data.get("email"), password: data.get("password") });
+        result = await request("LogInKept", { email: data.get("email"), password: data.get("password"), keepSignedIn: kept });
       } catch (error) {
         if (error.code === "UNAUTHENTICATED") throw problem(t("wrongPassword"), "password");
         throw error;
       }
-      await app.signIn(result.logIn.token);
+      await app.signIn(result.logIn, kept);
       await app.render(); // the page asked for, now signed in
     }),
     h("p", {}, h("a", { href: "/set-password" }, t("firstVisit"))),
   ];
+}
+
+/** "Keep me signed in": a checkbox with its label after it, and what it means. */
+function keepSignedIn() {
+  const box = h("input", { type: "checkbox", name: "keep", id: "keep-signed-in", "aria-describedby": "keep-signed-in-hint" });
+  return h(
+    "div",
+    { className: "field checkbox-field" },
+    box,
+    h("label", { for: "keep-signed-in" }, t("keepSignedIn")),
+    h("p", { className: "hint", id: "keep-signed-in-hint" }, t("keepSignedInHint")),
+  );
 }
 
 function requestLinkForm() {

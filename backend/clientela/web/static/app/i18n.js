@@ -122,6 +122,12 @@ const STRINGS = {
     typeText: "Text",
     hours: "{h} h {m} min",
     minutes: "{m} min",
+    // Sessions and the language switch.
+    languageLabel: "Language",
+    languageNotSaved: "Your language could not be saved; it applies to this browser only.",
+    keepSignedIn: "Keep me signed in",
+    keepSignedInHint: "Stays signed in on this device after the browser closes. Not on a shared computer.",
+    signedOutElsewhere: "You signed out in another tab.",
   },
   es: {
     skip: "Saltar al contenido",
@@ -242,6 +248,12 @@ const STRINGS = {
     typeText: "Texto",
     hours: "{h} h {m} min",
     minutes: "{m} min",
+    // Sessions and the language switch.
+    languageLabel: "Idioma",
+    languageNotSaved: "No se pudo guardar su idioma; se aplica solo en este navegador.",
+    keepSignedIn: "Mantener la sesión iniciada",
+    keepSignedInHint: "La sesión sigue abierta en este dispositivo al cerrar el navegador. No en un ordenador compartido.",
+    signedOutElsewhere: "Cerró la sesión en otra pestaña.",
   },
   pt: {
     skip: "Ir para o conteúdo",
@@ -362,6 +374,12 @@ const STRINGS = {
     typeText: "Texto",
     hours: "{h} h {m} min",
     minutes: "{m} min",
+    // Sessions and the language switch.
+    languageLabel: "Idioma",
+    languageNotSaved: "Não foi possível salvar o seu idioma; ele vale só neste navegador.",
+    keepSignedIn: "Manter-me conectado",
+    keepSignedInHint: "A sessão continua aberta neste dispositivo ao fechar o navegador. Não num computador compartilhado.",
+    signedOutElsewhere: "Você saiu em outra aba.",
   },
   ru: {
     skip: "Перейти к содержимому",
@@ -482,6 +500,12 @@ const STRINGS = {
     typeText: "Текст",
     hours: "{h} ч {m} мин",
     minutes: "{m} мин",
+    // Sessions and the language switch.
+    languageLabel: "Язык",
+    languageNotSaved: "Не удалось сохранить язык; он действует только в этом браузере.",
+    keepSignedIn: "Не выходить из системы",
+    keepSignedInHint: "Сеанс сохранится на этом устройстве после закрытия браузера. Не отмечайте на общем компьютере.",
+    signedOutElsewhere: "Вы вышли из системы в другой вкладке.",
   },
 };
 

@@ -3,7 +3,7 @@
 
 import { ApiError, request, session } from "./api.js";
 import { h, replace } from "./dom.js";
-import { pickLanguage, setLanguage, t } from "./i18n.js";
+import { LANGUAGES, language, pickLanguage, setLanguage, t } from "./i18n.js";
 import * as views from "./views.js";
 
 const ROUTES = [
@@ -16,10 +16,30 @@ const ROUTES = [
 ];
 
 // During a preview `viewer` is the client shown and `previewer` the person signed in.
-const state = { viewer: null, previewer: null, settings: null, flash: null };
+// `pinnedLanguage`: the page was opened with ?lang= (an email's link), which wins until the
+// person chooses another.
+const state = { viewer: null, previewer: null, settings: null, flash: null, pinnedLanguage: null };
+
+// The language chosen in this browser while signed out (with the switch, or by an email's link).
+const LANGUAGE_KEY = "clientela.language";
+// The language the app last used here, which the server reads to send the first page in it
+// (web/__init__.py). A preference only: the API reads no cookie.
+const LANGUAGE_COOKIE = "clientela_lang";
+
+function storedLanguage() {
+  const stored = localStorage.getItem(LANGUAGE_KEY);
+  return LANGUAGES.includes(stored) ? stored : null;
+}
 
 function browserLanguage() {
   return pickLanguage(navigator.languages?.length ? navigator.languages : [navigator.language]);
+}
+
+/** The page's language: pinned by the link, else the person's, else this browser's choice, else
+ * the browser's own. */
+function useLanguage(personal) {
+  const chosen = setLanguage(state.pinnedLanguage || personal || storedLanguage() || browserLanguage());
+  document.cookie = `${LANGUAGE_COOKIE}=${chosen}; path=/; max-age=31536000; samesite=lax`;
 }
 
 /** What views may use: the viewer, the portal settings, navigation and messages. */
@@ -39,20 +59,26 @@ const app = {
   get previewing() {
     return Boolean(session.viewAs && state.viewer);
   },
-  async signIn(token) {
-    session.token = token;
+  /** `signedIn`: logIn's { token, expiresAt }; `kept`: "keep me signed in". */
+  async signIn(signedIn, kept) {
+    session.start(signedIn.token, signedIn.expiresAt, kept);
     await loadViewer();
   },
+  /** Signed out, in this tab and every other of the portal. */
   forget() {
-    session.token = null;
-    session.viewAs = null;
-    state.viewer = null;
-    state.previewer = null;
-    state.settings = null;
-    setLanguage(browserLanguage());
+    session.end();
+    clearState();
   },
   render,
 };
+
+function clearState() {
+  session.viewAs = null;
+  state.viewer = null;
+  state.previewer = null;
+  state.settings = null;
+  useLanguage(null);
+}
 
 async function loadViewer() {
   if (!session.token) return;
@@ -61,7 +87,7 @@ async function loadViewer() {
     if (!viewer) return sessionEnded();
     state.viewer = viewer;
     state.previewer = session.viewAs ? (await request("Viewer", {}, { asPreviewer: true })).viewer : null;
-    setLanguage(viewer.language || browserLanguage());
+    useLanguage(viewer.language);
   } catch (error) {
     if (error.code === "UNAUTHENTICATED") return sessionEnded();
     if (error.code === "FORBIDDEN" && session.viewAs) {
@@ -108,8 +134,38 @@ function onClick(event) {
   navigate(url.pathname + url.search);
 }
 
+/** The language switch: a signed-in person's choice is their own language (setMyLanguage), a
+ * signed-out one is kept in this browser only; during a preview, only this page changes. */
+function renderLanguageSwitch() {
+  const names = { en: "English", es: "Español", pt: "Português", ru: "Русский" };
+  const select = h(
+    "select",
+    { id: "language", "aria-label": t("languageLabel") },
+    LANGUAGES.map((code) => h("option", { value: code, lang: code, selected: code === language() }, names[code])),
+  );
+  select.addEventListener("change", async () => {
+    const chosen = select.value;
+    state.pinnedLanguage = null;
+    localStorage.setItem(LANGUAGE_KEY, chosen);
+    try {
+      if (state.viewer && !app.previewing) {
+        const { setMyLanguage } = await request("SetMyLanguage", { language: chosen });
+        state.viewer = { ...state.viewer, language: setMyLanguage.language };
+      }
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      app.flash(t("languageNotSaved"));
+    }
+    useLanguage(chosen);
+    await render({ focus: false });
+    document.getElementById("language").focus();
+  });
+  replace(document.getElementById("language-switch"), select);
+}
+
 function renderHeader(pathname) {
   document.getElementById("skip-link").textContent = t("skip");
+  renderLanguageSwitch();
   const nav = document.getElementById("nav");
   nav.setAttribute("aria-label", t("navLabel"));
   if (!state.viewer) return replace(nav);
@@ -214,11 +270,31 @@ function takeViewAs() {
   history.replaceState(null, "", url.pathname + url.search + url.hash);
 }
 
+/** ?lang=<language> (an email's link): the page's language, whatever the browser prefers. */
+function takeLanguage() {
+  const url = new URL(location.href);
+  const pinned = url.searchParams.get("lang");
+  if (pinned === null) return;
+  if (LANGUAGES.includes(pinned)) {
+    state.pinnedLanguage = pinned;
+    localStorage.setItem(LANGUAGE_KEY, pinned);
+  }
+  url.searchParams.delete("lang");
+  history.replaceState(null, "", url.pathname + url.search + url.hash);
+}
+
 async function start() {
   takeViewAs();
-  setLanguage(browserLanguage());
+  takeLanguage();
+  useLanguage(null);
   document.addEventListener("click", onClick);
   window.addEventListener("popstate", () => render());
+  session.onSignedOutElsewhere(() => {
+    clearState();
+    app.flash(t("signedOutElsewhere"));
+    render();
+  });
+  await session.fromOpenTabs();
   try {
     await loadViewer();
   } catch {
