@@ -185,6 +185,16 @@ def _person_name(rng: random.Random) -> str:
     return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
 
 
+# The benchmark viewers' sessions are kept ones that outlive any dataset (sessions end on the
+# server by the clock, not the dataset's time).
+SESSIONS_END = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+
+
+def latest_migration() -> str:
+    """The newest migration of the code: a dataset made at another one is made anew."""
+    return max(p.stem for p in (Path(__file__).parents[1] / "backend" / "clientela" / "migrations").glob("0*.py"))
+
+
 async def generate(url: str, tasks: int, seed: int = 1, quiet: bool = False) -> dict:
     """A fresh dataset at `url` (the SQLite file or the PostgreSQL database is made anew),
     migrated first; its viewers written beside it."""
@@ -218,7 +228,12 @@ async def generate(url: str, tasks: int, seed: int = 1, quiet: bool = False) -> 
         await connection.execute_script("ANALYZE")
     finally:
         await db.disconnect()
-    info |= {"url": url, "secret_key": os.environ["CLIENTELA_SECRET_KEY"], "seconds": round(time.monotonic() - started, 1)}
+    info |= {
+        "url": url,
+        "migration": latest_migration(),
+        "secret_key": os.environ["CLIENTELA_SECRET_KEY"],
+        "seconds": round(time.monotonic() - started, 1),
+    }
     viewers_file(url).parent.mkdir(parents=True, exist_ok=True)
     viewers_file(url).write_text(json.dumps(info, indent=2))
     log(f"done: {sum(info['rows'].values()):,} rows; viewers in {viewers_file(url)}")
@@ -270,7 +285,7 @@ async def write_dataset(tasks: int, seed: int = 1, log=lambda message: None) -> 
     T_member = w.table(ProjectMember, "project_id", "user_id")
     T_pfollow = w.table(ProjectFollower, "project_id", "user_id", "organization_id")
     T_share = w.table(Share, "organization_id", "user_id", "role", "status", "created_by_id", "expires_at")
-    T_session = w.table(Session, "user_id", "token_hash")
+    T_session = w.table(Session, "user_id", "token_hash", "kept", "idle_expires_at", "expires_at")
     T_task = w.table(
         Task,
         "workspace_id",
@@ -502,7 +517,7 @@ async def write_dataset(tasks: int, seed: int = 1, log=lambda message: None) -> 
     for role, user in (("client", client_viewer), ("staff", staff_viewer), ("admin", admin)):
         token = f"bench-{role}-{seed}-{rng.getrandbits(96):024x}"
         session_tokens[role] = token
-        new(T_session, tick(), user, token_hash(token))
+        new(T_session, tick(), user, token_hash(token), True, SESSIONS_END, SESSIONS_END)
     await w.flush()
     return {
         "tasks": tasks,

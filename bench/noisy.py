@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import generate
 from bench.processes import free_port, start_server, stop
 from bench.run import FAIR_USE, RESULTS, ensure_dataset, graphql_body, service_env
 
@@ -147,7 +148,13 @@ async def noise_sessions(info: dict) -> dict[str, str]:
     try:
         for kind in ("client", "staff", "admin"):
             tokens[kind] = new_token()
-            await Session.create(user_id=info[f"{kind}_user_id"], token_hash=token_hash(tokens[kind]))
+            await Session.create(
+                user_id=info[f"{kind}_user_id"],
+                token_hash=token_hash(tokens[kind]),
+                kept=True,
+                idle_expires_at=generate.SESSIONS_END,
+                expires_at=generate.SESSIONS_END,
+            )
     finally:
         await db.disconnect()
     return tokens

@@ -208,13 +208,14 @@ async def in_process(url: str, cases: dict[str, tuple[str, dict]], timing_reques
 
 def ensure_dataset(tasks: int, seed: int, url: str | None = None, fresh: bool = False) -> dict:
     """The generated dataset at `url` (default: the SQLite file under bench/results/), generated
-    when it is missing, of another size or seed, or `fresh` is asked for."""
+    when it is missing, of another size or seed, made at another migration, or `fresh` is asked
+    for."""
     url = url or generate.default_url(tasks, seed)
     info_path = generate.viewers_file(url)
     there = url.startswith("sqlite://") or asyncio.run(generate.postgres_database_exists(url))
     if info_path.exists() and there and not fresh:
         info = json.loads(info_path.read_text())
-        if info.get("tasks") == tasks and info.get("seed") == seed:
+        if info.get("tasks") == tasks and info.get("seed") == seed and info.get("migration") == generate.latest_migration():
             return info | {"url": url}  # where it is now, should its files have been moved
     print(f"Generating the {tasks:,}-task dataset at {url} ...", flush=True)
     return asyncio.run(generate.generate(url, tasks, seed))
