@@ -122,6 +122,12 @@ const STRINGS = {
     typeText: "Text",
     hours: "{h} h {m} min",
     minutes: "{m} min",
+    // Accessibility: field checks and what to do next on empty pages.
+    fieldRequired: "Please fill in this field.",
+    fieldTooShort: "Please enter at least {min} characters.",
+    fieldTooLong: "Please enter at most {max} characters.",
+    noItemsNext: "Items you submit, and those your team shares with you, will be listed here.",
+    noProjectsNext: "Ask your contact at the firm to add you to a project.",
   },
   es: {
     skip: "Saltar al contenido",
@@ -242,6 +248,12 @@ const STRINGS = {
     typeText: "Texto",
     hours: "{h} h {m} min",
     minutes: "{m} min",
+    // Accessibility: field checks and what to do next on empty pages.
+    fieldRequired: "Rellene este campo.",
+    fieldTooShort: "Escriba al menos {min} caracteres.",
+    fieldTooLong: "Escriba como máximo {max} caracteres.",
+    noItemsNext: "Aquí aparecerán los elementos que envíe y los que su equipo comparta con usted.",
+    noProjectsNext: "Pida a su contacto en la empresa que le añada a un proyecto.",
   },
   pt: {
     skip: "Ir para o conteúdo",
@@ -362,6 +374,12 @@ const STRINGS = {
     typeText: "Texto",
     hours: "{h} h {m} min",
     minutes: "{m} min",
+    // Accessibility: field checks and what to do next on empty pages.
+    fieldRequired: "Preencha este campo.",
+    fieldTooShort: "Digite pelo menos {min} caracteres.",
+    fieldTooLong: "Digite no máximo {max} caracteres.",
+    noItemsNext: "Os itens que você enviar, e os que sua equipe compartilhar com você, aparecerão aqui.",
+    noProjectsNext: "Peça ao seu contato na empresa para adicionar você a um projeto.",
   },
   ru: {
     skip: "Перейти к содержимому",
@@ -482,6 +500,12 @@ const STRINGS = {
     typeText: "Текст",
     hours: "{h} ч {m} мин",
     minutes: "{m} мин",
+    // Accessibility: field checks and what to do next on empty pages.
+    fieldRequired: "Заполните это поле.",
+    fieldTooShort: "Введите не меньше {min} символов.",
+    fieldTooLong: "Введите не больше {max} символов.",
+    noItemsNext: "Здесь появятся заявки, которые вы отправите, и те, которыми с вами поделится команда.",
+    noProjectsNext: "Попросите вашего контакта в компании добавить вас в проект.",
   },
 };
 
