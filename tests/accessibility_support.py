@@ -132,11 +132,12 @@ async def focused(page) -> str:
 
 
 async def tab_to(page, selector: str, *, backwards: bool = False, limit: int = 40) -> None:
-    """Press Tab (Shift+Tab) until the focus is on an element matching `selector`; the focus is
-    never on <body> on the way."""
+    """Press Tab (Shift+Tab) until the focus is on an element `selector` (Playwright's) matches;
+    the focus is never on <body> on the way."""
+    target = page.locator(selector)
     for _ in range(limit):
         await page.keyboard.press("Shift+Tab" if backwards else "Tab")
-        if await page.evaluate("s => document.activeElement.matches(s)", selector):
+        if await target.evaluate_all("elements => elements.includes(document.activeElement)"):
             return
         assert await focused(page) != "body", f"the focus dropped to <body> on the way to {selector}"
     raise AssertionError(f"{limit} presses of Tab did not reach {selector}; the focus is on {await focused(page)}")

@@ -136,7 +136,8 @@ async def test_every_page_passes_axe_and_fits_320_px_in_spanish(api, factory, li
 
 
 async def header_on_a_desktop(browser, world: World, locale: str) -> dict:
-    page = await (await browser(locale, viewport=DESKTOP)).new_page()
+    page = await (await browser(locale)).new_page()
+    await page.set_viewport_size(DESKTOP)
     await sign_in(page, world.base, world.tokens["client"])
     await page.goto(world.base + "/")
     await page.wait_for_selector(LOADED)
