@@ -255,3 +255,20 @@ async def test_signing_in_replying_and_submitting_with_the_keyboard_alone(api, f
     await expect(page.get_by_role("status").filter(has_text="Your item was submitted.")).to_be_visible()
     assert problems == []
 
+
+async def test_showing_more_items_moves_the_focus_to_the_first_one_added(api, factory, live_server, browser):
+    world = await build_world(api, factory, live_server, "en")
+    admin_token = world.tokens["admin"]
+    for number in range(9):  # eleven in all: one more than a page
+        created = await api(
+            "CreateTask", {"input": {"projectId": world.ids["project"], "title": f"Item {number}"}}, token=admin_token
+        )
+        created.ok()
+    page = await (await browser("en-US")).new_page()
+    await sign_in(page, live_server, world.tokens["client"])
+    await page.goto(live_server + "/")
+    await page.wait_for_selector(LOADED)
+    await tab_to(page, "button:text('Show more items')")
+    await page.keyboard.press("Enter")
+    await expect_focus(page, "the first item added", "main .cards li:nth-child(11) a")
+    await expect(page.get_by_role("button", name="Show more items")).to_be_hidden()
