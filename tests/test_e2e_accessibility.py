@@ -49,15 +49,18 @@ async def build_world(api, factory, base: str, language: str) -> World:
     bruno = await factory.person(admin, team, "Bruno Staff", email=LONG_EMAIL, language=language)
     acme = await factory.organization(admin, "Acme")
     globex = await factory.organization(admin, "Globex")
-    clara = await factory.person(admin, acme, "Clara Client", language=language)
+    clara = await factory.person(admin, acme, "Clara Client", email=LONG_EMAIL.replace("bruno", "clara"), language=language)
     elena = await factory.person(admin, globex, "Elena Empty", language=language)
 
     async def ok(operation, variables):
         return (await api(operation, variables, token=admin.token)).ok()
 
-    website = (await ok("CreateProject", {"input": {"name": "Acme website", "clientId": str(acme.id), "budget": "1500.00"}}))[
-        "createProject"
-    ]["id"]
+    website = (
+        await ok(
+            "CreateProject",
+            {"input": {"name": "Acme website", "clientId": str(acme.id), "budget": "1500.00", "description": LONG_URL}},
+        )
+    )["createProject"]["id"]
     await ok("FollowProject", {"projectId": website, "userIds": [clara.id]})
     fields = {
         "status": "IN_PROGRESS",
