@@ -26,6 +26,8 @@ if ! command -v npm >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || exit 1
 fi
 npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error >/dev/null || exit 1
+# axe-core, which tests/test_e2e_accessibility.py injects into the portal's pages in Chromium.
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null || exit 1
 # The benchmark's short round (below) drives the service with Debian's wrk.
 if ! command -v wrk >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || exit 1

@@ -27,41 +27,104 @@ export function heading(text) {
 
 let ids = 0;
 
-/** A labelled form control; `control` is the element, given an id here. */
+/** A labelled form control; `control` is the element, given an id here. Below it, an error
+ * message that describes it (empty until `form` writes one there) and is read out when written. */
 export function field(label, control, hint) {
   const id = `f${++ids}`;
   control.id = id;
-  let hintElement = null;
-  if (hint) {
-    hintElement = h("p", { className: "hint", id: `${id}-hint` }, hint);
-    control.setAttribute("aria-describedby", hintElement.id);
-  }
-  return h("div", { className: "field" }, h("label", { for: id }, label), hintElement, control);
+  const hintElement = hint ? h("p", { className: "hint", id: `${id}-hint` }, hint) : null;
+  const error = h("p", { className: "field-error", id: `${id}-error`, role: "alert" });
+  control.setAttribute("aria-describedby", [hintElement?.id, error.id].filter(Boolean).join(" "));
+  return h("div", { className: "field" }, h("label", { for: id }, label), hintElement, control, error);
 }
 
-/** A form that shows errors in an alert above its fields and never submits twice at once. */
+// The browser's own checks, in the page's language; the first that fails is the one shown.
+const VALIDITY_MESSAGES = [
+  ["valueMissing", (control) => (control.type === "email" ? t("fieldEmail") : t("fieldRequired"))],
+  ["typeMismatch", () => t("fieldEmail")],
+  ["tooShort", (control) => t("fieldTooShort", { min: control.minLength })],
+  ["tooLong", (control) => t("fieldTooLong", { max: control.maxLength })],
+];
+
+/** The first control of `element` the browser finds invalid, as a field problem; null if none. */
+function invalidControl(element) {
+  for (const control of element.elements) {
+    if (!control.name || control.validity.valid) continue;
+    const [, message] = VALIDITY_MESSAGES.find(([flaw]) => control.validity[flaw]) ?? [null, () => t("errBAD_USER_INPUT")];
+    return problem(message(control), control.name);
+  }
+  return null;
+}
+
+/** Tie `message` to `control`: marked invalid, its error text written below it (and read out). */
+function markInvalid(control, message) {
+  const error = document.getElementById(`${control.id}-error`);
+  control.setAttribute("aria-invalid", "true");
+  if (error) {
+    control.setAttribute("aria-errormessage", error.id);
+    error.textContent = message;
+  }
+}
+
+function clearInvalid(element) {
+  for (const control of element.querySelectorAll("[aria-invalid]")) {
+    control.removeAttribute("aria-invalid");
+    control.removeAttribute("aria-errormessage");
+  }
+  for (const error of element.querySelectorAll(".field-error")) error.textContent = "";
+}
+
+/** Move the keyboard focus to `target`, making it focusable when it is not (a notice, a heading). */
+export function focusOn(target) {
+  if (!target.matches("a[href], button, input, select, textarea, [tabindex]")) target.setAttribute("tabindex", "-1");
+  target.focus();
+}
+
+/** Run `action` on a button's press, at most once at a time. The button stays focusable while
+ * busy (aria-disabled, not disabled): a disabled button loses the focus to the page's body. */
+export function whileBusy(button, action) {
+  button.addEventListener("click", async (event) => {
+    if (button.getAttribute("aria-disabled") === "true") return event.preventDefault();
+    button.setAttribute("aria-disabled", "true");
+    try {
+      await action(event);
+    } finally {
+      button.removeAttribute("aria-disabled");
+    }
+  });
+}
+
+/** A form that checks its fields itself (in the page's language), ties each field's error to the
+ * field and moves the focus there, shows other errors in an alert above its fields, and never
+ * submits twice at once. `onSubmit` may return the element to focus once done (a notice, say). */
 export function form(submitLabel, children, onSubmit) {
   const alert = h("p", { className: "error", role: "alert", hidden: true });
   const button = h("button", { type: "submit" }, submitLabel);
-  const element = h("form", {}, alert, children, h("div", { className: "actions" }, button));
+  const element = h("form", { noValidate: true }, alert, children, h("div", { className: "actions" }, button));
   element.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (button.getAttribute("aria-disabled") === "true") return;
     alert.hidden = true;
-    for (const control of element.querySelectorAll("[aria-invalid]")) control.removeAttribute("aria-invalid");
-    button.disabled = true;
+    clearInvalid(element);
+    button.setAttribute("aria-disabled", "true");
     try {
-      await onSubmit(new FormData(element), element);
+      const invalid = invalidControl(element);
+      if (invalid) throw invalid;
+      const done = await onSubmit(new FormData(element), element);
+      if (done instanceof Element && done.isConnected) focusOn(done);
     } catch (error) {
       if (!(error instanceof ApiError)) console.error(error);
-      alert.textContent = errorMessage(error);
-      alert.hidden = false;
+      const message = errorMessage(error);
       const control = error.field && element.elements.namedItem(error.field);
-      if (control) {
-        control.setAttribute("aria-invalid", "true");
+      if (control instanceof Element) {
+        markInvalid(control, message);
         control.focus();
+      } else {
+        alert.textContent = message;
+        alert.hidden = false;
       }
     } finally {
-      button.disabled = false;
+      button.removeAttribute("aria-disabled");
     }
   });
   return element;

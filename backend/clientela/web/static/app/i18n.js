@@ -128,6 +128,12 @@ const STRINGS = {
     keepSignedIn: "Keep me signed in",
     keepSignedInHint: "Stays signed in on this device after the browser closes. Not on a shared computer.",
     signedOutElsewhere: "You signed out in another tab.",
+    // Accessibility: field checks and what to do next on empty pages.
+    fieldRequired: "Please fill in this field.",
+    fieldTooShort: "Please enter at least {min} characters.",
+    fieldTooLong: "Please enter at most {max} characters.",
+    noItemsNext: "Items you submit, and those your team shares with you, will be listed here.",
+    noProjectsNext: "Ask your contact at the firm to add you to a project.",
   },
   es: {
     skip: "Saltar al contenido",
@@ -254,6 +260,12 @@ const STRINGS = {
     keepSignedIn: "Mantener la sesión iniciada",
     keepSignedInHint: "La sesión sigue abierta en este dispositivo al cerrar el navegador. No en un ordenador compartido.",
     signedOutElsewhere: "Cerró la sesión en otra pestaña.",
+    // Accessibility: field checks and what to do next on empty pages.
+    fieldRequired: "Rellene este campo.",
+    fieldTooShort: "Escriba al menos {min} caracteres.",
+    fieldTooLong: "Escriba como máximo {max} caracteres.",
+    noItemsNext: "Aquí aparecerán los elementos que envíe y los que su equipo comparta con usted.",
+    noProjectsNext: "Pida a su contacto en la empresa que le añada a un proyecto.",
   },
   pt: {
     skip: "Ir para o conteúdo",
@@ -380,6 +392,12 @@ const STRINGS = {
     keepSignedIn: "Manter-me conectado",
     keepSignedInHint: "A sessão continua aberta neste dispositivo ao fechar o navegador. Não num computador compartilhado.",
     signedOutElsewhere: "Você saiu em outra aba.",
+    // Accessibility: field checks and what to do next on empty pages.
+    fieldRequired: "Preencha este campo.",
+    fieldTooShort: "Digite pelo menos {min} caracteres.",
+    fieldTooLong: "Digite no máximo {max} caracteres.",
+    noItemsNext: "Os itens que você enviar, e os que sua equipe compartilhar com você, aparecerão aqui.",
+    noProjectsNext: "Peça ao seu contato na empresa para adicionar você a um projeto.",
   },
   ru: {
     skip: "Перейти к содержимому",
@@ -506,6 +524,12 @@ const STRINGS = {
     keepSignedIn: "Не выходить из системы",
     keepSignedInHint: "Сеанс сохранится на этом устройстве после закрытия браузера. Не отмечайте на общем компьютере.",
     signedOutElsewhere: "Вы вышли из системы в другой вкладке.",
+    // Accessibility: field checks and what to do next on empty pages.
+    fieldRequired: "Заполните это поле.",
+    fieldTooShort: "Введите не меньше {min} символов.",
+    fieldTooLong: "Введите не больше {max} символов.",
+    noItemsNext: "Здесь появятся заявки, которые вы отправите, и те, которыми с вами поделится команда.",
+    noProjectsNext: "Попросите вашего контакта в компании добавить вас в проект.",
   },
 };
 

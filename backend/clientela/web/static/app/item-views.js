@@ -3,7 +3,7 @@
 import { ApiError, request } from "./api.js";
 import { h } from "./dom.js";
 import { fileList, filePicker, filesShown } from "./files.js";
-import { errorMessage, facts, field, form, heading, labelList, minutes, money, names, paragraphs, priority, problem, section, status } from "./forms.js";
+import { errorMessage, facts, field, focusOn, form, heading, labelList, minutes, money, names, paragraphs, priority, problem, section, status, whileBusy } from "./forms.js";
 import { formatDate, formatDateTime, t } from "./i18n.js";
 
 const PAGE_SIZE = 10;
@@ -26,7 +26,7 @@ function itemCard(node) {
   );
 }
 
-export async function items() {
+export async function items({ app }) {
   const first = await request("PortalHome", { first: PAGE_SIZE });
   const cards = h("ul", { className: "cards" });
   const count = h("p", { className: "count", role: "status" });
@@ -45,24 +45,23 @@ export async function items() {
     return added[0];
   }
 
-  more.addEventListener("click", async () => {
-    more.disabled = true;
+  whileBusy(more, async () => {
     alert.hidden = true;
     try {
       const next = await request("PortalHome", { first: PAGE_SIZE, after });
-      add(next.portalItems)?.querySelector("a")?.focus();
+      const added = add(next.portalItems);
+      // The button hides on the last page: the focus goes on to the first item added, or the count.
+      focusOn(added?.querySelector("a") ?? count);
     } catch (error) {
       alert.textContent = errorMessage(error);
       alert.hidden = false;
-    } finally {
-      more.disabled = false;
     }
   });
 
   add(first.portalItems);
   return [
     heading(t("itemsTitle")),
-    shown ? [count, cards] : h("p", {}, t("noItems")),
+    shown ? [count, cards] : [h("p", {}, t("noItems"), " ", t("noItemsNext")), app.settings?.canSubmitItems !== false ? h("p", {}, h("a", { href: "/items/new", className: "button" }, t("newItemTitle"))) : null],
     alert,
     more,
   ];
@@ -159,6 +158,7 @@ export async function item({ app, params: [id] }) {
         sent.hidden = false;
         const again = await loadItem(app, task.id);
         if (again.task?.messages) thread.replaceChildren(conversation(again.task.messages, again.messageFiles));
+        return sent;
       }),
       sent,
     );
@@ -169,9 +169,9 @@ export async function item({ app, params: [id] }) {
 
 export async function newItem({ app, url }) {
   const title = heading(t("newItemTitle"));
-  if (app.settings && !app.settings.canSubmitItems) return [title, h("p", {}, t("submitNotAllowed"))];
+  if (app.settings && !app.settings.canSubmitItems) return [title, h("p", {}, t("submitNotAllowed")), h("p", {}, h("a", { href: "/" }, t("allItems")))];
   const { projects } = await request("PortalProjects");
-  if (!projects.length) return [title, h("p", {}, t("noProjects"))];
+  if (!projects.length) return [title, h("p", {}, t("noProjects"), " ", t("noProjectsNext"))];
   const wanted = url.searchParams.get("project");
   const select = h(
     "select",

@@ -3,6 +3,7 @@
 
 import { ApiError, request, session } from "./api.js";
 import { h, replace } from "./dom.js";
+import { focusOn } from "./forms.js";
 import { LANGUAGES, language, pickLanguage, setLanguage, t } from "./i18n.js";
 import * as views from "./views.js";
 
@@ -214,6 +215,27 @@ function disableForms(container) {
   }
 }
 
+// A page that takes longer than this says it is loading; a quicker one does not flash the word.
+const LOADING_DELAY_MS = 300;
+
+let loadingTimer = null;
+
+/** Main is busy (aria-busy) at once, and after a moment a visible status, outside main so that
+ * it is read out, says that the page is loading; `doneLoading` ends both. */
+function showLoading(main) {
+  clearTimeout(loadingTimer);
+  main.setAttribute("aria-busy", "true");
+  loadingTimer = setTimeout(() => {
+    document.getElementById("loading-status").textContent = t("loading");
+  }, LOADING_DELAY_MS);
+}
+
+function doneLoading(main) {
+  clearTimeout(loadingTimer);
+  document.getElementById("loading-status").textContent = "";
+  main.removeAttribute("aria-busy");
+}
+
 let renders = 0;
 
 async function render({ focus = true } = {}) {
@@ -231,7 +253,7 @@ async function render({ focus = true } = {}) {
   let view = route ? route.view : views.notFound;
   if (route?.signedIn && !state.viewer) view = views.signIn;
   const main = document.getElementById("main");
-  main.setAttribute("aria-busy", "true");
+  showLoading(main);
   let content;
   try {
     content = await view({ app, url, params: route?.params ?? [] });
@@ -244,9 +266,9 @@ async function render({ focus = true } = {}) {
     content = views.failure(error);
   }
   if (ticket !== renders) return; // a newer navigation has taken over
+  doneLoading(main);
   replace(main, content);
   if (app.previewing) disableForms(main);
-  main.removeAttribute("aria-busy");
   const heading = main.querySelector("h1");
   if (state.flash) {
     const notice = h("p", { className: "notice", role: "status" }, state.flash);
@@ -254,10 +276,7 @@ async function render({ focus = true } = {}) {
     heading ? heading.after(notice) : main.prepend(notice);
   }
   document.title = heading ? `${heading.textContent} · Clientela` : "Clientela";
-  if (focus && heading) {
-    heading.setAttribute("tabindex", "-1");
-    heading.focus();
-  }
+  if (focus) focusOn(heading ?? main);
 }
 
 /** /?viewAs=<person id>: preview the portal as that client (kept for the session's pages). */
@@ -287,6 +306,9 @@ async function start() {
   takeViewAs();
   takeLanguage();
   useLanguage(null);
+  const main = document.getElementById("main");
+  main.before(h("p", { id: "loading-status", className: "loading-status", role: "status" }));
+  main.setAttribute("aria-busy", "true");
   document.addEventListener("click", onClick);
   window.addEventListener("popstate", () => render());
   session.onSignedOutElsewhere(() => {
