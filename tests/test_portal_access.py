@@ -33,6 +33,7 @@ CLIENT_ACTION = table("FORBIDDEN", client="ok", **UNSEEN, **UNAUTH)
 
 MATRIX = {
     "PortalFind": (lambda w: {"first": 10, "search": "acme", "resolved": False}, EVERYONE),
+    "PortalUnreadCount": (lambda w: {}, EVERYONE),
     "PortalItemByRef": (lambda w: {"ref": w.acme_task.ref}, READ_ACME_ITEM),
     "MarkItemRead": (lambda w: {"taskId": str(w.acme_task.id)}, READ_ACME_ITEM),
     "SetItemNotifications": (lambda w: {"taskId": str(w.acme_task.id), "notifications": "MUTED"}, READ_ACME_ITEM),

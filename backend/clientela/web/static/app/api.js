@@ -4,8 +4,9 @@
 
 import { FILE_OPERATIONS } from "./file-operations.js";
 import { OPERATIONS } from "./operations.js";
+import { PORTAL_OPERATIONS } from "./portal-operations.js";
 
-const DOCUMENTS = { ...OPERATIONS, ...FILE_OPERATIONS };
+const DOCUMENTS = { ...OPERATIONS, ...FILE_OPERATIONS, ...PORTAL_OPERATIONS };
 
 const TOKEN_KEY = "clientela.token";
 const VIEW_AS_KEY = "clientela.viewAs";

@@ -16,7 +16,7 @@ const ROUTES = [
 ];
 
 // During a preview `viewer` is the client shown and `previewer` the person signed in.
-const state = { viewer: null, previewer: null, settings: null, flash: null };
+const state = { viewer: null, previewer: null, settings: null, flash: null, unread: 0 };
 
 function browserLanguage() {
   return pickLanguage(navigator.languages?.length ? navigator.languages : [navigator.language]);
@@ -49,9 +49,15 @@ const app = {
     state.viewer = null;
     state.previewer = null;
     state.settings = null;
+    state.unread = 0;
     setLanguage(browserLanguage());
   },
   render,
+  /** The number of items with something new, shown in the header. */
+  showUnread(count) {
+    state.unread = count;
+    renderUnread();
+  },
 };
 
 async function loadViewer() {
@@ -76,6 +82,11 @@ async function loadViewer() {
     state.settings = (await request("PortalSettings")).portalSettings;
   } catch {
     state.settings = null; // unknown: show the actions and let the API answer
+  }
+  try {
+    state.unread = (await request("PortalUnreadCount")).portalUnreadCount;
+  } catch {
+    state.unread = 0; // the item list tells again
   }
 }
 
@@ -128,10 +139,22 @@ function renderHeader(pathname) {
   });
   replace(
     nav,
-    h("ul", {}, links.map(([href, label]) => h("li", {}, h("a", { href, "aria-current": current(href) }, label)))),
+    h("ul", {}, links.map(([href, label]) => h("li", {}, h("a", { href, "aria-current": current(href) }, label, href === "/" ? unreadBadge() : null)))),
     h("p", { className: "who" }, t("signedInAs", { name: (state.previewer ?? state.viewer).name })),
     signOut,
   );
+}
+
+function unreadBadge() {
+  return h("span", { className: "unread-count", id: "unread-count" });
+}
+
+/** "3 unread" beside Items in the header; nothing when there is nothing new. */
+function renderUnread() {
+  const badge = document.getElementById("unread-count");
+  if (!badge) return;
+  badge.textContent = state.unread ? t("unreadCount", { count: state.unread }) : "";
+  badge.hidden = !state.unread;
 }
 
 /** The banner of a preview as a client: whose portal this is, and the way back. */
@@ -152,7 +175,8 @@ function renderBanner() {
 
 /** During a preview nothing can be changed: every form's controls are disabled. */
 function disableForms(container) {
-  for (const form of container.querySelectorAll("form")) {
+  // Finding changes nothing, so a preview may search and filter.
+  for (const form of container.querySelectorAll("form:not([role=search])")) {
     form.setAttribute("aria-disabled", "true");
     for (const control of form.elements) control.disabled = true;
   }
@@ -171,6 +195,7 @@ async function render({ focus = true } = {}) {
   }
   const route = match(url.pathname);
   renderHeader(url.pathname);
+  renderUnread();
   renderBanner();
   let view = route ? route.view : views.notFound;
   if (route?.signedIn && !state.viewer) view = views.signIn;
@@ -197,7 +222,8 @@ async function render({ focus = true } = {}) {
     state.flash = null;
     heading ? heading.after(notice) : main.prepend(notice);
   }
-  document.title = heading ? `${heading.textContent} · Clientela` : "Clientela";
+  const title = heading?.dataset.documentTitle ?? heading?.textContent;
+  document.title = title ? `${title} · Clientela` : "Clientela";
   if (focus && heading) {
     heading.setAttribute("tabindex", "-1");
     heading.focus();
