@@ -220,7 +220,9 @@ async def test_the_project_page_shows_more_than_fifty_items(api, factory, live_s
     await ProjectFollower.create(project_id=project, user_id=clara.user.id)
     website = await Project.get(id=project)
     for number in range(1, 52):
-        await Task.create(workspace_id=admin.user.workspace_id, project=website, title=f"Item {number:02}", ref=await next_ref(website))
+        await Task.create(
+            workspace_id=admin.user.workspace_id, project=website, title=f"Item {number:02}", ref=await next_ref(website)
+        )
     page = await signed_in(browser, live_server, clara, f"/projects/{project}")
     await page.get_by_role("heading", level=1, name="Acme website").wait_for()
     items = page.get_by_role("region", name="Items")
