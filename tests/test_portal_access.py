@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from graphql import OperationDefinitionNode, parse, print_ast
 
+from clientela.conversations.models import Message, MessageVisibility
 from clientela.ratings.models import ItemRating
 from clientela.tasks.models import Task, TaskRequester, TaskStatus
 from clientela.tasks.repository import next_ref
@@ -32,6 +33,7 @@ CLIENT_ACTION = table("FORBIDDEN", client="ok", **UNSEEN, **UNAUTH)
 
 MATRIX = {
     "PortalFind": (lambda w: {"first": 10, "search": "acme", "resolved": False}, EVERYONE),
+    "PortalUnreadCount": (lambda w: {}, EVERYONE),
     "PortalItemByRef": (lambda w: {"ref": w.acme_task.ref}, READ_ACME_ITEM),
     "MarkItemRead": (lambda w: {"taskId": str(w.acme_task.id)}, READ_ACME_ITEM),
     "SetItemNotifications": (lambda w: {"taskId": str(w.acme_task.id), "notifications": "MUTED"}, READ_ACME_ITEM),
@@ -43,6 +45,8 @@ MATRIX = {
     "ResolveItem": (lambda w: {"taskId": str(w.acme_task.id)}, CLIENT_ACTION),
     "ReopenItem": (lambda w: {"taskId": str(w.done_task.id)}, CLIENT_ACTION),
     "RateItem": (lambda w: {"input": {"taskId": str(w.done_task.id), "score": 3, "comment": "Slow"}}, CLIENT_ACTION),
+    "PortalItemFollowUp": (lambda w: {"id": str(w.acme_task.id)}, READ_ACME_ITEM),
+    "ProjectTasksPage": (lambda w: {"id": str(w.acme_project.id)}, READ_ACME_ITEM),
     "ProjectRatings": (lambda w: {"id": str(w.acme_project.id)}, READ_ACME_ITEM),
     "OrganizationRating": (lambda w: {"id": str(w.acme.id)}, READ_ACME),
 }
@@ -67,6 +71,13 @@ async def follow_up_world(api, world, factory):
     await TaskRequester.of(world.done_task.id, world.client.user).save()
     await ItemRating.create(task=world.done_task, user=world.client.user, organization=world.acme, score=5, comment="Lovely")
     world.colleague = await factory.person(world.admin, world.acme, "Colin Colleague")
+    await Message.create(
+        workspace_id=world.acme.workspace_id,
+        task=world.acme_task,
+        author=world.client.user,
+        body="Thanks, looks good",
+        visibility=MessageVisibility.PUBLIC,
+    )
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)
@@ -91,3 +102,14 @@ async def test_portal_operation_as_viewer(api, factory, world, operation, viewer
         else:
             assert project["rating"] == {"average": 5.0, "count": 1}
             assert rated == [[{"score": 5, "comment": "Lovely", "user": {"id": world.client.id, "name": "Clara Client"}}]]
+    if operation == "PortalItemFollowUp" and outcome == "ok":
+        task = result.data["task"]
+        # Only the client who requested it may resolve and rate it (resolving is on in this world).
+        assert (task["canResolve"], task["canRate"]) == ((True, True) if viewer == "client" else (False, False))
+        # Which side wrote each message, for every reader; the firm's organization stays hidden from clients.
+        sides = {(m["author"]["id"], m["fromFirm"]) for m in task["messages"]}
+        assert sides == {(world.staff.id, True), (world.client.id, False)}
+        organizations = {m["author"]["id"]: m["author"]["organization"] for m in task["messages"]}
+        assert organizations[world.client.id]["name"] == "Acme"
+        if viewer == "client":
+            assert organizations[world.staff.id] is None

@@ -376,6 +376,14 @@ def sees_internal_records(viewer: Viewer) -> bool:
     return sees_money(viewer)
 
 
+def written_by_firm(author_organization_kind: OrganizationKind | None) -> bool:
+    """Whether a message's author speaks for the firm: its staff, the people and partner firms
+    it shares the client with, and the automation identity; a client organization's people
+    speak for their client. Whoever reads a message may know which side wrote it, whereas the
+    firm's own organizations stay hidden from clients (`organizations_visible`)."""
+    return author_organization_kind is not OrganizationKind.CLIENT
+
+
 def messages_visible(viewer: Viewer) -> Q:
     """The messages of a visible task or project the viewer reads: clients only PUBLIC ones."""
     return Q() if sees_internal_records(viewer) else Q(visibility=MessageVisibility.PUBLIC)
@@ -861,14 +869,25 @@ def require_file_removal(viewer: Viewer, file: StoredFile, project: Project | No
 # --- Following up in the portal: resolving, rating, copying colleagues -------------------------
 
 
+def may_resolve(viewer: Viewer, *, requester: bool) -> bool:
+    """Whether the viewer may resolve and reopen an item (`requester`: they requested it); the
+    portal asks it to offer the control, `require_resolve` to allow the change."""
+    allowed = viewer.portal is not None and viewer.portal.can_resolve_items
+    return can(viewer, Action.RESOLVE_ITEMS) and allowed and requester and sees_task_field(viewer, TaskField.STATUS)
+
+
+def may_rate(viewer: Viewer, *, requester: bool) -> bool:
+    """Whether the viewer may rate an item once it is resolved (`requester`: they requested it)."""
+    return can(viewer, Action.RATE_ITEMS) and requester and sees_task_field(viewer, TaskField.STATUS)
+
+
 def require_resolve(viewer: Viewer, *, requester: bool, resolved: bool, resolving: bool) -> None:
     """A client resolves (DONE) or reopens an item they requested (`requester`), where the
     portal settings allow it (canResolveItems) and show the status: a client acts on a state
     they see, so that the answer tells nothing hidden. Resolving a resolved item, or reopening
     one that is not, is bad input."""
     require(viewer, Action.RESOLVE_ITEMS)
-    allowed = viewer.portal is not None and viewer.portal.can_resolve_items
-    if not (allowed and requester and sees_task_field(viewer, TaskField.STATUS)):
+    if not may_resolve(viewer, requester=requester):
         raise Forbidden(f"You may not {'resolve' if resolving else 'reopen'} this item.")
     if resolved == resolving:
         raise BadUserInput(f"The item is {'resolved' if resolved else 'not resolved'} already.", field="task_id")
@@ -877,7 +896,7 @@ def require_resolve(viewer: Viewer, *, requester: bool, resolved: bool, resolvin
 def require_rating(viewer: Viewer, *, requester: bool, resolved: bool) -> None:
     """A client rates an item they requested, once it is resolved, where they see its status."""
     require(viewer, Action.RATE_ITEMS)
-    if not (requester and sees_task_field(viewer, TaskField.STATUS)):
+    if not may_rate(viewer, requester=requester):
         raise Forbidden("You may rate only the items you requested.")
     if not resolved:
         raise BadUserInput("Only a resolved item can be rated.", field="task_id")

@@ -51,6 +51,19 @@ class MessageType:
     async def author(self: Message, info: Info) -> LazyUser:
         return await info.context.loaders.user_by_id.load(self.author_id)
 
+    @strawberry.field(
+        description=(
+            "Written by the firm's side (its staff, the people it shares the client with, an automation), not by a "
+            "person of a client organization; every reader of the message reads it, though a client does not see "
+            "the firm's organizations."
+        )
+    )
+    async def from_firm(self: Message, info: Info) -> bool:
+        loaders = info.context.loaders
+        author = await loaders.user_by_id.load(self.author_id)
+        kind = await loaders.kind_of_organization.load(author.organization_id) if author.organization_id else None
+        return policy.written_by_firm(kind)
+
     @strawberry.field(description="Its files; null for clients where the portal settings do not list ATTACHMENTS.")
     async def files(self: Message, info: Info) -> list[LazyFile] | None:
         if not policy.sees_attachments(info.context.viewer):

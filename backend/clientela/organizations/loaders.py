@@ -10,7 +10,7 @@ from tortoise.expressions import Q, Subquery
 from clientela import policy
 from clientela.core.dataloaders import Keys, by_id, grouped
 from clientela.core.ids import as_uuid
-from clientela.organizations.models import Department, Organization
+from clientela.organizations.models import Department, Organization, OrganizationKind
 from clientela.people.models import User
 from clientela.policy import Viewer
 
@@ -35,6 +35,18 @@ class OrganizationLoaders:
         async def load(keys: Keys) -> list[str | None]:
             rows = await Organization.filter(id__in=set(keys)).values_list("id", "language")
             found = {as_uuid(org_id): language for org_id, language in rows}
+            return [found.get(k) for k in keys]
+
+        return DataLoader(load)
+
+    @cached_property
+    def kind_of_organization(self) -> DataLoader:
+        """An organization's kind, which tells which side a message's author speaks for whether
+        or not the viewer may look the organization up."""
+
+        async def load(keys: Keys) -> list[OrganizationKind | None]:
+            rows = await Organization.filter(id__in=set(keys)).values_list("id", "kind")
+            found = {as_uuid(org_id): kind for org_id, kind in rows}
             return [found.get(k) for k in keys]
 
         return DataLoader(load)

@@ -48,6 +48,12 @@ def _sees(info: Info, field: TaskField) -> bool:
     return policy.sees_task_field(info.context.viewer, field)
 
 
+async def _requested_by_viewer(task: Task, info: Info) -> bool:
+    """Whether the viewer is among the task's requesters, whether or not the portal shows them."""
+    links = await info.context.loaders.links_by_task.load(task.id)
+    return info.context.viewer.user_id in links["requesters"]
+
+
 @strawberry.type(name="TimeEntry")
 class TimeEntryType:
     id: strawberry.ID
@@ -177,6 +183,14 @@ class TaskType:
     @strawberry.field(description="The viewer's own rating of it (rateItem).")
     async def my_rating(self: Task, info: Info) -> LazyRating | None:
         return await info.context.loaders.own_rating_by_task.load(self.id)
+
+    @strawberry.field(description="Whether the viewer may resolve or reopen it (resolveItem, reopenItem).")
+    async def can_resolve(self: Task, info: Info) -> bool:
+        return policy.may_resolve(info.context.viewer, requester=await _requested_by_viewer(self, info))
+
+    @strawberry.field(description="Whether the viewer may rate it (rateItem) once it is resolved.")
+    async def can_rate(self: Task, info: Info) -> bool:
+        return policy.may_rate(info.context.viewer, requester=await _requested_by_viewer(self, info))
 
     @strawberry.field(description="Its response-time targets (first response, resolution) that apply to its priority.")
     async def response_targets(self: Task, info: Info) -> list[LazyResponseTarget] | None:

@@ -12,9 +12,10 @@
 
 import { FILE_OPERATIONS } from "./file-operations.js";
 import { OPERATIONS } from "./operations.js";
+import { PORTAL_OPERATIONS } from "./portal-operations.js";
 import { SESSION_OPERATIONS } from "./session-operations.js";
 
-const DOCUMENTS = { ...OPERATIONS, ...FILE_OPERATIONS, ...SESSION_OPERATIONS };
+const DOCUMENTS = { ...OPERATIONS, ...FILE_OPERATIONS, ...SESSION_OPERATIONS, ...PORTAL_OPERATIONS };
 
 const TOKEN_KEY = "clientela.token";
 // {issuedAt, expiresAt} of the token, in milliseconds: when to refresh it.

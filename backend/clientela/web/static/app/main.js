@@ -19,7 +19,7 @@ const ROUTES = [
 // During a preview `viewer` is the client shown and `previewer` the person signed in.
 // `pinnedLanguage`: the page was opened with ?lang= (an email's link), which wins until the
 // person chooses another.
-const state = { viewer: null, previewer: null, settings: null, flash: null, pinnedLanguage: null };
+const state = { viewer: null, previewer: null, settings: null, flash: null, pinnedLanguage: null, unread: 0 };
 
 // The language chosen in this browser while signed out (with the switch, or by an email's link).
 const LANGUAGE_KEY = "clientela.language";
@@ -71,6 +71,11 @@ const app = {
     clearState();
   },
   render,
+  /** The number of items with something new, shown in the header. */
+  showUnread(count) {
+    state.unread = count;
+    renderUnread();
+  },
 };
 
 function clearState() {
@@ -78,6 +83,7 @@ function clearState() {
   state.viewer = null;
   state.previewer = null;
   state.settings = null;
+  state.unread = 0;
   useLanguage(null);
 }
 
@@ -103,6 +109,11 @@ async function loadViewer() {
     state.settings = (await request("PortalSettings")).portalSettings;
   } catch {
     state.settings = null; // unknown: show the actions and let the API answer
+  }
+  try {
+    state.unread = (await request("PortalUnreadCount")).portalUnreadCount;
+  } catch {
+    state.unread = 0; // the item list tells again
   }
 }
 
@@ -185,10 +196,22 @@ function renderHeader(pathname) {
   });
   replace(
     nav,
-    h("ul", {}, links.map(([href, label]) => h("li", {}, h("a", { href, "aria-current": current(href) }, label)))),
+    h("ul", {}, links.map(([href, label]) => h("li", {}, h("a", { href, "aria-current": current(href) }, label, href === "/" ? unreadBadge() : null)))),
     h("p", { className: "who" }, t("signedInAs", { name: (state.previewer ?? state.viewer).name })),
     signOut,
   );
+}
+
+function unreadBadge() {
+  return h("span", { className: "unread-count", id: "unread-count" });
+}
+
+/** "3 unread" beside Items in the header; nothing when there is nothing new. */
+function renderUnread() {
+  const badge = document.getElementById("unread-count");
+  if (!badge) return;
+  badge.textContent = state.unread ? t("unreadCount", { count: state.unread }) : "";
+  badge.hidden = !state.unread;
 }
 
 /** The banner of a preview as a client: whose portal this is, and the way back. */
@@ -209,7 +232,8 @@ function renderBanner() {
 
 /** During a preview nothing can be changed: every form's controls are disabled. */
 function disableForms(container) {
-  for (const form of container.querySelectorAll("form")) {
+  // Finding changes nothing, so a preview may search and filter.
+  for (const form of container.querySelectorAll("form:not([role=search])")) {
     form.setAttribute("aria-disabled", "true");
     for (const control of form.elements) control.disabled = true;
   }
@@ -249,6 +273,7 @@ async function render({ focus = true } = {}) {
   }
   const route = match(url.pathname);
   renderHeader(url.pathname);
+  renderUnread();
   renderBanner();
   let view = route ? route.view : views.notFound;
   if (route?.signedIn && !state.viewer) view = views.signIn;
@@ -275,7 +300,8 @@ async function render({ focus = true } = {}) {
     state.flash = null;
     heading ? heading.after(notice) : main.prepend(notice);
   }
-  document.title = heading ? `${heading.textContent} · Clientela` : "Clientela";
+  const title = heading?.dataset.documentTitle ?? heading?.textContent;
+  document.title = title ? `${title} · Clientela` : "Clientela";
   if (focus) focusOn(heading ?? main);
 }
 
