@@ -111,6 +111,8 @@ def portal_pages(world: World) -> list[PortalPage]:
         PortalPage("ask for a password link", None, "/set-password"),
         PortalPage("choose a password", None, "/set-password?token=some-token"),
         PortalPage("item list", "client", "/"),
+        PortalPage("item list, filtered and ordered", "client", "/?status=open&order=due"),
+        PortalPage("item list, nothing found", "client", "/?q=nothing-is-called-this&order=updated"),
         PortalPage("empty item list", "empty client", "/"),
         PortalPage("item with messages and files", "client", f"/items/{ids['item']}"),
         PortalPage("new item", "client", "/items/new"),
@@ -237,7 +239,8 @@ async def test_signing_in_replying_and_submitting_with_the_keyboard_alone(api, f
     await page.keyboard.type("Thanks for the sketches!")
     await tab_to(page, "button:text('Send reply')")
     await page.keyboard.press("Enter")
-    await expect_focus(page, "the notice that the reply was sent", ".notice:text('Your reply was sent.')")
+    await expect_focus(page, "the reply, now in the conversation", ".messages [data-message]:has-text('Thanks for the sketches!')")
+    await expect(page.get_by_role("status").filter(has_text="Your reply was sent.")).to_be_visible()
     await expect(body).not_to_have_attribute("aria-invalid", "true")
     await page.locator(".messages").get_by_text("Thanks for the sketches!").wait_for()
 
