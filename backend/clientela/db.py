@@ -59,8 +59,18 @@ def _connection(database_url: str, settings: Settings | None) -> str | dict:
         maxsize=settings.database_pool_max_size,
         server_settings={**expanded["credentials"].get("server_settings", {}), "statement_timeout": str(timeout_ms)},
         init=statements.slow_statement_logger(settings.slow_query_seconds),
+        reset=_keep_session,
     )
     return expanded
+
+
+async def _keep_session(connection) -> None:
+    """What a connection back in the pool needs beyond what asyncpg always does (roll back an
+    open transaction, drop listeners): nothing. asyncpg's default sends `RESET ALL`, `CLOSE ALL`,
+    `UNLISTEN *` and `pg_advisory_unlock_all()`: one more round trip after every statement
+    Tortoise runs outside a transaction, which acquires and releases a connection each time.
+    Nothing here changes session state (no SET, cursors held across statements, LISTEN or
+    advisory locks); the statement timeout is a startup setting, which RESET ALL keeps anyway."""
 
 
 def tortoise_config(database_url: str, settings: Settings | None = None) -> dict:
