@@ -147,7 +147,7 @@ async def test_tasks_of_a_list_of_projects_cost_the_same_for_2_and_12_projects(a
 
 async def test_tasks_of_a_list_of_projects_are_each_projects_own_in_one_page_and_one_count(api, world):
     """Loaded together, each project's page, cursor and total are those it has alone, for every
-    kind of viewer and filter; and a list of projects takes the statements one project takes."""
+    kind of viewer and filter; and a list of projects takes at most two statements for them."""
     from clientela.projects.models import Project
     from clientela.tasks.models import TaskLabel, TaskStatus
 
@@ -172,7 +172,8 @@ async def test_tasks_of_a_list_of_projects_are_each_projects_own_in_one_page_and
         for arguments in ("first: 1", "first: 10", 'first: 2, labels: ["x"]', 'first: 10, labels: ["x", "y"]', "first: 10, status: OPEN"):
             statements, result = await _statements(api, viewer.token, listed % (arguments, CONNECTION), {"id": str(world.acme.id)})
             projects = (result.data["organization"] or {"projects": []})["projects"]
-            assert statements == base + (2 if projects else 0), (viewer.user.name, arguments, statements, base)
+            # Their pages in one statement and their counts in another; one project's page counts itself.
+            assert statements == base + min(len(projects), 2), (viewer.user.name, arguments, statements, base)
             for project in projects:
                 single = (await api(alone % (arguments, CONNECTION), {"id": project["id"]}, token=viewer.token)).ok()
                 assert single["project"] == project, (viewer.user.name, arguments)
@@ -232,7 +233,7 @@ async def test_a_labels_filter_is_one_subquery_however_many_labels(api, world):
             result = await api("ProjectTasks", {**variables, "labels": [f"l{i}" for i in range(count)]}, token=world.admin.token)
         assert result.ok()["project"]["tasks"]["totalCount"] == 0
         sql[count] = [s.count("task_label") for s in counter.statements]
-    assert sql[1] == sql[5] and max(sql[5]) <= 2, sql  # the page may also select it
+    assert sql[1] == sql[5] and max(sql[5]) <= 3, sql  # the page may also select it, and its count filter by it
 
 
 SHARES_WITH_FIRMS = """query($id: ID!) { organization(id: $id) { shares { id status user { name }

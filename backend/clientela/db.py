@@ -122,7 +122,9 @@ async def connect(database_url: str, settings: Settings | None = None) -> None:
     # uvicorn runs the lifespan in a task of its own; requests must still find the connections.
     await Tortoise.init(config=tortoise_config(database_url, settings or get_settings()), _enable_global_fallback=True)
     if database_url.startswith("sqlite://") and ":memory:" not in database_url:
-        _long_reads = SqliteClient(connection_name="long_reads", **expand_db_url(_with_sqlite_defaults(database_url))["credentials"])
+        _long_reads = SqliteClient(
+            connection_name="long_reads", **expand_db_url(_with_sqlite_defaults(database_url))["credentials"]
+        )
         await _long_reads.create_connection(with_db=True)
 
 

@@ -64,11 +64,12 @@ class TaskLoaders:
 
     @cached_property
     def tasks_by_project(self) -> DataLoader:
-        """Pages of a project's visible tasks, keyed by (project, first, after, filters) with the
-        arguments checked (tasks.services.task_list_filters); for a page of projects,
-        one statement per set of arguments, and one more for their counts if asked for."""
+        """Pages of a project's visible tasks, keyed by (project, first, after, filters, counted)
+        with the arguments checked (tasks.services.task_list_filters) and `counted` telling
+        whether the total is asked for; for a page of projects, one statement per set of
+        arguments, and one more for their counts if asked for."""
 
-        async def fetch(projects: list[Project], first, after, filters) -> list:
+        async def fetch(projects: list[Project], first, after, filters, counted: bool) -> list:
             return await repository.list_project_tasks(
                 self.viewer,
                 projects,
@@ -76,6 +77,7 @@ class TaskLoaders:
                 after=after,
                 filters=filters,
                 count=lambda project: self.task_count_by_project.load((project, filters)),
+                counted=counted,
             )
 
         return DataLoader(lambda keys: per_arguments(keys, fetch), max_batch_size=PARENTS_PER_STATEMENT)

@@ -155,15 +155,19 @@ async def list_project_tasks(
     after: str | None,
     filters: TaskFilters = NO_FILTERS,
     count: Callable[[Project], Awaitable[int]] | None = None,
+    counted: bool = False,
 ) -> list[Page]:
     """A page of the visible tasks of each project, with `filters` and in their order, for any
     number of projects in one statement. Unfiltered, the first tasks of each project are read
     from the (project, id) index, one UNION branch each; filtered or sorted, in one pass over
     the projects' tasks, numbered per project. Each page counts its whole list through
-    `count(project)` if given (see `count_project_tasks`), else by itself."""
+    `count(project)` if given (see `count_project_tasks`), else by itself; one project's page,
+    `counted` (its total will be asked for), in its own statement."""
     keyset = filters.keyset
     if len(projects) == 1:
-        pages = [await paginate_keyset(_project_tasks(viewer, projects, filters), keyset, first, after)]
+        query = _project_tasks(viewer, projects, filters)
+        pages = [await paginate_keyset(query, keyset, first, after, counted=counted, count_apart=True)]
+        count = None if counted else count
     else:
         size = page_size(first)
         after_last = keyset.after(after) if after else Q()
