@@ -94,7 +94,9 @@ class TaskLoaders:
     @cached_property
     def time_entries_by_task(self) -> DataLoader:
         async def fetch(keys: Keys):
-            return [(e.task_id, e) for e in await TimeEntry.filter(task_id__in=keys).order_by("date", "id")]
+            entries = await TimeEntry.filter(task_id__in=keys).select_related("user").order_by("date", "id")
+            self.user_by_id.prime_many({e.user_id: e.user for e in entries})  # read with them: no statement of their own
+            return [(e.task_id, e) for e in entries]
 
         return grouped(fetch)
 

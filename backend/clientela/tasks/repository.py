@@ -216,8 +216,12 @@ async def count_project_tasks(viewer: Viewer, projects: list[Project], filters: 
     return [counts.get(p.id, 0) for p in projects]
 
 
+# What a task's page shows of it beside its own columns, read with it (tasks.types.TaskType).
+WITH_TASK = ("project", "assignee")
+
+
 async def visible_task(viewer: Viewer, task_id: object) -> Task:
-    return await fetch_visible(Task, policy.tasks_visible(viewer), task_id, "Task")
+    return await fetch_visible(Task, policy.tasks_visible(viewer), task_id, "Task", *WITH_TASK)
 
 
 async def is_requester(task: Task, user_id: uuid.UUID) -> bool:
@@ -230,7 +234,7 @@ async def project_of(task: Task) -> Project:
 
 async def visible_task_by_ref(viewer: Viewer, ref: str) -> Task:
     """The task of a reference (ACME-42) through the same filter as a lookup by id."""
-    task = await Task.filter(policy.tasks_visible(viewer), ref=ref).first()
+    task = await Task.filter(policy.tasks_visible(viewer), ref=ref).select_related(*WITH_TASK).first()
     if task is None:
         raise NotFound("Task")
     return task
