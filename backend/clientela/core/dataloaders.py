@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from strawberry.dataloader import DataLoader
 from tortoise.expressions import Q
+from tortoise.models import Model
 from tortoise.queryset import ValuesListQuery
 
 from clientela.core.ids import as_uuid
 from clientela.core.pagination import LIST_LIMIT
-from clientela.core.sql import union_rows
+from clientela.core.sql import from_row, union_rows
 
 Keys = list[uuid.UUID]
 # A connection nested under a list (projects { tasks(first: 5) }) loads the pages of this many
@@ -64,17 +65,38 @@ async def per_arguments(keys: list[tuple], fetch: Callable[..., Awaitable[list[A
 LinkQuery = Callable[[set[uuid.UUID]], ValuesListQuery]
 
 
-def links(**kinds: LinkQuery) -> DataLoader:
+class ReadAlong:
+    """What a kind of link names, read in the links' statement (its model's columns through the
+    link's foreign key `relation`, selected after the link's three: `paths`) and put in
+    `loader`, by id, so that it takes no statement of its own. Only for a loader that applies no
+    visibility of its own (people by id): the link's row is then all it would have read."""
+
+    def __init__(self, relation: str, model: type[Model], loader: DataLoader) -> None:
+        fields = model._meta.fields_db_projection.items()
+        self.model = model
+        self.loader = loader
+        self.paths = [f"{relation}__{name}" for name, _ in fields]
+        self.columns = [column for _, column in fields]
+
+    def put(self, values: Sequence[Any]) -> None:
+        found = from_row(self.model, self.columns, values[: len(self.columns)])
+        self.loader.prime(found.pk, found)
+
+
+def links(along: dict[str, ReadAlong] | None = None, **kinds: LinkQuery) -> DataLoader:
     """Ids named by link tables, per parent and kind of link, all kinds in one statement. Each
-    query, given the parent ids, selects (parent id, link id, named id); each list keeps the
-    order of its links."""
+    query, given the parent ids, selects (parent id, link id, named id), and for a kind in
+    `along` the named object's columns after them; each list keeps the order of its links."""
+    along = along or {}
 
     async def load(keys: Keys) -> list[dict[str, Keys]]:
         names = list(kinds)
         rows = await union_rows(*(query(set(keys)) for query in kinds.values()))
         found: dict[uuid.UUID, dict[str, Keys]] = defaultdict(lambda: {name: [] for name in names})
-        for branch, parent, _, named in sorted(rows, key=lambda row: (row[0], as_uuid(row[2]))):
+        for branch, parent, _, named, *columns in sorted(rows, key=lambda row: (row[0], as_uuid(row[2]))):
             found[as_uuid(parent)][names[branch]].append(as_uuid(named))
+            if names[branch] in along:
+                along[names[branch]].put(columns)
         return [found[k] for k in keys]
 
     return DataLoader(load)
