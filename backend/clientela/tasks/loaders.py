@@ -10,7 +10,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Sum
 
 from clientela import policy
-from clientela.core.dataloaders import PARENTS_PER_STATEMENT, Keys, ReadAlong, grouped, linked, links, per_arguments
+from clientela.core.dataloaders import PARENTS_PER_STATEMENT, Keys, ReadAlong, along_paths, grouped, linked, links, per_arguments
 from clientela.core.ids import as_uuid
 from clientela.people.models import User
 from clientela.policy import Viewer
@@ -50,11 +50,15 @@ class TaskLoaders:
 
     @cached_property
     def links_by_task(self) -> DataLoader:
-        people = ReadAlong("user", User, self.user_by_id)
+        people = ReadAlong(User, self.user_by_id)
         return links(
             {"requesters": people, "followers": people},
-            requesters=lambda keys: TaskRequester.filter(task_id__in=keys).values_list("task_id", "id", "user_id", *people.paths),
-            followers=lambda keys: TaskFollower.filter(task_id__in=keys).values_list("task_id", "id", "user_id", *people.paths),
+            requesters=lambda keys: TaskRequester.filter(task_id__in=keys).values_list(
+                "task_id", "id", "user_id", *along_paths("user", User)
+            ),
+            followers=lambda keys: TaskFollower.filter(task_id__in=keys).values_list(
+                "task_id", "id", "user_id", *along_paths("user", User)
+            ),
         )
 
     @cached_property
