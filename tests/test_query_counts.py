@@ -70,6 +70,22 @@ async def test_project_page_costs_the_same_for_5_and_50_tasks(api, world):
     assert all(5 <= count <= 25 for count, _ in large), [count for count, _ in large]
 
 
+async def test_the_benchmarks_project_and_task_pages_take_six_statements(api, world):
+    """Sign-in, the project or task (with its project and assignee), and one wave for what it
+    shows: its page of tasks with their count, its time totals, its links with their people (and
+    a project's client; a task's time entries and messages, with their people)."""
+    await _project_with_tasks(world, 4)
+    task = world.acme_task
+    await TimeEntry.create(task=task, user=world.staff.user, minutes=30, date=task.created_at.date(), note="n")
+    await Message.create(
+        workspace_id=task.workspace_id, task=task, author=world.client.user, body="hi", visibility=MessageVisibility.PUBLIC
+    )
+    project, _ = await _statements(api, world.staff.token, "ProjectPage", {"id": str(world.acme_project.id)})
+    task_page, result = await _statements(api, world.staff.token, "TaskPage", {"id": str(task.id)})
+    assert result.data["task"]["requesters"] and result.data["task"]["timeEntries"] and result.data["task"]["messages"]
+    assert (project, task_page) == (6, 6)
+
+
 TASK_PAGE_FILES = "query($id: ID!) { task(id: $id) { files { id name uploadedBy { name } } messages { id files { id name } } } }"
 
 
