@@ -95,8 +95,14 @@ def graphql_body(name: str, variables: dict) -> dict:
 # the contract's (its PortalHome takes neither); the portal's item list with its filters.
 PORTAL_SEARCH = (
     operation("PortalHome")
-    .replace("query PortalHome($first: Int, $after: String)", "query PortalSearch($first: Int, $after: String, $search: String, $orderBy: TaskOrder!)")
-    .replace("portalItems(first: $first, after: $after)", "portalItems(first: $first, after: $after, search: $search, orderBy: $orderBy)")
+    .replace(
+        "query PortalHome($first: Int, $after: String)",
+        "query PortalSearch($first: Int, $after: String, $search: String, $orderBy: TaskOrder!)",
+    )
+    .replace(
+        "portalItems(first: $first, after: $after)",
+        "portalItems(first: $first, after: $after, search: $search, orderBy: $orderBy)",
+    )
 )
 # A word of the generated titles and descriptions (bench/generate.py WORDS), found in about one
 # item in eight, newest change first.
@@ -432,9 +438,13 @@ def measure(
             scaled = endpoints_for(scale_info, scale_port, scale_floor_port, suffix)
             endpoints += [e for e in scaled if e.name.startswith(("PortalHome", "floor"))]
         for name, tree in also.items():
-            endpoints += endpoints_for(
-                info, start(f"service[{name}]", "clientela.app:create_app", info["url"], tree), None, f"[{name}]"
-            )
+            endpoints += [
+                e
+                for e in endpoints_for(
+                    info, start(f"service[{name}]", "clientela.app:create_app", info["url"], tree), None, f"[{name}]"
+                )
+                if not args.only or e.name.removesuffix(f"[{name}]") in args.only.split(",")
+            ]
         if args.two_workers:
             port = start(f"service{TWO_WORKERS}", "clientela.app:create_app", info["url"], workers=2)
             endpoints += [

@@ -80,3 +80,26 @@ async def test_the_postgresql_pool_statement_timeout_and_slow_statement_log_foll
     [slow] = [r for r in caplog.records if r.name == "clientela.sql" and "pg_sleep($1)" in str(r.sql)]
     assert slow.levelno == logging.WARNING and slow.duration_ms >= 100 and slow.sql == ["SELECT pg_sleep($1)"]
     assert not [r for r in caplog.records if r.name == "clientela.sql" and r.sql == ["SELECT 1"]]
+
+
+@pytest.mark.skipif(not os.environ.get("CLIENTELA_TEST_DATABASE_URL", "").startswith("postgres"), reason="a pool of PostgreSQL's")
+async def test_a_postgresql_connection_goes_back_to_the_pool_without_a_reset_round_trip(database):
+    """asyncpg's default reset (RESET ALL and three more) costs a round trip after every
+    statement; without it a session setting outlives its statement, and an open transaction is
+    still rolled back."""
+    from tortoise.backends.asyncpg import AsyncpgDBClient
+
+    settings = Settings(database_pool_min_size=1, database_pool_max_size=1)
+    credentials = db.tortoise_config(database, settings)["connections"]["default"]["credentials"]
+    client = AsyncpgDBClient(connection_name="reset", **credentials)
+    await client.create_connection(with_db=True)
+    try:
+        await client.execute_query("SET application_name = 'kept'")
+        _, [row] = await client.execute_query("SHOW application_name")
+        assert row["application_name"] == "kept"
+        async with client._pool.acquire() as connection:
+            await connection.execute("BEGIN; CREATE TEMPORARY TABLE left_open (x int)")
+        _, [row] = await client.execute_query("SELECT to_regclass('pg_temp.left_open') IS NULL AS rolled_back")
+        assert row["rolled_back"]
+    finally:
+        await client.close()

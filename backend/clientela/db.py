@@ -59,8 +59,18 @@ def _connection(database_url: str, settings: Settings | None) -> str | dict:
         maxsize=settings.database_pool_max_size,
         server_settings={**expanded["credentials"].get("server_settings", {}), "statement_timeout": str(timeout_ms)},
         init=statements.slow_statement_logger(settings.slow_query_seconds),
+        reset=_keep_session,
     )
     return expanded
+
+
+async def _keep_session(connection) -> None:
+    """What a connection back in the pool needs beyond what asyncpg always does (roll back an
+    open transaction, drop listeners): nothing. asyncpg's default sends `RESET ALL`, `CLOSE ALL`,
+    `UNLISTEN *` and `pg_advisory_unlock_all()`: one more round trip after every statement
+    Tortoise runs outside a transaction, which acquires and releases a connection each time.
+    Nothing here changes session state (no SET, cursors held across statements, LISTEN or
+    advisory locks); the statement timeout is a startup setting, which RESET ALL keeps anyway."""
 
 
 def tortoise_config(database_url: str, settings: Settings | None = None) -> dict:
@@ -112,7 +122,9 @@ async def connect(database_url: str, settings: Settings | None = None) -> None:
     # uvicorn runs the lifespan in a task of its own; requests must still find the connections.
     await Tortoise.init(config=tortoise_config(database_url, settings or get_settings()), _enable_global_fallback=True)
     if database_url.startswith("sqlite://") and ":memory:" not in database_url:
-        _long_reads = SqliteClient(connection_name="long_reads", **expand_db_url(_with_sqlite_defaults(database_url))["credentials"])
+        _long_reads = SqliteClient(
+            connection_name="long_reads", **expand_db_url(_with_sqlite_defaults(database_url))["credentials"]
+        )
         await _long_reads.create_connection(with_db=True)
 
 

@@ -20,8 +20,10 @@ class ConversationLoaders:
     @cached_property
     def messages_by_task(self) -> DataLoader:
         async def fetch(keys: Keys):
-            messages = Message.filter(policy.messages_visible(self.viewer), task_id__in=keys)
-            return [(m.task_id, m) for m in await messages.order_by("id")]
+            messages = Message.filter(policy.messages_visible(self.viewer), task_id__in=keys).select_related("author")
+            found = await messages.order_by("id")
+            self.user_by_id.prime_many({m.author_id: m.author for m in found})  # read with them: no statement of their own
+            return [(m.task_id, m) for m in found]
 
         return grouped(fetch)
 

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from strawberry.dataloader import DataLoader
 from tortoise.expressions import Q
+from tortoise.models import Model
 from tortoise.queryset import ValuesListQuery
 
 from clientela.core.ids import as_uuid
 from clientela.core.pagination import LIST_LIMIT
-from clientela.core.sql import union_rows
+from clientela.core.sql import PreparedUnion, from_row, union_rows
 
 Keys = list[uuid.UUID]
 # A connection nested under a list (projects { tasks(first: 5) }) loads the pages of this many
@@ -64,17 +66,71 @@ async def per_arguments(keys: list[tuple], fetch: Callable[..., Awaitable[list[A
 LinkQuery = Callable[[set[uuid.UUID]], ValuesListQuery]
 
 
-def links(**kinds: LinkQuery) -> DataLoader:
+@cache
+def _fields(model: type[Model]) -> tuple[tuple[str, str], ...]:
+    """(field, column) of each of `model`'s columns; read once Tortoise has set the models up."""
+    return tuple(model._meta.fields_db_projection.items())
+
+
+def along_paths(relation: str, model: type[Model]) -> list[str]:
+    """What a link query selects after its three columns for a kind read along (`ReadAlong`):
+    every column of `model` through the link's foreign key `relation`."""
+    return [f"{relation}__{name}" for name, _ in _fields(model)]
+
+
+class ReadAlong:
+    """What a kind of link names, read in the links' statement (`along_paths`) and put in
+    `loader`, by id, so that it takes no statement of its own. Only for a loader that applies no
+    visibility of its own (people by id): the link's row is then all it would have read."""
+
+    def __init__(self, model: type[Model], loader: DataLoader) -> None:
+        self.model = model
+        self.loader = loader
+
+    def put(self, values: Sequence[Any]) -> None:
+        columns = [column for _, column in _fields(self.model)]
+        found = from_row(self.model, columns, values[: len(columns)])
+        self.loader.prime(found.pk, found)
+
+
+# The links' statement of each set of link queries and number of parents, built once (Tortoise's
+# query building, joins through the links' foreign keys above all, costs more than running it).
+_LINK_STATEMENTS: dict[tuple, PreparedUnion] = {}
+
+
+def _link_statement(queries: tuple[LinkQuery, ...], parents: int) -> PreparedUnion:
+    key = (tuple(query.__code__ for query in queries), parents)
+    if key not in _LINK_STATEMENTS:
+        # The placeholders are ids no row has, as text (as Tortoise passes ids); a query closes
+        # over nothing (checked in `links`), so its code alone says what it selects.
+        placeholders = [str(uuid.UUID(int=index + 1)) for index in range(parents)]
+        _LINK_STATEMENTS[key] = PreparedUnion(lambda *ids: [query(set(ids)) for query in queries], *placeholders)
+    return _LINK_STATEMENTS[key]
+
+
+def links(along: dict[str, ReadAlong] | None = None, **kinds: LinkQuery) -> DataLoader:
     """Ids named by link tables, per parent and kind of link, all kinds in one statement. Each
-    query, given the parent ids, selects (parent id, link id, named id); each list keeps the
-    order of its links."""
+    query, given the parent ids, selects (parent id, link id, named id), and for a kind in
+    `along` the named object's columns after them (`along_paths`); each list keeps the order of
+    its links. For up to PARENTS_PER_STATEMENT parents the statement is built once, so a query
+    may use nothing but the ids it is given."""
+    if any(query.__closure__ for query in kinds.values()):
+        raise TypeError("a link query closes over nothing: its statement is built once for every request")
+    along = along or {}
+    queries = tuple(kinds.values())
 
     async def load(keys: Keys) -> list[dict[str, Keys]]:
         names = list(kinds)
-        rows = await union_rows(*(query(set(keys)) for query in kinds.values()))
+        parents = list(set(keys))
+        if len(parents) <= PARENTS_PER_STATEMENT:
+            rows = await _link_statement(queries, len(parents)).rows(*map(str, parents))
+        else:
+            rows = await union_rows(*(query(set(parents)) for query in queries))
         found: dict[uuid.UUID, dict[str, Keys]] = defaultdict(lambda: {name: [] for name in names})
-        for branch, parent, _, named in sorted(rows, key=lambda row: (row[0], as_uuid(row[2]))):
+        for branch, parent, _, named, *columns in sorted(rows, key=lambda row: (row[0], as_uuid(row[2]))):
             found[as_uuid(parent)][names[branch]].append(as_uuid(named))
+            if names[branch] in along:
+                along[names[branch]].put(columns)
         return [found[k] for k in keys]
 
     return DataLoader(load)

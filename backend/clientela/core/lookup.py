@@ -14,10 +14,11 @@ from clientela.core.ids import parse_id
 ModelT = TypeVar("ModelT", bound=Model)
 
 
-async def fetch_visible(model: type[ModelT], visible: Q, raw_id: object, what: str) -> ModelT:
-    """One object by id through the same filter its lists use; NOT_FOUND otherwise."""
+async def fetch_visible(model: type[ModelT], visible: Q, raw_id: object, what: str, *related: str) -> ModelT:
+    """One object by id through the same filter its lists use, with the `related` objects it
+    names read in the same statement; NOT_FOUND otherwise."""
     object_id = parse_id(raw_id)
-    found = await model.filter(visible, id=object_id).first() if object_id else None
+    found = await model.filter(visible, id=object_id).select_related(*related).first() if object_id else None
     if found is None:
         raise NotFound(what)
     return found

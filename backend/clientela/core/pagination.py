@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.expressions import Q, RawSQL
+from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from clientela.core.errors import BadUserInput
@@ -142,20 +143,30 @@ BY_ID = Keyset()
 
 
 async def paginate_keyset(
-    query: QuerySet, keyset: Keyset, first: int | None, after: str | None, *, counted: bool = False
+    query: QuerySet,
+    keyset: Keyset,
+    first: int | None,
+    after: str | None,
+    *,
+    counted: bool = False,
+    count_apart: bool = False,
 ) -> Page:
     """A page of `query` in the order of `keyset`, after the cursor `after`. `counted`: the total
-    will be asked for; the first page then counts the whole list in its own statement (a window
-    over every row the page's sort reads anyway), instead of reading them all again."""
+    will be asked for, and is read in the page's statement. By default the first page counts
+    the whole list with a window over every row the page's sort reads anyway; `count_apart`, for
+    a list read in its order from an index (where a window would read every row, the page only
+    its own), counts it in a subquery of the page's statement, on every page."""
     size = page_size(first)
     total_query = query
     if after:
         query = query.filter(keyset.after(after))
-    elif counted:
+    if counted and count_apart:
+        query = query.annotate(list_total=Subquery(total_query.annotate(list_total=Count("id")).values("list_total")))
+    elif counted and not after:
         query = query.annotate(list_total=RawSQL("COUNT(*) OVER ()"))
     rows = await keyset.ordered(query).limit(size + 1)
     total_count = total_query.count
-    if counted and not after:
+    if counted and (not after or (count_apart and rows)):  # past the last row, a count of its own
         total = rows[0].list_total if rows else 0
 
         async def total_count() -> int:

@@ -23,6 +23,11 @@ class Edge(Generic[NodeT]):
     node: NodeT
 
 
+def asks_total(info) -> bool:
+    """Whether the connection the field returns is asked for its totalCount."""
+    return any(selection.name == "totalCount" for selection in info.selected_fields[0].selections)
+
+
 def edges(page: Page) -> list[Edge]:
     return [Edge(cursor=page.cursor(row), node=row) for row in page.rows]
 

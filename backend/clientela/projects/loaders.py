@@ -7,7 +7,8 @@ from functools import cached_property
 from strawberry.dataloader import DataLoader
 
 from clientela import policy
-from clientela.core.dataloaders import Keys, by_id, grouped, linked, links
+from clientela.core.dataloaders import Keys, ReadAlong, along_paths, by_id, grouped, linked, links
+from clientela.people.models import User
 from clientela.policy import Viewer
 from clientela.projects.models import Project, ProjectFollower, ProjectMember
 
@@ -23,10 +24,14 @@ class ProjectLoaders:
 
     @cached_property
     def links_by_project(self) -> DataLoader:
+        people = ReadAlong(User, self.user_by_id)
         return links(
-            members=lambda keys: ProjectMember.filter(project_id__in=keys).values_list("project_id", "id", "user_id"),
+            {"members": people, "follower_people": people},
+            members=lambda keys: ProjectMember.filter(project_id__in=keys).values_list(
+                "project_id", "id", "user_id", *along_paths("user", User)
+            ),
             follower_people=lambda keys: ProjectFollower.filter(project_id__in=keys, user_id__isnull=False).values_list(
-                "project_id", "id", "user_id"
+                "project_id", "id", "user_id", *along_paths("user", User)
             ),
             follower_organizations=lambda keys: ProjectFollower.filter(
                 project_id__in=keys, organization_id__isnull=False

@@ -9,6 +9,7 @@ from clientela.core.money import billed_amount
 from clientela.core.pagination import page_size
 from clientela.graphql.context import Info
 from clientela.graphql.money import Money, in_currency
+from clientela.graphql.pagination import asks_total
 from clientela.portal.settings import TaskField
 from clientela.projects.models import Project
 from clientela.ratings.types import RatingSummaryType
@@ -109,5 +110,5 @@ class ProjectType:
         page_size(first)
         if after:
             filters.keyset.decode(after)
-        page = await info.context.loaders.tasks_by_project.load((self, first, after, filters))
+        page = await info.context.loaders.tasks_by_project.load((self, first, after, filters, asks_total(info)))
         return TaskConnection.of(page)

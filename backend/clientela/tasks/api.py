@@ -7,6 +7,7 @@ import strawberry
 
 from clientela.graphql.context import Info
 from clientela.graphql.inputs import service_input
+from clientela.graphql.pagination import asks_total
 from clientela.tasks import services
 from clientela.tasks.types import (
     ItemOwnershipEnum,
@@ -107,7 +108,7 @@ class Query:
             status=status,
             resolved=resolved,
             whose=whose,
-            counted=any(selection.name == "totalCount" for selection in info.selected_fields[0].selections),
+            counted=asks_total(info),
         )
         return TaskConnection.of(page)
 

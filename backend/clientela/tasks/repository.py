@@ -155,15 +155,19 @@ async def list_project_tasks(
     after: str | None,
     filters: TaskFilters = NO_FILTERS,
     count: Callable[[Project], Awaitable[int]] | None = None,
+    counted: bool = False,
 ) -> list[Page]:
     """A page of the visible tasks of each project, with `filters` and in their order, for any
     number of projects in one statement. Unfiltered, the first tasks of each project are read
     from the (project, id) index, one UNION branch each; filtered or sorted, in one pass over
     the projects' tasks, numbered per project. Each page counts its whole list through
-    `count(project)` if given (see `count_project_tasks`), else by itself."""
+    `count(project)` if given (see `count_project_tasks`), else by itself; one project's page,
+    `counted` (its total will be asked for), in its own statement."""
     keyset = filters.keyset
     if len(projects) == 1:
-        pages = [await paginate_keyset(_project_tasks(viewer, projects, filters), keyset, first, after)]
+        query = _project_tasks(viewer, projects, filters)
+        pages = [await paginate_keyset(query, keyset, first, after, counted=counted, count_apart=True)]
+        count = None if counted else count
     else:
         size = page_size(first)
         after_last = keyset.after(after) if after else Q()
@@ -212,8 +216,12 @@ async def count_project_tasks(viewer: Viewer, projects: list[Project], filters: 
     return [counts.get(p.id, 0) for p in projects]
 
 
+# What a task's page shows of it beside its own columns, read with it (tasks.types.TaskType).
+WITH_TASK = ("project", "assignee")
+
+
 async def visible_task(viewer: Viewer, task_id: object) -> Task:
-    return await fetch_visible(Task, policy.tasks_visible(viewer), task_id, "Task")
+    return await fetch_visible(Task, policy.tasks_visible(viewer), task_id, "Task", *WITH_TASK)
 
 
 async def is_requester(task: Task, user_id: uuid.UUID) -> bool:
@@ -226,7 +234,7 @@ async def project_of(task: Task) -> Project:
 
 async def visible_task_by_ref(viewer: Viewer, ref: str) -> Task:
     """The task of a reference (ACME-42) through the same filter as a lookup by id."""
-    task = await Task.filter(policy.tasks_visible(viewer), ref=ref).first()
+    task = await Task.filter(policy.tasks_visible(viewer), ref=ref).select_related(*WITH_TASK).first()
     if task is None:
         raise NotFound("Task")
     return task

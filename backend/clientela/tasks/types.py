@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable
 from typing import Annotated
 
 import strawberry
+from strawberry.utils.await_maybe import await_maybe
 
 from clientela import policy
 from clientela.core.money import billed_amount
@@ -11,6 +13,7 @@ from clientela.core.pagination import Page
 from clientela.graphql.context import Info
 from clientela.graphql.money import Money, in_currency
 from clientela.graphql.pagination import Edge, PageInfo, edges, page_info
+from clientela.people.models import User
 from clientela.portal.settings import TaskField
 from clientela.projects.models import Project
 from clientela.targets import services as targets
@@ -52,6 +55,10 @@ async def _requested_by_viewer(task: Task, info: Info) -> bool:
     """Whether the viewer is among the task's requesters, whether or not the portal shows them."""
     links = await info.context.loaders.links_by_task.load(task.id)
     return info.context.viewer.user_id in links["requesters"]
+def _project(task: Task, info: Info) -> Awaitable[Project] | Project:
+    # Task lists, and a task fetched alone, come with their project; otherwise the loader.
+    project = task.project
+    return project if isinstance(project, Project) else info.context.loaders.project_by_id.load(task.project_id)
 
 
 @strawberry.type(name="TimeEntry")
@@ -102,15 +109,15 @@ class TaskType:
 
     @strawberry.field
     def project(self: Task, info: Info) -> LazyProject:
-        # Task lists fetch the project with the task; a task fetched alone uses the loader.
-        project = self.project
-        return project if isinstance(project, Project) else info.context.loaders.project_by_id.load(self.project_id)
+        return _project(self, info)
 
     @strawberry.field
     async def assignee(self: Task, info: Info) -> LazyUser | None:
         if self.assignee_id is None or not _sees(info, TaskField.ASSIGNEE):
             return None
-        return await info.context.loaders.user_by_id.load(self.assignee_id)
+        # A task fetched alone comes with its assignee (tasks.repository.WITH_TASK).
+        assignee = self.assignee
+        return assignee if isinstance(assignee, User) else await info.context.loaders.user_by_id.load(self.assignee_id)
 
     @strawberry.field
     async def requesters(self: Task, info: Info) -> list[LazyUser] | None:
@@ -138,7 +145,7 @@ class TaskType:
     async def cost(self: Task, info: Info) -> Money | None:
         if not _sees(info, TaskField.COST):
             return None
-        project = await info.context.loaders.project_by_id.load(self.project_id)
+        project = await await_maybe(_project(self, info))
         if project.hourly_rate is None:
             return None
         totals = await info.context.loaders.time_by_task.load(self.id)
