@@ -43,7 +43,7 @@ async def test_a_partner_firm_manages_a_client_until_members_leave_and_the_share
     stop = asyncio.Event()
     worker = asyncio.create_task(run_worker(smtp_server.settings(share_reminder_every_seconds=0.05), stop, poll_seconds=0.01))
 
-    async with httpx.AsyncClient(base_url=live_server) as http:
+    async with httpx.AsyncClient(base_url=live_server, timeout=30) as http:
 
         async def call(operation, variables=None, token=None):
             headers = {"Authorization": f"Bearer {token}"} if token else {}
