@@ -2,7 +2,7 @@
 
 import { ApiError, request } from "./api.js";
 import { h } from "./dom.js";
-import { errorMessage, facts, heading, list, minutes, money, named, names, nonEmpty, paragraphs, section, status } from "./forms.js";
+import { facts, heading, list, minutes, money, named, names, nonEmpty, pagedList, paragraphs, section, status } from "./forms.js";
 import { languageName, t } from "./i18n.js";
 
 const projectLinks = (projects) =>
@@ -84,41 +84,12 @@ export async function project({ app, params: [id] }) {
 
 /** A project's items: the contract's first 50, then further pages by cursor ("show more"). */
 function projectItems(p) {
-  const items = h("ul");
-  const count = h("p", { className: "count", role: "status" });
-  const more = h("button", { type: "button", className: "secondary" }, t("moreItems"));
-  const alert = h("p", { className: "error", role: "alert", tabindex: "-1", hidden: true });
-  let shown = 0;
-  let after = null;
-
-  function add(connection) {
-    const added = connection.edges.map(({ node: task }) =>
-      h("li", {}, h("a", { href: `/items/${encodeURIComponent(task.id)}` }, task.title), task.status ? [" ", status(task.status)] : null),
-    );
-    items.append(...added);
-    shown += added.length;
-    after = connection.pageInfo.endCursor;
-    count.textContent = t("shown", { shown, total: connection.totalCount });
-    more.hidden = !connection.pageInfo.hasNextPage;
-    return added[0];
-  }
-
-  more.addEventListener("click", async () => {
-    more.disabled = true;
-    alert.hidden = true;
-    try {
-      const { project } = await request("ProjectTasksPage", { id: p.id, after });
-      if (!project) throw new ApiError("NOT_FOUND");
-      add(project.tasks)?.querySelector("a")?.focus();
-    } catch (error) {
-      alert.textContent = errorMessage(error);
-      alert.hidden = false;
-      alert.focus();
-    } finally {
-      more.disabled = false;
-    }
+  const render = (task) =>
+    h("li", {}, h("a", { href: `/items/${encodeURIComponent(task.id)}` }, task.title), task.status ? [" ", status(task.status)] : null);
+  const paged = pagedList(h("ul"), p.tasks, render, async (after) => {
+    const { project } = await request("ProjectTasksPage", { id: p.id, after });
+    if (!project) throw new ApiError("NOT_FOUND");
+    return project.tasks;
   });
-
-  add(p.tasks);
-  return [count, items, alert, more];
+  return [paged.count, paged.list, paged.alert, paged.more];
 }

@@ -82,7 +82,7 @@ export function focusOn(target) {
 
 /** Run `action` on a button's press, at most once at a time. The button stays focusable while
  * busy (aria-disabled, not disabled): a disabled button loses the focus to the page's body. */
-export function whileBusy(button, action) {
+function whileBusy(button, action) {
   button.addEventListener("click", async (event) => {
     if (button.getAttribute("aria-disabled") === "true") return event.preventDefault();
     button.setAttribute("aria-disabled", "true");
@@ -160,4 +160,41 @@ export const minutes = (value) => (present(value) ? formatMinutes(value) : null)
 
 export function paragraphs(text) {
   return text.split(/\n{2,}/).map((part) => h("p", { className: "text" }, part));
+}
+
+/** A list that grows by "show more": `first` is the first page (a connection), `render(node)`
+ * makes an <li> of each node, `fetchAfter(cursor)` answers the next page. The focus moves to the
+ * first item added, or to the count on the last page; a failure is shown in an alert, which
+ * takes the focus. Returns the parts to place and how many items it shows. */
+export function pagedList(list, first, render, fetchAfter) {
+  const count = h("p", { className: "count", role: "status" });
+  const more = h("button", { type: "button", className: "secondary" }, t("moreItems"));
+  const alert = h("p", { className: "error", role: "alert", hidden: true });
+  let shown = 0;
+  let after = null;
+
+  function add(connection) {
+    const added = connection.edges.map((edge) => render(edge.node));
+    list.append(...added);
+    shown += added.length;
+    after = connection.pageInfo.endCursor;
+    count.textContent = t("shown", { shown, total: connection.totalCount });
+    more.hidden = !connection.pageInfo.hasNextPage;
+    return added[0];
+  }
+
+  whileBusy(more, async () => {
+    alert.hidden = true;
+    try {
+      const added = add(await fetchAfter(after));
+      focusOn(added?.querySelector("a") ?? count);
+    } catch (error) {
+      alert.textContent = errorMessage(error);
+      alert.hidden = false;
+      focusOn(alert);
+    }
+  });
+
+  add(first);
+  return { count, list, alert, more, shown };
 }

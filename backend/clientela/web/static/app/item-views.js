@@ -4,7 +4,7 @@ import { ApiError, request } from "./api.js";
 import { h } from "./dom.js";
 import { fileList, filePicker, filesShown } from "./files.js";
 import { followUpControls } from "./follow-up.js";
-import { errorMessage, facts, field, focusOn, form, heading, labelList, minutes, money, named, names, paragraphs, priority, problem, section, status, whileBusy } from "./forms.js";
+import { facts, field, form, heading, labelList, minutes, money, named, names, pagedList, paragraphs, priority, problem, section, status } from "./forms.js";
 import { formatDate, formatDateTime, t } from "./i18n.js";
 
 const PAGE_SIZE = 10;
@@ -113,45 +113,16 @@ export async function items({ app, url }) {
   const variables = findVariables(filters);
   const first = await request("PortalFind", variables);
   app.showUnread(first.portalUnreadCount);
-  const cards = h("ul", { className: "cards" });
-  const count = h("p", { className: "count", role: "status" });
-  const more = h("button", { type: "button", className: "secondary" }, t("moreItems"));
-  const alert = h("p", { className: "error", role: "alert", hidden: true });
-  let shown = 0;
-  let after = null;
-
-  function add(connection) {
-    const added = connection.edges.map((edge) => itemCard(edge.node));
-    cards.append(...added);
-    shown += added.length;
-    after = connection.pageInfo.endCursor;
-    count.textContent = t("shown", { shown, total: connection.totalCount });
-    more.hidden = !connection.pageInfo.hasNextPage;
-    return added[0];
-  }
-
-  whileBusy(more, async () => {
-    alert.hidden = true;
-    try {
-      const next = await request("PortalFind", { ...variables, after });
-      const added = add(next.portalItems);
-      // The button hides on the last page: the focus goes on to the first item added, or the count.
-      focusOn(added?.querySelector("a") ?? count);
-    } catch (error) {
-      alert.textContent = errorMessage(error);
-      alert.hidden = false;
-      focusOn(alert);
-    }
+  const paged = pagedList(h("ul", { className: "cards" }), first.portalItems, itemCard, async (after) => {
+    return (await request("PortalFind", { ...variables, after })).portalItems;
   });
-
-  add(first.portalItems);
   const filtered = Boolean(filters.q || filters.status || filters.whose);
   return [
     heading(t("itemsTitle")),
     findForm(app, url, filters, choices),
-    shown ? [count, cards] : emptyList(app, url, filtered),
-    alert,
-    more,
+    paged.shown ? [paged.count, paged.list] : emptyList(app, url, filtered),
+    paged.alert,
+    paged.more,
   ];
 }
 
