@@ -11,9 +11,10 @@ from email.message import EmailMessage
 
 import pytest
 
+from clientela.core.validation import SUPPORTED_LANGUAGES as LANGUAGES
 from clientela.files.storage import LocalStorage
 from clientela.mail.models import OutboxEmail, OutboxStatus
-from clientela.mail.rendering import LANGUAGES, MESSAGE_FILES, environment
+from clientela.mail.rendering import MESSAGE_FILES, environment
 from clientela.mail.worker import deliver_due
 from clientela.tasks.models import TaskRequester
 from files_support import png

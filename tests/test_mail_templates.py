@@ -10,8 +10,9 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from jinja2 import UndefinedError
 
+from clientela.core.validation import SUPPORTED_LANGUAGES as LANGUAGES
 from clientela.mail.outbox import EmailKind, render_email
-from clientela.mail.rendering import HERE, LANGUAGES, LOCALES
+from clientela.mail.rendering import HERE, LOCALES
 
 BASE = "http://clientela.test"
 CONTEXTS = {

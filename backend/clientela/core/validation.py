@@ -92,15 +92,20 @@ def phone(value: str | None) -> str | None:
     return value
 
 
+def primary_language(tag: str | None) -> str | None:
+    """The language we have translations for that a BCP 47 tag names (region subtags fold to
+    the language: pt-BR → pt), or None."""
+    primary = (tag or "").strip().replace("_", "-").split("-")[0].lower()
+    return primary if primary in SUPPORTED_LANGUAGES else None
+
+
 def language(value: str | None, field: str = "language") -> str | None:
-    """A BCP 47 tag we have translations for; region subtags fold to the language (pt-BR → pt)."""
+    """A BCP 47 tag we have translations for, as its language (`primary_language`)."""
     if value is None:
         return None
-    primary = value.strip().replace("_", "-").split("-")[0].lower()
-    if primary not in SUPPORTED_LANGUAGES:
-        raise BadUserInput(
-            f"{field} must be one of {', '.join(SUPPORTED_LANGUAGES)} (BCP 47).", field=field
-        )
+    primary = primary_language(value)
+    if primary is None:
+        raise BadUserInput(f"{field} must be one of {', '.join(SUPPORTED_LANGUAGES)} (BCP 47).", field=field)
     return primary
 
 

@@ -26,9 +26,10 @@ from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from clientela.core.validation import primary_language
+
 HERE = Path(__file__).parent
 LOCALES = HERE / "locales"
-LANGUAGES = ("en", "es", "pt", "ru")
 SOURCE_LANGUAGE = "en"
 
 
@@ -47,8 +48,7 @@ def in_language(url: str, language: str) -> str:
 
 def supported_language(language: str | None) -> str:
     """The language an email is written in: the primary subtag when we have it, else English."""
-    primary = (language or "").replace("_", "-").split("-")[0].lower()
-    return primary if primary in LANGUAGES else SOURCE_LANGUAGE
+    return primary_language(language) or SOURCE_LANGUAGE
 
 
 @cache

@@ -20,6 +20,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from clientela.core.validation import primary_language
+
 STATIC = Path(__file__).parent / "static"
 # Written by static/app/i18n.js; a preference, not a credential (the API reads no cookie).
 LANGUAGE_COOKIE = "clientela_lang"
@@ -53,18 +55,13 @@ def _words() -> dict[str, dict[str, str]]:
     }
 
 
-def _supported(tag: str | None) -> str | None:
-    primary = (tag or "").strip().replace("_", "-").split("-")[0].lower()
-    return primary if primary in _words() else None
-
-
 def page_language(scope: Scope) -> str:
     """The language of the page asked for: its `lang` parameter, the app's last choice here, the
     browser's preferences (in their order of quality), English."""
     headers = Headers(scope=scope)
-    chosen = _supported(QueryParams(scope.get("query_string", b"")).get("lang"))
+    chosen = primary_language(QueryParams(scope.get("query_string", b"")).get("lang"))
     cookies = dict(part.strip().partition("=")[::2] for part in headers.get("cookie", "").split(";") if "=" in part)
-    chosen = chosen or _supported(cookies.get(LANGUAGE_COOKIE))
+    chosen = chosen or primary_language(cookies.get(LANGUAGE_COOKIE))
     if chosen:
         return chosen
     preferences = []
@@ -74,7 +71,7 @@ def page_language(scope: Scope) -> str:
             preferences.append((-float(quality or 1), position, tag))
         except ValueError:
             continue
-    return next((lang for *_, tag in sorted(preferences) if (lang := _supported(tag))), "en")
+    return next((lang for *_, tag in sorted(preferences) if (lang := primary_language(tag))), "en")
 
 
 @cache
