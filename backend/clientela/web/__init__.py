@@ -16,6 +16,7 @@ from pathlib import Path
 from starlette._utils import get_route_path
 from starlette.datastructures import Headers, QueryParams
 from starlette.exceptions import HTTPException
+from starlette.requests import cookie_parser
 from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -60,8 +61,7 @@ def page_language(scope: Scope) -> str:
     browser's preferences (in their order of quality), English."""
     headers = Headers(scope=scope)
     chosen = primary_language(QueryParams(scope.get("query_string", b"")).get("lang"))
-    cookies = dict(part.strip().partition("=")[::2] for part in headers.get("cookie", "").split(";") if "=" in part)
-    chosen = chosen or primary_language(cookies.get(LANGUAGE_COOKIE))
+    chosen = chosen or primary_language(cookie_parser(headers.get("cookie", "")).get(LANGUAGE_COOKIE))
     if chosen:
         return chosen
     preferences = []
